@@ -124,6 +124,7 @@ class CallSite:
     """A call inside a function body: the callee resolved through the imports, else ``.method`` for a method call."""
 
     name: str
+    written: str  # the callee as written in the source
     line: int
     col: int
 
@@ -532,7 +533,7 @@ def _literal(node: ast.expr) -> Value:
 def _value(node: ast.expr, imports: _Imports) -> Value:
     if isinstance(node, ast.Constant):
         return node.value  # type: ignore[no-any-return]
-    if isinstance(node, (ast.List, ast.Tuple)):
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return tuple(_value(element, imports) for element in node.elts)
     if isinstance(node, (ast.Name, ast.Attribute)):
         path = imports.resolve(node)
@@ -643,9 +644,9 @@ class _FunctionReader(ast.NodeVisitor):
         imported = isinstance(root, ast.Name) and root.id in self.imports.bindings and root.id not in self.shadowed
         resolved = self.imports.resolve(func, self.shadowed) if imported else None
         if resolved is not None:
-            self.calls.append(CallSite(resolved, node.lineno, node.col_offset))
+            self.calls.append(CallSite(resolved, ast.unparse(func), node.lineno, node.col_offset))
         elif isinstance(func, ast.Attribute):
-            self.calls.append(CallSite("." + func.attr, node.lineno, node.col_offset))
+            self.calls.append(CallSite("." + func.attr, ast.unparse(func), node.lineno, node.col_offset))
         if isinstance(func, ast.Attribute) and func.attr == "save" and self.loop_depth:
             self.saves.append(Site(node.lineno, node.col_offset))
 
@@ -708,10 +709,15 @@ class _LiveModelFinder:
 
     def _registry_call(self, node: ast.Call, shadowed: frozenset[str]) -> LiveModelUse | None:
         resolved = self.imports.resolve(node.func, shadowed)
-        if resolved in ("django.contrib.auth.get_user_model", "django.apps.apps.get_model"):
-            written = ast.unparse(node.func)
-            return LiveModelUse(f"{written}()", resolved, node.lineno, node.col_offset, f"{written}()")
-        return None
+        if resolved == "django.contrib.auth.get_user_model":
+            model = "settings.AUTH_USER_MODEL"
+        elif resolved == "django.apps.apps.get_model":
+            arguments = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            model = ".".join(arguments) if arguments and len(arguments) == len(node.args) else "..."
+        else:
+            return None
+        written = ast.unparse(node.func)
+        return LiveModelUse(written, model, node.lineno, node.col_offset, f"{written}(...)")
 
     def _model_use(self, node: ast.AST, shadowed: frozenset[str]) -> _UseOfModel | None:
         if isinstance(node, ast.Attribute) and node.attr in _MODEL_ATTRIBUTES:
@@ -741,6 +747,7 @@ class _LiveModelFinder:
             return None  # the models module itself, or something reached through a class
         evidence = ast.unparse(node.func if isinstance(node, ast.Call) else node)
         return binding, ".".join(full), evidence, is_instantiation
+
 
     def _is_model_class(self, qualified: str) -> bool:
         from flake8_django_migrations import model_inference  # astroid is loaded only when this is needed

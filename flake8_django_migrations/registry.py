@@ -96,7 +96,7 @@ _RULES: Final = (
     Rule(
         code="DJM103",
         name="live-model-use",
-        message="the migration uses the live model `{name}` (`{evidence}`) instead of the historical one",
+        message="`{evidence}` uses the live model `{model}` instead of the historical one",
         hint='fetch it inside the function with `apps.get_model("app_label", "Model")`',
         what_it_does=(
             "Checks for models imported from an app's `models` module (or `get_user_model()` and the global"
@@ -303,7 +303,7 @@ _RULES: Final = (
     Rule(
         code="DJM301",
         name="latest-dependency",
-        message="the dependency on `({app!r}, \"__latest__\")` floats to whatever `{app}`'s newest migration is",
+        message="the dependency on `(\"{app}\", \"__latest__\")` floats to whatever `{app}`'s newest migration is",
         hint="depend on the exact migration of `{app}` that creates what this migration needs",
         what_it_does="Checks for dependencies on another app's `__latest__` migration.",
         why_bad=(

@@ -1,0 +1,103 @@
+"""The flake8 adapter: flake8 options to Settings, and findings for the file flake8 is checking."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+from flake8_django_migrations import __version__
+from flake8_django_migrations.facts import extract_facts
+from flake8_django_migrations.registry import OFF_BY_DEFAULT, Finding
+from flake8_django_migrations.rules import check_facts
+from flake8_django_migrations.settings import DATABASES, Settings
+
+__all__ = ["MigrationChecker"]
+
+
+def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    """``["a=b", "c=d"]`` → ``{"a": "b", "c": "d"}``; a malformed entry is a usage error."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, target = value.partition("=")
+        if not sep or not key.strip() or not target.strip():
+            raise SystemExit(f"flake8-django-migrations: {option} takes KEY=VALUE entries, got {value!r}")
+        pairs[key.strip()] = target.strip()
+    return pairs
+
+
+class MigrationChecker:
+    name = "flake8-django-migrations"
+    version = __version__
+    # flake8 hands options to the class once per process, before any file is checked.
+    settings: ClassVar[Settings] = Settings()
+
+    def __init__(self, tree: ast.Module, filename: str) -> None:
+        self.tree = tree
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        manager.add_option(
+            "--djm-database", default="postgresql", choices=DATABASES, parse_from_config=True,
+            help="Database the migrations run on; DJM205 and DJM206 apply to PostgreSQL only. (Default: %(default)s)",
+        )
+        manager.add_option(
+            "--djm-project-root", default=None, parse_from_config=True,
+            help="Root of the Django project whose migration graph is checked. (Default: found from each file)",
+        )
+        manager.add_option(
+            "--djm-app-label", default=[], comma_separated_list=True, parse_from_config=True,
+            help="PATH=LABEL: the app label of the app folder PATH, when AppConfig.label cannot be read.",
+        )
+        manager.add_option(
+            "--djm-migration-modules", default=[], comma_separated_list=True, parse_from_config=True,
+            help="LABEL=dotted.module: Django's MIGRATION_MODULES, for migrations kept in another package.",
+        )
+        manager.add_option(
+            "--djm-swappable", default=[], comma_separated_list=True, parse_from_config=True,
+            help="SETTING=app.Model for swappable dependencies. (Default: AUTH_USER_MODEL=auth.User)",
+        )
+        manager.add_option(
+            "--djm-cache-dir", default=None, parse_from_config=True,
+            help="Where to cache facts about migration files. (Default: $XDG_CACHE_HOME/flake8-django-migrations)",
+        )
+        manager.add_option(
+            "--djm-no-cache", default=False, action="store_true", parse_from_config=True,
+            help="Do not cache facts about migration files on disk.",
+        )
+        manager.extend_default_ignore(list(OFF_BY_DEFAULT))
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.settings = Settings(
+            database=options.djm_database,
+            project_root=options.djm_project_root,
+            app_labels=_pairs(options.djm_app_label, "--djm-app-label"),
+            migration_modules=_pairs(options.djm_migration_modules, "--djm-migration-modules"),
+            swappable={"AUTH_USER_MODEL": "auth.User", **_pairs(options.djm_swappable, "--djm-swappable")},
+            exclude=tuple(getattr(options, "exclude", ()) or ()) + tuple(getattr(options, "extend_exclude", ()) or ()),
+            cache_dir=options.djm_cache_dir,
+            use_cache=not options.djm_no_cache,
+        )
+
+    def run(self) -> Iterator[tuple[int, int, str, type[MigrationChecker]]]:
+        try:
+            findings = list(self._findings())
+        except Exception as error:  # noqa: BLE001 - a plugin crash would abort the user's whole flake8 run
+            print(
+                f"flake8-django-migrations: internal error while checking {self.filename}: "
+                f"{type(error).__name__}: {error} (please report this)",
+                file=sys.stderr,
+            )
+            return
+        for finding in sorted(findings, key=lambda f: f.sort_key):
+            yield finding.line, finding.col, finding.text, type(self)
+
+    def _findings(self) -> Iterator[Finding]:
+        facts = extract_facts(self.tree, self.filename)
+        if facts is None:
+            return
+        yield from check_facts(facts, self.settings)
