@@ -15,7 +15,7 @@ _AUTO_NAME: Final = re.compile(r"^\d{4}_auto_\d{8}_\d{4}$")
 
 
 def latest_dependency(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
-    for dependency in facts.dependencies:
+    for dependency in (*facts.dependencies, *facts.run_before):
         if dependency.name == "__latest__":
             yield RULES["DJM301"].finding(facts.path, dependency.line, dependency.col, app=dependency.app)
 
