@@ -743,8 +743,8 @@ class _LiveModelFinder:
             full = written
         models_at = len(full) - 1 - full[::-1].index("models")
         rest = full[models_at + 1 :]
-        if len(rest) != 1:
-            return None  # the models module itself, or something reached through a class
+        if not rest:
+            return None  # the models module itself
         evidence = ast.unparse(node.func if isinstance(node, ast.Call) else node)
         return binding, ".".join(full), evidence, is_instantiation
 

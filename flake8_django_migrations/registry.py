@@ -155,9 +155,10 @@ _RULES: Final = (
         message="the `RunPython` function calls `{call}`, a side effect outside the database",
         hint="do it in a management command or a deploy step; a migration may run many times, anywhere",
         what_it_does=(
-            "Checks `RunPython` functions defined in the migration (and the module's functions they call) for"
-            " calls to the network, mail or task queues: `requests`, `httpx`, `urllib.request`, `urllib3`,"
-            " `aiohttp`, `smtplib`, `socket`, `boto3`, `django.core.mail`, and `.delay()`/`.apply_async()`."
+            "Checks `RunPython` functions for calls to the network, mail or task queues. It looks at the"
+            " functions defined in the migration and the module's functions they call, for `requests`, `httpx`,"
+            " `urllib.request`, `urllib3`, `aiohttp`, `smtplib`, `socket`, `boto3`, `django.core.mail`, and"
+            " `.delay()`/`.apply_async()`."
         ),
         why_bad=(
             "Migrations run on every fresh database: in CI, on every developer machine, on every staging"
@@ -384,8 +385,8 @@ _RULES: Final = (
         message="the merge migration `{name}` has a generic name that another branch can create with other contents",
         hint="rename it to something unique, e.g. `{number}_merge_{suggestion}`, and update what depends on it",
         what_it_does=(
-            "Checks for merge migrations (no operations, two or more dependencies in their own app) named"
-            " `NNNN_merge`."
+            "Checks for merge migrations named `NNNN_merge`. A merge migration has no operations and two or"
+            " more dependencies in its own app."
         ),
         why_bad=(
             "Two branches each create their own `0016_merge.py` with different dependencies. A database that"
