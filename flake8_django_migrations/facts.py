@@ -194,11 +194,8 @@ class MigrationFacts:
 
     def created_models_before(self, index: int) -> frozenset[str]:
         """Lower-cased names of the models created by operations that come before ``operations[index]``."""
-        return frozenset(
-            op.params["name"].lower()
-            for op in self.operations[:index]
-            if op.kind == "CreateModel" and isinstance(op.params.get("name"), str)
-        )
+        names = (op.params.get("name") for op in self.operations[:index] if op.kind == "CreateModel")
+        return frozenset(name.lower() for name in names if isinstance(name, str))
 
     def run_python_functions(self) -> Iterator[FunctionFacts]:
         """Module-level functions used as ``RunPython`` code or reverse code, and the ones they call."""
@@ -525,14 +522,14 @@ def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:
 
 
 def _literal(node: ast.expr) -> Value:
-    if isinstance(node, ast.Constant):
-        return node.value  # type: ignore[no-any-return]
+    if isinstance(node, ast.Constant) and node.value is not Ellipsis:
+        return node.value
     return UNKNOWN
 
 
 def _value(node: ast.expr, imports: _Imports) -> Value:
     if isinstance(node, ast.Constant):
-        return node.value  # type: ignore[no-any-return]
+        return _literal(node)
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return tuple(_value(element, imports) for element in node.elts)
     if isinstance(node, (ast.Name, ast.Attribute)):
@@ -747,7 +744,6 @@ class _LiveModelFinder:
             return None  # the models module itself
         evidence = ast.unparse(node.func if isinstance(node, ast.Call) else node)
         return binding, ".".join(full), evidence, is_instantiation
-
 
     def _is_model_class(self, qualified: str) -> bool:
         from flake8_django_migrations import model_inference  # astroid is loaded only when this is needed

@@ -280,7 +280,10 @@ _RULES: Final = (
     Rule(
         code="DJM206",
         name="concurrent-operation-in-atomic-migration",
-        message="`{operation}` runs `CONCURRENTLY`, which PostgreSQL refuses inside the transaction of an atomic migration",
+        message=(
+            "`{operation}` runs `CONCURRENTLY`, which PostgreSQL refuses inside the transaction of an atomic"
+            " migration"
+        ),
         hint="set `atomic = False` on the migration",
         what_it_does=(
             "On PostgreSQL, checks for `AddIndexConcurrently`, `RemoveIndexConcurrently` and `RunSQL` containing"
@@ -333,7 +336,10 @@ _RULES: Final = (
         code="DJM303",
         name="circular-dependency",
         message="this migration is on a dependency cycle: {cycle}",
-        hint="remove one of the dependencies on the cycle, usually the one that points at another app's newer migration",
+        hint=(
+            "remove one of the dependencies on the cycle, usually the one that points at another app's newer"
+            " migration"
+        ),
         what_it_does="Checks for migrations that, through their dependencies, depend on themselves.",
         why_bad="Django cannot order a cycle (`CircularDependencyError`): no `migrate` works at all.",
         example=(
@@ -353,7 +359,10 @@ _RULES: Final = (
         name="conflicting-leaves",
         message="`{app}` has more than one leaf migration: `{name}` and {others}",
         hint="run `python manage.py makemigrations --merge {app}` and give the merge a descriptive name",
-        what_it_does="Checks for apps whose migration graph has more than one leaf (usually two branches that each added one).",
+        what_it_does=(
+            "Checks for apps whose migration graph has more than one leaf (usually two branches that each"
+            " added one)."
+        ),
         why_bad='Django stops `migrate` with "Conflicting migrations detected" until a merge migration exists.',
         example=(
             "# billing/migrations/0015_invoice_due_date.py  (branch A)\n"
@@ -429,7 +438,10 @@ _RULES: Final = (
         message="`.save()` is called inside a loop in a `RunPython` function, one query per row",
         hint="use `QuerySet.update()` or `bulk_update()` in batches",
         what_it_does="Checks `RunPython` functions for `.save()` calls inside a loop or comprehension.",
-        why_bad="A query per row turns a backfill of a million rows into a migration that runs for hours inside a transaction.",
+        why_bad=(
+            "A query per row turns a backfill of a million rows into a migration that runs for hours inside a"
+            " transaction."
+        ),
         example=(
             "for order in Order.objects.all():\n"
             "    order.region = \"eu\"\n"
