@@ -22,6 +22,7 @@ __all__ = [
     "MigrationFacts",
     "Operation",
     "Ref",
+    "Reference",
     "Site",
     "extract_facts",
     "is_migration_path",
@@ -139,6 +140,18 @@ class QuerysetUse:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """A model, or one field of it, that a migration needs to exist when it runs."""
+
+    app: str  # "" when the model is named by a swappable setting
+    model: str  # lower-cased, as Django's migration state keys models
+    field: str | None  # None: the model itself
+    line: int
+    col: int
+    setting: str | None = None  # "AUTH_USER_MODEL" for settings.AUTH_USER_MODEL
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     """What a module-level function does, for the ``RunPython`` rules."""
 
@@ -149,6 +162,7 @@ class FunctionFacts:
     local_calls: tuple[str, ...]  # other module-level functions it calls
     saves_in_loops: tuple[Site, ...]
     querysets: tuple[QuerysetUse, ...]
+    reads: tuple[Reference, ...] = ()  # historical models it fetches with apps.get_model and their fields it uses
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,6 +616,7 @@ class _FunctionReader(ast.NodeVisitor):
         return FunctionFacts(
             self.node.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
             tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
+            _HistoricalReads(self.node).references(),
         )
 
     def _loop(self, node: ast.AST) -> None:
@@ -646,6 +661,144 @@ class _FunctionReader(ast.NodeVisitor):
             self.calls.append(CallSite("." + func.attr, ast.unparse(func), node.lineno, node.col_offset))
         if isinstance(func, ast.Attribute) and func.attr == "save" and self.loop_depth:
             self.saves.append(Site(node.lineno, node.col_offset))
+
+
+# Queryset methods whose positional string arguments are field names (a leading "-" orders descending).
+_FIELD_NAME_ARGUMENTS: Final = frozenset({"values", "values_list", "only", "defer", "order_by", "distinct"})
+# Queryset methods whose keyword arguments are field lookups such as ``sku__in``.
+_LOOKUP_KEYWORDS: Final = frozenset(
+    {"filter", "exclude", "get", "update", "create", "get_or_create", "update_or_create", "first", "last"}
+)
+_NOT_LOOKUPS: Final = frozenset({"defaults", "create_defaults", "pk"})
+# Methods and attributes every model instance has: reading them says nothing about the model's fields.
+_INSTANCE_API: Final = frozenset(
+    {"pk", "id", "save", "delete", "refresh_from_db", "full_clean", "clean", "_meta", "_state", "objects",
+     "serializable_value", "validate_unique", "get_deferred_fields"}
+)
+# Queryset methods that return one instance of the model (so ``obj = M.objects.get(...)`` binds an instance).
+_INSTANCE_METHODS: Final = frozenset({"get", "first", "last", "create", "earliest", "latest"})
+
+
+class _HistoricalReads:
+    """The historical models a function fetches with ``apps.get_model`` and the fields it plainly uses.
+
+    Only what is plainly visible is recorded: a model bound to a name in this function, lookups and field names
+    written as literals on its querysets, ``F("field")`` inside them, and attribute reads on instances that come
+    from those querysets. Anything else is left out rather than guessed.
+    """
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.node = node
+        arguments = node.args
+        self.parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+        self.models: dict[str, tuple[str, str]] = {}  # local name -> (app label, lower-cased model)
+        self.instances: dict[str, tuple[str, str]] = {}
+        self.found: list[Reference] = []
+
+    def references(self) -> tuple[Reference, ...]:
+        for statement in ast.walk(self.node):
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                self._assignment(statement.targets[0], statement.value, iterating=False)
+            elif isinstance(statement, (ast.For, ast.AsyncFor)):
+                self._assignment(statement.target, statement.iter, iterating=True)
+        if not self.models:
+            return ()
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.Call):
+                self._queryset_call(node)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                self._instance_attribute(node)
+        return tuple(dict.fromkeys(self.found))
+
+    def _get_model(self, value: ast.expr) -> tuple[str, str] | None:
+        """``apps.get_model("app", "Model")`` or ``apps.get_model("app.Model")`` on the function's registry."""
+        if not (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "get_model"
+            and isinstance(value.func.value, ast.Name)
+            and value.func.value.id in self.parameters
+            and not value.keywords
+        ):
+            return None
+        strings = [a.value for a in value.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if len(strings) != len(value.args):
+            return None
+        if len(strings) == 1 and strings[0].count(".") == 1:
+            strings = strings[0].split(".")
+        if len(strings) != 2:
+            return None
+        app, model = strings
+        self.found.append(Reference(app, model.lower(), None, value.lineno, value.col_offset))
+        return app, model.lower()
+
+    def _model_of_chain(self, node: ast.expr) -> tuple[tuple[str, str] | None, list[tuple[str, ast.Call]]]:
+        """The model a queryset chain starts from, and its (method, call) steps from the root outwards."""
+        steps: list[tuple[str, ast.Call]] = []
+        while True:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                steps.append((node.func.attr, node))
+                node = node.func.value
+            elif isinstance(node, ast.Attribute):
+                node = node.value
+            else:
+                break
+        model = self.models.get(node.id) if isinstance(node, ast.Name) else None
+        return model, steps[::-1]
+
+    def _assignment(self, target: ast.expr, value: ast.expr, iterating: bool) -> None:
+        if not isinstance(target, ast.Name):
+            return
+        fetched = None if iterating else self._get_model(value)
+        if fetched is not None:
+            self.models[target.id] = fetched
+            return
+        model, steps = self._model_of_chain(value)
+        if model is None or not steps:
+            return
+        # `for obj in M.objects.filter(...)` and `obj = M.objects.get(...)` bind instances of M.
+        returns_instance = steps[-1][0] in _INSTANCE_METHODS
+        if iterating != returns_instance and steps[-1][0] not in ("values", "values_list"):
+            self.instances[target.id] = model
+
+    def _field(self, model: tuple[str, str], name: str, node: ast.AST) -> None:
+        field_name = name.lstrip("-").split("__")[0]
+        if field_name and field_name not in _NOT_LOOKUPS and field_name != "?":
+            self.found.append(Reference(model[0], model[1], field_name, node.lineno, node.col_offset))
+
+    def _queryset_call(self, node: ast.Call) -> None:
+        model, steps = self._model_of_chain(node)
+        if model is None or not steps or steps[-1][1] is not node:
+            return
+        for method, call in steps:
+            if method in _FIELD_NAME_ARGUMENTS:
+                for argument in call.args:
+                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                        self._field(model, argument.value, argument)
+            if method in _LOOKUP_KEYWORDS:
+                for keyword in call.keywords:
+                    if keyword.arg:
+                        self._field(model, keyword.arg, keyword.value)
+            for inner in ast.walk(call):
+                if inner is call:
+                    continue
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, (ast.Name, ast.Attribute))
+                    and (inner.func.id if isinstance(inner.func, ast.Name) else inner.func.attr) in ("F", "Q")
+                ):
+                    for argument in inner.args:
+                        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                            self._field(model, argument.value, argument)
+                    for keyword in inner.keywords:
+                        if keyword.arg:
+                            self._field(model, keyword.arg, keyword.value)
+
+    def _instance_attribute(self, node: ast.Attribute) -> None:
+        assert isinstance(node.value, ast.Name)
+        model = self.instances.get(node.value.id)
+        if model is not None and node.attr not in _INSTANCE_API and not node.attr.startswith("__"):
+            self.found.append(Reference(model[0], model[1], node.attr, node.lineno, node.col_offset))
 
 
 def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:

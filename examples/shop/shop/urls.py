@@ -1,0 +1,3 @@
+"""URL configuration for the example shop (no views: the example is about migrations)."""
+
+urlpatterns = []
