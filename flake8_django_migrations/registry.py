@@ -305,6 +305,49 @@ _RULES: Final = (
         options=("djm-database",),
     ),
     Rule(
+        code="DJM207",
+        name="alter-column-type",
+        message="`AlterField` changes the column type of `{field}` ({change}), which rewrites or locks the table",
+        hint="add a new column, backfill it in batches and switch over, or accept the lock knowingly",
+        what_it_does=(
+            "Checks `AlterField` operations that change a column's field class or its type parameters (a smaller"
+            " `max_length`, fewer `max_digits`, other `decimal_places`), comparing with the field's previous"
+            " definition found along the migration graph. `CharField` to `TextField` rewrites nothing and is fine."
+        ),
+        why_bad=(
+            "Changing a column's type makes PostgreSQL (and MySQL) rewrite the table or check every row under an"
+            " exclusive lock: reads and writes wait for minutes on a large table, and code still running expects"
+            " the old type."
+        ),
+        example='migrations.AlterField("product", "name", models.CharField(max_length=120))  # was 200\n',
+        use_instead=(
+            "# Keep max_length=200 and validate the length in forms and serializers,\n"
+            "# or add name_short, backfill it in batches, and switch the code over.\n"
+        ),
+        scope="project",
+    ),
+    Rule(
+        code="DJM208",
+        name="add-not-null-constraint",
+        message="`AlterField` makes `{field}` NOT NULL, which scans the whole table under an exclusive lock",
+        hint="backfill NULLs first; on PostgreSQL add a `CHECK (... IS NOT NULL) NOT VALID` constraint and validate it",
+        what_it_does=(
+            "Checks `AlterField` operations that turn a nullable column (`null=True` in its previous definition"
+            " along the migration graph) NOT NULL."
+        ),
+        why_bad=(
+            "`SET NOT NULL` scans the whole table while holding an exclusive lock, and code still running during"
+            " the deploy may keep writing NULLs, which now fail."
+        ),
+        example='migrations.AlterField("order", "region", models.CharField(max_length=10))  # was null=True\n',
+        use_instead=(
+            "# 1. backfill: Order.objects.filter(region=None).update(region=\"eu\") in batches\n"
+            "# 2. RunSQL: ALTER TABLE ... ADD CONSTRAINT region_not_null CHECK (region IS NOT NULL) NOT VALID\n"
+            "# 3. RunSQL: ALTER TABLE ... VALIDATE CONSTRAINT region_not_null; then AlterField(null=False)\n"
+        ),
+        scope="project",
+    ),
+    Rule(
         code="DJM301",
         name="latest-dependency",
         message="the dependency on `(\"{app}\", \"__latest__\")` floats to whatever `{app}`'s newest migration is",
@@ -419,6 +462,72 @@ _RULES: Final = (
         ),
         example="# max_migration.txt says 0014_user_phone while 0015_user_email exists\n",
         use_instead="# max_migration.txt says 0015_user_email\n",
+        scope="project",
+    ),
+    Rule(
+        code="DJM401",
+        name="read-before-create",
+        message="`{target}` is read here, but `{creator}`, which creates it, is not among this migration's ancestors",
+        hint="add `{dependency}` to `dependencies`, so that every database creates it first",
+        what_it_does=(
+            "Checks references to another app's models and fields (relation targets, `to_field`, `through`, and"
+            " `apps.get_model` with the fields its querysets use in `RunPython`) whose creating migration is not"
+            " an ancestor of the reading migration."
+        ),
+        why_bad=(
+            "Django orders migrations only by their dependencies. On your database the other app's migration ran"
+            " long ago, but on a fresh one (CI, a new colleague, a staging rebuild) Django may run this migration"
+            " first, and it fails because the table or column does not exist yet."
+        ),
+        example=(
+            "# shipping/migrations/0010_fill_contact_phone.py reads accounts.User.phone_number\n"
+            'dependencies = [("shipping", "0009_shipment_contact_phone")]\n'
+        ),
+        use_instead=(
+            'dependencies = [("shipping", "0009_shipment_contact_phone"), ("accounts", "0002_user_phone_number")]\n'
+        ),
+        scope="project",
+    ),
+    Rule(
+        code="DJM402",
+        name="delete-before-readers",
+        message="the removal of `{target}` is not ordered after {readers}, which read it, so it may run first",
+        hint="add {dependencies} to this migration's `dependencies`",
+        what_it_does=(
+            "Checks operations that remove or rename a model or field that a migration of another app reads,"
+            " when the reader is neither an ancestor nor a descendant of the removal. (When the removal is an"
+            " ancestor of the reader, DJM403 reports it once, at the reader.)"
+        ),
+        why_bad=(
+            "Nothing orders the two, so on a fresh database Django may drop the column before the reader runs,"
+            " and the reader fails: the year-long bug where fresh databases and CI fail while every existing"
+            " database looks fine."
+        ),
+        example=(
+            "# catalog/migrations/0030_drop_legacy_sku.py\n"
+            'dependencies = [("catalog", "0029_sku_stable")]\n'
+            'operations = [migrations.RemoveField("product", "sku")]\n'
+        ),
+        use_instead=(
+            'dependencies = [("catalog", "0029_sku_stable"), ("orders", "0017_migrate_off_sku")]\n'
+        ),
+        scope="project",
+    ),
+    Rule(
+        code="DJM403",
+        name="read-after-delete",
+        message="`{target}` is read here, but the ancestor `{remover}` already removed it",
+        hint="depend on `{last}`, the last migration that still has it, and let the removal depend on this one",
+        what_it_does=(
+            "Checks references to another app's models and fields that an ancestor of the reading migration has"
+            " already removed or renamed, usually through a dependency on that app's latest migration."
+        ),
+        why_bad=(
+            "The reader runs against a state that no longer has what it needs: `migrate` fails on every fresh"
+            " database, with `FieldError` or a missing column."
+        ),
+        example='dependencies = [("catalog", "__latest__")]  # catalog 0004 removed Product.sku\n',
+        use_instead='dependencies = [("catalog", "0003_copy_sku_to_ean")]  # the last state with Product.sku\n',
         scope="project",
     ),
     Rule(

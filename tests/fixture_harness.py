@@ -15,7 +15,7 @@ from pathlib import Path
 from flake8_django_migrations.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
-_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>(?:DJM\d{3}:\d+\s*)+)")
+_EXPECT = re.compile(r"\bexpect:\s*(?P<codes>(?:DJM\d{3}:\d+\s*)+)")
 _HEADER = re.compile(r"^#\s*(?P<key>path|settings):\s*(?P<value>.+?)\s*$")
 
 
@@ -67,3 +67,19 @@ def resolved_lint_path(fixture: Fixture) -> Path:
     if fixture.lint_path.startswith("projects/"):
         return FIXTURES / fixture.lint_path
     return Path("/nonexistent/fixture-tree") / fixture.lint_path
+
+
+TREES = FIXTURES / "trees"
+
+
+def tree_expectations(tree: Path) -> list[tuple[str, int, int, str]]:
+    """(path relative to the tree, line, 1-based column, code) written inline in a project tree's files."""
+    expected = []
+    for path in sorted(tree.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                for item in match["codes"].split():
+                    code, _, column = item.partition(":")
+                    expected.append((str(path.relative_to(tree)), number, int(column), code))
+    return sorted(expected)
