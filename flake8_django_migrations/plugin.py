@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
@@ -101,3 +102,8 @@ class MigrationChecker:
         if facts is None:
             return
         yield from check_facts(facts, self.settings)
+        # The project pass is imported here so that files that are not migrations never pay for it.
+        from flake8_django_migrations.project.checks import project_findings_for
+
+        for finding in project_findings_for(self.filename, self.settings):
+            yield dataclasses.replace(finding, path=self.filename)

@@ -90,10 +90,22 @@ class Migration(migrations.Migration):
 '''
 
 
+INITIAL = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [migrations.CreateModel("Order", fields=[("id", models.AutoField(primary_key=True))])]
+"""
+
+
 def _tree(tmp_path: Path, noqa: str = "") -> Path:
     path = tmp_path / "orders" / "migrations" / "0002_fill.py"
     path.parent.mkdir(parents=True)
     (path.parent / "__init__.py").write_text("")
+    (path.parent / "0001_initial.py").write_text(INITIAL)
     path.write_text(MIGRATION.format(noqa=noqa))
     return path
 

@@ -176,6 +176,14 @@ class StateIndex:
         else:
             self.removers.setdefault(key, []).append(event)
 
+    def is_uncertain(self, node: Key) -> bool:
+        """Whether the ancestry of ``node`` is not fully known: it or an ancestor has non-literal dependencies."""
+        return any(
+            not (facts.dependencies_complete and facts.run_before_complete)
+            for key in (node, *self.ancestors(node))
+            if (facts := self.migrations.get(key)) is not None
+        )
+
     def ancestors(self, node: Key) -> frozenset[Key]:
         """Every migration that must run before ``node`` (not ``node`` itself)."""
         cached = self._ancestors.get(node)
@@ -236,6 +244,8 @@ def _read_findings(index: StateIndex) -> Iterator[Finding]:
         key = index._state_key(read.reference)  # noqa: SLF001 - the index's own helper, shared with this module
         if key is None:
             continue  # nothing in the project creates it: an external model, or a typo Django reports itself
+        if index.is_uncertain(read.node):
+            continue
         reader = index.migrations[read.node]
         ancestors = index.ancestors(read.node)
         creators = sorted(index.creators[key], key=lambda e: e.node)
@@ -271,12 +281,13 @@ def _delete_findings(index: StateIndex) -> Iterator[Finding]:
                 readers_by_key.setdefault((key[0], key[1], None), []).append(read)
     for key, events in sorted(index.removers.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")):
         for event in events:
-            if not event.operation.touches_database:
+            if not event.operation.touches_database or index.is_uncertain(event.node):
                 continue
             remover_ancestors = index.ancestors(event.node)
             unordered = sorted({
                 read.node for read in readers_by_key.get(key, ())
                 if read.node not in remover_ancestors and event.node not in index.ancestors(read.node)
+                and not index.is_uncertain(read.node)
             })
             if not unordered:
                 continue

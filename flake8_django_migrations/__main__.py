@@ -1,0 +1,8 @@
+"""``python -m flake8_django_migrations``: the same command as the ``flake8-django-migrations`` script."""
+
+from __future__ import annotations
+
+from flake8_django_migrations.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,333 @@
+"""The ``flake8-django-migrations`` command: every rule over a whole tree at once, and the migration graph.
+
+``check`` prints what flake8 would print for the same files (same ``noqa``, ``--select`` and ``--ignore``
+semantics, off-by-default rules off unless selected), so switching between the two never changes a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import sys
+import tokenize
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final, TextIO
+
+
+import flake8_django_migrations
+from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.project.cache import FactsCache
+from flake8_django_migrations.project.checks import PROJECT_RULES, ProjectIndex, build_index
+from flake8_django_migrations.project.discover import find_project_root
+from flake8_django_migrations.project.graph import format_key
+from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, Finding
+from flake8_django_migrations.rules import check_facts
+from flake8_django_migrations.settings import DATABASES, Settings
+
+__all__ = ["main"]
+
+PROG: Final = "flake8-django-migrations"
+EXIT_CLEAN: Final = 0
+EXIT_FINDINGS: Final = 1
+EXIT_USAGE: Final = 2
+
+# flake8's own definitions (flake8.defaults), repeated because they are not flake8's public API.
+FLAKE8_EXCLUDE: Final = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg")
+NOQA_INLINE_REGEXP: Final = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+VALID_CODE_PREFIX: Final = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$", re.ASCII)
+_LIST_SEPARATOR: Final = re.compile(r"[,\s]")
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout if stdout is not None else sys.stdout
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        settings = _settings(args, parser)
+        select = _codes(args.select, parser, "--select") if args.select is not None else None
+        ignore = _codes(args.ignore, parser, "--ignore") if args.ignore is not None else None
+        decide = _Decision(select, ignore)
+        if args.command == "check":
+            return _check(args.paths or ["."], args.format, settings, decide, parser, out)
+        return _graph(args.path or ".", settings, decide, parser, out)
+    except SystemExit as exit_:
+        # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+
+
+# Arguments -------------------------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Lint Django migration files and the migration graph.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {flake8_django_migrations.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser("check", help="run every rule over the migrations below the paths")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    graph = commands.add_parser("graph", help="print the migration graph Django would build, as JSON")
+    graph.add_argument("path", nargs="?", metavar="PATH", help="a file or folder of the project (default: .)")
+    graph.add_argument("--format", choices=("json",), default="json")
+    for command in (check, graph):
+        _add_common_options(command)
+    return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--select", action="append", metavar="CODES", help="comma-separated code prefixes to report")
+    parser.add_argument("--ignore", action="append", metavar="CODES", help="comma-separated code prefixes to skip")
+    # The same names as the flake8 options, so that a README line works for both.
+    parser.add_argument("--djm-project-root", "--project-root", dest="project_root", metavar="PATH")
+    parser.add_argument("--djm-app-label", "--app-label", dest="app_labels", action="append", default=[],
+                        metavar="PATH=LABEL", help="the app label of the app folder PATH")
+    parser.add_argument("--djm-migration-modules", "--migration-modules", dest="migration_modules", action="append",
+                        default=[], metavar="LABEL=MODULE", help="Django's MIGRATION_MODULES entry for LABEL")
+    parser.add_argument("--djm-swappable", "--swappable", dest="swappable", action="append", default=[],
+                        metavar="SETTING=APP.MODEL", help="e.g. AUTH_USER_MODEL=accounts.User")
+    parser.add_argument("--djm-database", "--database", dest="database", choices=DATABASES, default="postgresql")
+    parser.add_argument("--exclude", action="append", metavar="PATTERNS", help="comma-separated glob patterns")
+    parser.add_argument("--cache-dir", metavar="PATH")
+    parser.add_argument("--no-cache", action="store_true", help="parse every file, neither read nor write the cache")
+
+
+def _pairs(values: Iterable[str], parser: argparse.ArgumentParser, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        for item in _comma_list([value]):
+            key, equals, setting = item.partition("=")
+            if not equals or not key.strip() or not setting.strip():
+                parser.error(f"{option} takes KEY=VALUE, got {item!r}")
+            pairs[key.strip()] = setting.strip()
+    return pairs
+
+
+def _comma_list(values: Iterable[str]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _codes(values: Iterable[str], parser: argparse.ArgumentParser, option: str) -> tuple[str, ...]:
+    codes = tuple(_comma_list(values))
+    for code in codes:
+        if not VALID_CODE_PREFIX.match(code):
+            parser.error(f"{option}: {code!r} is not a code or code prefix such as {PREFIX}3 or {PREFIX}302")
+    return codes
+
+
+def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
+    exclude = _comma_list(args.exclude) if args.exclude is not None else list(FLAKE8_EXCLUDE)
+    # As flake8 does: a pattern with a slash is a path, relative to where the command runs.
+    exclude = [os.path.abspath(pattern) if "/" in pattern else pattern for pattern in exclude]
+    return Settings(
+        database=args.database,
+        project_root=args.project_root,
+        app_labels=_pairs(args.app_labels, parser, "--djm-app-label"),
+        migration_modules=_pairs(args.migration_modules, parser, "--djm-migration-modules"),
+        swappable={"AUTH_USER_MODEL": "auth.User", **_pairs(args.swappable, parser, "--djm-swappable")},
+        exclude=tuple(exclude),
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
+    )
+
+
+# Selection and noqa, as flake8 decides them --------------------------------------------------------------------
+
+
+class _Decision:
+    """flake8's ``DecisionEngine`` for our codes: longest matching prefix wins; off-by-default codes stay off
+    unless a ``--select`` prefix names them (flake8 would also turn them on for any explicit ``--ignore``)."""
+
+    __slots__ = ("select", "ignore", "_cache")
+
+    def __init__(self, select: tuple[str, ...] | None, ignore: tuple[str, ...] | None) -> None:
+        self.select = select
+        self.ignore = ignore
+        self._cache: dict[str, bool] = {}
+
+    def __call__(self, code: str) -> bool:
+        decision = self._cache.get(code)
+        if decision is None:
+            decision = self._cache[code] = self._decide(code)
+        return decision
+
+    def _decide(self, code: str) -> bool:
+        explicit_select = _longest_prefix(code, self.select or ())
+        explicit_ignore = _longest_prefix(code, self.ignore or ())
+        implicit_select = _longest_prefix(code, self.select if self.select is not None else (PREFIX,))
+        implicit_ignore = _longest_prefix(code, OFF_BY_DEFAULT)
+        if explicit_select and not explicit_ignore:
+            return True
+        if explicit_ignore and not explicit_select:
+            return False
+        if explicit_select and explicit_ignore:
+            return len(explicit_select) > len(explicit_ignore)
+        if not implicit_select:
+            return False
+        return not implicit_ignore
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> str:
+    return max((prefix for prefix in prefixes if code.startswith(prefix)), key=len, default="")
+
+
+class _NoqaLines:
+    """The text to search for ``# noqa`` for each line, as flake8 has it: the line itself, or all the lines of a
+    multi-line token (a triple-quoted string) for each line it spans."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[list[str], dict[int, str]]] = {}
+
+    def ignores(self, finding: Finding) -> bool:
+        lines, logical = self._read(finding.path)
+        text = logical.get(finding.line)
+        if text is None:
+            text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+        match = NOQA_INLINE_REGEXP.search(text)
+        if match is None:
+            return False
+        codes = match.group("codes")
+        if codes is None:
+            return True
+        listed = tuple(item for item in _LIST_SEPARATOR.split(codes) if item)
+        return finding.code in listed or finding.code.startswith(listed)
+
+    def _read(self, path: str) -> tuple[list[str], dict[int, str]]:
+        if path not in self._files:
+            self._files[path] = _logical_lines(path)
+        return self._files[path]
+
+
+def _logical_lines(path: str) -> tuple[list[str], dict[int, str]]:
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        source = data.decode(encoding)
+    except (OSError, SyntaxError, UnicodeError, LookupError):
+        return [], {}
+    lines = source.splitlines(keepends=True)
+    mapping: dict[int, str] = {}
+    first, last = len(lines) + 2, -1
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            first, last = min(first, token.start[0]), max(last, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                joined = "".join(lines[first - 1:last])
+                mapping.update(dict.fromkeys(range(first, last + 1), joined))
+                first, last = len(lines) + 2, -1
+    except (tokenize.TokenError, SyntaxError):
+        return lines, {}
+    return lines, mapping
+
+
+def _report(findings: Iterable[Finding], decide: _Decision) -> list[Finding]:
+    noqa = _NoqaLines()
+    unique = {finding for finding in findings if decide(finding.code)}
+    return sorted((finding for finding in unique if not noqa.ignores(finding)), key=lambda f: f.sort_key)
+
+
+# Commands --------------------------------------------------------------------------------------------------------
+
+
+def _check(
+    paths: Sequence[str],
+    output_format: str,
+    settings: Settings,
+    decide: _Decision,
+    parser: argparse.ArgumentParser,
+    out: TextIO,
+) -> int:
+    targets = [os.path.abspath(path) for path in paths]
+    for path, target in zip(paths, targets):
+        if not os.path.exists(target):
+            parser.error(f"{path}: no such file or folder")
+    by_root: dict[str, list[str]] = {}
+    for target in targets:
+        by_root.setdefault(find_project_root(target, settings), []).append(target)
+    cache = FactsCache(settings.cache_dir, settings.use_cache)
+    found: list[Finding] = []
+    for root, group in by_root.items():
+        # Built afresh, not through the per-process cache that serves flake8: a command reads the files as they
+        # are now, also when it runs twice in one process.
+        index = build_index(root, settings, cache)
+        facts_by_path = index.facts_by_path()
+        checked: set[str] = set()
+        for path, facts in facts_by_path.items():
+            if _is_below(path, group):
+                checked.add(path)
+                found.extend(_file_findings(facts, settings))
+        for target in group:
+            # A file named on the command line is checked even where discovery would not look (flake8 does too).
+            if target not in checked and os.path.isfile(target) and target.endswith(".py"):
+                explicit = cache.facts_for(target)
+                if explicit is not None:
+                    found.extend(_file_findings(explicit, settings))
+        found.extend(finding for finding in index.findings if _is_below(finding.path, group))
+    reported = _report(found, decide)
+    if output_format == "json":
+        json.dump([_as_json(finding) for finding in reported], out, indent=2)
+        out.write("\n")
+    else:
+        for finding in reported:
+            out.write(f"{_display(finding.path)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
+    return EXIT_FINDINGS if reported else EXIT_CLEAN
+
+
+def _file_findings(facts: MigrationFacts, settings: Settings) -> Iterable[Finding]:
+    for finding in check_facts(facts, settings):
+        path = os.path.abspath(finding.path)
+        yield finding if path == finding.path else _with_path(finding, path)
+
+
+def _with_path(finding: Finding, path: str) -> Finding:
+    return Finding(path, finding.line, finding.col, finding.code, finding.message, finding.hint)
+
+
+def _graph(path: str, settings: Settings, decide: _Decision, parser: argparse.ArgumentParser, out: TextIO) -> int:
+    target = os.path.abspath(path)
+    if not os.path.exists(target):
+        parser.error(f"{path}: no such file or folder")
+    index = build_index(find_project_root(target, settings), settings)
+    errors = _report((f for f in index.findings if f.code in PROJECT_RULES), decide)
+    json.dump(graph_as_json(index, errors), out, indent=2)
+    out.write("\n")
+    return EXIT_CLEAN
+
+
+def graph_as_json(index: ProjectIndex, errors: Iterable[Finding] = ()) -> dict[str, object]:
+    graph = index.graph
+    return {
+        "nodes": sorted(format_key(node) for node in graph.nodes),
+        "edges": sorted([format_key(child), format_key(parent)] for child, parent in graph.edges()),
+        "leaves": graph.leaves_by_app(),
+        "external": sorted(index.external_apps),
+        "errors": [_as_json(finding) for finding in errors],
+    }
+
+
+def _as_json(finding: Finding) -> Mapping[str, object]:
+    return {
+        "path": _display(finding.path),
+        "line": finding.line,
+        "col": finding.col + 1,
+        "code": finding.code,
+        "name": finding.name,
+        "message": finding.message,
+        "hint": finding.hint,
+    }
+
+
+def _is_below(path: str, targets: Iterable[str]) -> bool:
+    return any(path == target or path.startswith(target.rstrip(os.sep) + os.sep) for target in targets)
+
+
+def _display(path: str) -> str:
+    """Relative to the working folder when below it, as people type paths; absolute otherwise."""
+    cwd = os.getcwd()
+    if path.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(path, cwd)
+    return path

@@ -1,0 +1,407 @@
+"""The on-disk facts cache: hits, staleness, corruption, versions, unwritable and disabled caches, concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import flake8_django_migrations
+from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.project import cache as cache_module
+from flake8_django_migrations.project.cache import FactsCache, default_cache_dir, parse_facts
+
+MIGRATION = '''\
+from django.db import migrations, models
+
+
+def forwards(apps, schema_editor):
+    Product = apps.get_model("shop", "Product")
+    Product.objects.filter(note__isnull=True).update(note="")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("shop", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="product",
+            name="note",
+            field=models.CharField(max_length=20, null=True),
+        ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
+'''
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_migration(root: Path, name: str = "0002_product_note", source: str | bytes = MIGRATION) -> str:
+    path = root / "shop" / "migrations" / f"{name}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, bytes):
+        path.write_bytes(source)
+    else:
+        path.write_text(source, encoding="utf-8")
+    return str(path)
+
+
+def entries(cache: FactsCache) -> list[Path]:
+    if not cache.directory.exists():
+        return []
+    return sorted(p for p in cache.directory.rglob("*") if p.is_file())
+
+
+def entry_of(cache: FactsCache, path: str) -> Path:
+    return Path(cache._entry(cache._key(Path(path).read_bytes(), path)))
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the cache had to parse (misses), in order."""
+    seen: list[str] = []
+    real = cache_module.parse_facts
+
+    def counting(data: bytes, path: str) -> MigrationFacts | None:
+        seen.append(path)
+        return real(data, path)
+
+    monkeypatch.setattr(cache_module, "parse_facts", counting)
+    return seen
+
+
+def test_miss_then_hit(tmp_path: Path, parses: list[str]) -> None:
+    path = write_migration(tmp_path / "src")
+    cache = FactsCache(str(tmp_path / "cache"))
+    first = cache.facts_for(path)
+    assert isinstance(first, MigrationFacts)
+    assert (first.app_label, first.name, first.path) == ("shop", "0002_product_note", path)
+    assert len(entries(cache)) == 1
+    # A new instance (a new process, in real life) is served from disk.
+    second = FactsCache(str(tmp_path / "cache")).facts_for(path)
+    assert second == first
+    assert parses == [path]
+
+
+def test_facts_equal_uncached(tmp_path: Path) -> None:
+    path = write_migration(tmp_path / "src")
+    cache = FactsCache(str(tmp_path / "cache"))
+    cache.facts_for(path)
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) == FactsCache(enabled=False).facts_for(path)
+
+
+def test_none_results_are_cached(tmp_path: Path, parses: list[str]) -> None:
+    not_a_migration = tmp_path / "src" / "shop" / "models.py"
+    not_a_migration.parent.mkdir(parents=True)
+    not_a_migration.write_text("x = 1\n")
+    for _ in range(2):
+        assert FactsCache(str(tmp_path / "cache")).facts_for(str(not_a_migration)) is None
+    assert parses == [str(not_a_migration)]
+
+
+def test_changed_content_with_same_size_and_mtime_is_reread(tmp_path: Path) -> None:
+    path = write_migration(tmp_path / "src")
+    cache = FactsCache(str(tmp_path / "cache"))
+    before = cache.facts_for(path)
+    assert before is not None and before.operations[0].param("name") == "note"
+    stat = os.stat(path)
+    changed = MIGRATION.replace('name="note"', 'name="nope"')
+    assert len(changed) == len(MIGRATION)
+    Path(path).write_text(changed, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    after = FactsCache(str(tmp_path / "cache")).facts_for(path)
+    assert after is not None and after.operations[0].param("name") == "nope"
+    # And changing it back is a hit on the first entry again, not a stale "nope".
+    Path(path).write_text(MIGRATION, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) == before
+
+
+def test_same_content_at_another_path_is_its_own_entry(tmp_path: Path) -> None:
+    first = write_migration(tmp_path / "one")
+    second = write_migration(tmp_path / "two")
+    cache = FactsCache(str(tmp_path / "cache"))
+    facts_one, facts_two = cache.facts_for(first), cache.facts_for(second)
+    assert facts_one is not None and facts_two is not None
+    assert (facts_one.path, facts_two.path) == (first, second)
+    assert len(entries(cache)) == 2
+
+
+def test_relative_path_is_passed_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_migration(tmp_path / "src")
+    monkeypatch.chdir(tmp_path / "src")
+    relative = os.path.join("shop", "migrations", "0002_product_note.py")
+    for _ in range(2):  # the miss and the hit
+        facts = FactsCache(str(tmp_path / "cache")).facts_for(relative)
+        assert facts is not None and facts.path == relative
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda good: b"\x00\xffgarbage\x13\x37" * 10, id="garbage"),
+        pytest.param(lambda good: good[: len(good) // 2], id="truncated"),
+        pytest.param(lambda good: good[:-1], id="missing-stop"),
+        pytest.param(lambda good: b"", id="empty"),
+        pytest.param(lambda good: pickle.dumps(("another key", None)), id="other-key"),
+        pytest.param(lambda good: pickle.dumps({"not": "facts"}), id="wrong-type"),
+    ],
+)
+def test_corrupt_entry_is_ignored_and_rebuilt(
+    tmp_path: Path, parses: list[str], damage: Callable[[bytes], bytes]
+) -> None:
+    path = write_migration(tmp_path / "src")
+    cache = FactsCache(str(tmp_path / "cache"))
+    expected = cache.facts_for(path)
+    entry = entry_of(cache, path)
+    entry.write_bytes(damage(entry.read_bytes()))
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) == expected
+    assert parses == [path, path]
+    # Rebuilt: the next run is a hit again.
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) == expected
+    assert parses == [path, path]
+
+
+def test_entry_cannot_run_code(tmp_path: Path) -> None:
+    path = write_migration(tmp_path / "src")
+    cache = FactsCache(str(tmp_path / "cache"))
+    expected = cache.facts_for(path)
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    key = cache._key(Path(path).read_bytes(), path)
+    entry_of(cache, path).write_bytes(pickle.dumps((key, Evil())))
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) == expected
+    assert not marker.exists()
+
+
+def test_cache_of_another_version_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: list[str]
+) -> None:
+    path = write_migration(tmp_path / "src")
+    monkeypatch.setattr(flake8_django_migrations, "__version__", "0.0.1")
+    old = FactsCache(str(tmp_path / "cache"))
+    old.facts_for(path)
+    # Poison the old version's entry: if the new version read it, it would return None.
+    key = old._key(Path(path).read_bytes(), path)
+    entry_of(old, path).write_bytes(pickle.dumps((key, None)))
+    monkeypatch.setattr(flake8_django_migrations, "__version__", "0.0.2")
+    new = FactsCache(str(tmp_path / "cache"))
+    assert new.directory != old.directory
+    assert isinstance(new.facts_for(path), MigrationFacts)
+    assert parses == [path, path]
+
+
+def test_cache_of_another_format_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = FactsCache(str(tmp_path / "cache"))
+    monkeypatch.setattr(cache_module, "FORMAT", cache_module.FORMAT + 1)
+    assert FactsCache(str(tmp_path / "cache")).directory != old.directory
+
+
+def test_unwritable_cache_directory(tmp_path: Path, parses: list[str]) -> None:
+    path = write_migration(tmp_path / "src")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cache = FactsCache(str(blocker / "cache"))  # cannot be created, even by root
+    for _ in range(3):
+        facts = cache.facts_for(path)
+        assert facts is not None and facts.name == "0002_product_note"
+    assert blocker.read_text() == "not a folder"
+    assert len(parses) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_cache_directory(tmp_path: Path) -> None:
+    path = write_migration(tmp_path / "src")
+    root = tmp_path / "cache"
+    root.mkdir()
+    root.chmod(0o500)
+    try:
+        facts = FactsCache(str(root)).facts_for(path)
+        assert facts is not None and facts.name == "0002_product_note"
+        assert list(root.iterdir()) == []
+    finally:
+        root.chmod(0o700)
+
+
+def test_cache_deleted_while_running(tmp_path: Path) -> None:
+    first = write_migration(tmp_path / "src", "0002_a")
+    second = write_migration(tmp_path / "src", "0003_b")
+    cache = FactsCache(str(tmp_path / "cache"))
+    assert cache.facts_for(first) is not None
+    shutil.rmtree(tmp_path / "cache")
+    assert cache.facts_for(second) is not None
+    assert cache.facts_for(first) is not None
+
+
+def test_disabled_cache_touches_no_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_migration(tmp_path / "src")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    opened: list[str] = []
+    real_open = os.open
+
+    def watching_open(file: str, flags: int, *args: int) -> int:
+        opened.append(os.fspath(file))
+        return real_open(file, flags, *args)
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a disabled cache wrote to disk")
+
+    monkeypatch.setattr(os, "open", watching_open)
+    for name in ("makedirs", "mkdir", "replace", "rename", "unlink"):
+        monkeypatch.setattr(os, name, forbidden)
+    for directory in (str(tmp_path / "cache"), None):
+        cache = FactsCache(directory, enabled=False)
+        assert cache.facts_for(path) is not None
+    assert opened == [path, path]
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "xdg").exists()
+
+
+def test_default_directory_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "flake8-django-migrations"
+    path = write_migration(tmp_path / "src")
+    cache = FactsCache()
+    assert cache.facts_for(path) is not None
+    assert entries(cache) and str(entries(cache)[0]).startswith(str(tmp_path / "xdg"))
+    # A relative XDG_CACHE_HOME is invalid per the spec and ignored.
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == Path.home() / ".cache" / "flake8-django-migrations"
+
+
+def test_coding_cookie(tmp_path: Path) -> None:
+    source = (
+        "# -*- coding: latin-1 -*-\n"
+        + MIGRATION.replace('name="note",', 'name="note", verbose_name="café",')
+    ).replace('max_length=20, null=True', 'max_length=20, null=True, verbose_name="résumé"')
+    path = write_migration(tmp_path / "src", source=source.encode("latin-1"))
+    with pytest.raises(UnicodeDecodeError):
+        Path(path).read_bytes().decode("utf-8")
+    for _ in range(2):  # the miss and the hit
+        facts = FactsCache(str(tmp_path / "cache")).facts_for(path)
+        assert facts is not None
+        field = facts.operations[0].param("field")
+        assert field.kwarg("verbose_name") == "résumé"  # type: ignore[union-attr]
+
+
+def test_utf8_bom(tmp_path: Path) -> None:
+    path = write_migration(tmp_path / "src", source=b"\xef\xbb\xbf" + MIGRATION.encode())
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) is not None
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(MIGRATION.encode() + b"\n# \xff\xfe not utf-8\n", id="invalid-utf8"),
+        pytest.param(b"# coding: no-such-codec\n" + MIGRATION.encode(), id="unknown-codec"),
+        pytest.param(b"# coding: ascii\nx = '\xe9'\n", id="not-the-declared-codec"),
+        pytest.param(MIGRATION.encode() + b"\x00", id="null-byte"),
+        pytest.param(MIGRATION.encode() + b"\nclass (:\n", id="syntax-error"),
+        pytest.param(b"x = " + b"(" * 200_000 + b")" * 200_000 + b"\n", id="too-many-parentheses"),
+        pytest.param(b"x = " + b"-" * 200_000 + b"1\n", id="too-deep"),
+    ],
+)
+def test_unparsable_file_gives_none(tmp_path: Path, source: bytes) -> None:
+    path = write_migration(tmp_path / "src", source=source)
+    for _ in range(2):
+        assert FactsCache(str(tmp_path / "cache")).facts_for(path) is None
+    assert parse_facts(source, path) is None
+
+
+def test_missing_or_odd_paths_give_none(tmp_path: Path) -> None:
+    cache = FactsCache(str(tmp_path / "cache"))
+    assert cache.facts_for(str(tmp_path / "nope" / "migrations" / "0001_x.py")) is None
+    folder = tmp_path / "shop" / "migrations" / "0001_dir.py"
+    folder.mkdir(parents=True)
+    assert cache.facts_for(str(folder)) is None
+    assert cache.facts_for("bad\0path.py") is None
+
+
+def test_a_crash_in_extraction_is_not_raised_nor_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_migration(tmp_path / "src")
+
+    def broken(tree: object, path: str) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cache_module, "extract_facts", broken)
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) is None
+    monkeypatch.undo()
+    assert isinstance(FactsCache(str(tmp_path / "cache")).facts_for(path), MigrationFacts)
+
+
+WORKER = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
+    from flake8_django_migrations.project import cache as cache_module
+    from flake8_django_migrations.project.cache import FactsCache
+
+    cache_dir, role, rounds, paths = sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
+    expected = {path: FactsCache(enabled=False).facts_for(path) for path in paths}
+    keys = {path: FactsCache._key(open(path, "rb").read(), path) for path in paths}
+    misses = 0
+    for _ in range(rounds):
+        cache = FactsCache(cache_dir)
+        for path in paths:
+            if role == "writer":
+                # Rewrite entries that exist already: the race the readers must never notice.
+                cache._store(keys[path], expected[path])
+            else:
+                loaded = cache._load(keys[path])
+                if isinstance(loaded, cache_module._Miss):
+                    misses += 1  # a half-written entry is rejected by the loader, so count it
+                else:
+                    assert loaded == expected[path], path
+            assert cache.facts_for(path) == expected[path], path
+    print(misses)
+    """
+)
+
+
+def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
+    paths = [
+        write_migration(tmp_path / "src", f"{n:04d}_step", MIGRATION.replace('"note"', f'"note_{n}"'))
+        for n in range(2, 14)
+    ]
+    cache_dir = str(tmp_path / "cache")
+    for path in paths:
+        FactsCache(cache_dir).facts_for(path)
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    roles = ["writer", "writer", "reader", "reader"]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(REPO_ROOT), cache_dir, role, "150", json.dumps(paths)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for role in roles
+    ]
+    results = [process.communicate(timeout=300) for process in processes]
+    for process, (out, err) in zip(processes, results):
+        assert process.returncode == 0, err
+    # Every entry existed before the readers started, and replacing one is atomic, so a reader never found one
+    # missing or half written (with a plain open-and-write, they do, a few percent of the time).
+    assert [int(out) for (out, _), role in zip(results, roles) if role == "reader"] == [0, 0]
+    cache = FactsCache(cache_dir)
+    assert [p.name for p in entries(cache) if p.name.endswith(".tmp")] == []
+    assert len(entries(cache)) == len(paths)
