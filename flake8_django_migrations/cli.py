@@ -25,7 +25,7 @@ from flake8_django_migrations.project.discover import find_project_root
 from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, Finding
 from flake8_django_migrations.rules import check_facts
-from flake8_django_migrations.settings import DATABASES, Settings
+from flake8_django_migrations.settings import DATABASES, Settings, flake8_config_options
 
 __all__ = ["main"]
 
@@ -87,7 +87,7 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         default=[], metavar="LABEL=MODULE", help="Django's MIGRATION_MODULES entry for LABEL")
     parser.add_argument("--djm-swappable", "--swappable", dest="swappable", action="append", default=[],
                         metavar="SETTING=APP.MODEL", help="e.g. AUTH_USER_MODEL=accounts.User")
-    parser.add_argument("--djm-database", "--database", dest="database", choices=DATABASES, default="postgresql")
+    parser.add_argument("--djm-database", "--database", dest="database", choices=DATABASES, default=None)
     parser.add_argument("--exclude", action="append", metavar="PATTERNS", help="comma-separated glob patterns")
     parser.add_argument("--cache-dir", metavar="PATH")
     parser.add_argument("--no-cache", action="store_true", help="parse every file, neither read nor write the cache")
@@ -120,15 +120,25 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
     exclude = _comma_list(args.exclude) if args.exclude is not None else list(FLAKE8_EXCLUDE)
     # As flake8 does: a pattern with a slash is a path, relative to where the command runs.
     exclude = [os.path.abspath(pattern) if "/" in pattern else pattern for pattern in exclude]
+    # flake8's configuration gives the defaults; the command line adds to lists and overrides the rest.
+    config = flake8_config_options(os.getcwd())
+    database = args.database or next(iter(config.get("djm-database", [])), "postgresql")
+    if database not in DATABASES:
+        parser.error(f"djm-database must be one of {', '.join(DATABASES)}, not {database!r}")
     return Settings(
-        database=args.database,
-        project_root=args.project_root,
-        app_labels=_pairs(args.app_labels, parser, "--djm-app-label"),
-        migration_modules=_pairs(args.migration_modules, parser, "--djm-migration-modules"),
-        swappable={"AUTH_USER_MODEL": "auth.User", **_pairs(args.swappable, parser, "--djm-swappable")},
+        database=database,
+        project_root=args.project_root or next(iter(config.get("djm-project-root", [])), None),
+        app_labels=_pairs([*config.get("djm-app-label", []), *args.app_labels], parser, "--djm-app-label"),
+        migration_modules=_pairs(
+            [*config.get("djm-migration-modules", []), *args.migration_modules], parser, "--djm-migration-modules"
+        ),
+        swappable={
+            "AUTH_USER_MODEL": "auth.User",
+            **_pairs([*config.get("djm-swappable", []), *args.swappable], parser, "--djm-swappable"),
+        },
         exclude=tuple(exclude),
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
+        cache_dir=args.cache_dir or next(iter(config.get("djm-cache-dir", [])), None),
+        use_cache=not args.no_cache and config.get("djm-no-cache", ["false"])[0].lower() not in ("true", "1", "yes"),
     )
 
 

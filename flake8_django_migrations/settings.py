@@ -1,4 +1,4 @@
-"""Settings: one frozen record, read from flake8 options or from ``[tool.flake8-django-migrations]``."""
+"""Settings: one frozen record, from flake8's options (the plugin) or its configuration files (the command)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,29 @@ class Settings:
     @property
     def is_postgresql(self) -> bool:
         return self.database == "postgresql"
+
+
+# flake8 reads the first of these that has a [flake8] section, in the directory it runs in.
+FLAKE8_CONFIG_FILES: Final = ("setup.cfg", "tox.ini", ".flake8")
+
+
+def flake8_config_options(directory: str) -> dict[str, list[str]]:
+    """The ``djm-*`` options of flake8's configuration in ``directory``, so that the command reads what the
+    plugin reads: one configuration for both. Lists are split as flake8 splits them (commas and new lines)."""
+    import configparser
+    import os
+    import re
+
+    for name in FLAKE8_CONFIG_FILES:
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(os.path.join(directory, name), encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        if parser.has_section("flake8"):
+            return {
+                key.replace("_", "-"): [item for item in re.split(r"[,\s]+", value.strip()) if item]
+                for key, value in parser.items("flake8")
+                if key.replace("_", "-").startswith("djm-")
+            }
+    return {}

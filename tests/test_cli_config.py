@@ -1,0 +1,66 @@
+"""The command reads the same `djm-*` options from flake8's configuration files as the plugin."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from flake8_django_migrations.cli import main
+
+USER_DEPENDENT = '''\
+from django.conf import settings
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+'''
+
+
+def _project(root: Path) -> None:
+    for relative, source in {
+        "accounts/migrations/0001_initial.py": (
+            "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n"
+        ),
+        "orders/migrations/0001_initial.py": USER_DEPENDENT,
+    }.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / "__init__.py").write_text("")
+        path.write_text(source)
+    (root / "manage.py").write_text("")
+
+
+def _graph(root: Path, *args: str) -> dict[str, object]:
+    out = io.StringIO()
+    assert main(["graph", *args, str(root)], stdout=out) == 0
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("config_file", ["setup.cfg", "tox.ini", ".flake8"])
+def test_swappable_from_flake8_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_file: str
+) -> None:
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert _graph(tmp_path, "--no-cache")["edges"] == []  # auth.User: external
+    (tmp_path / config_file).write_text("[flake8]\ndjm-swappable =\n    AUTH_USER_MODEL=accounts.User\n")
+    assert _graph(tmp_path, "--no-cache")["edges"] == [["orders.0001_initial", "accounts.0001_initial"]]
+
+
+def test_command_line_overrides_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "setup.cfg").write_text("[flake8]\ndjm-swappable = AUTH_USER_MODEL=accounts.User\n")
+    graph = _graph(tmp_path, "--no-cache", "--djm-swappable", "AUTH_USER_MODEL=auth.User")
+    assert graph["edges"] == []
+
+
+def test_bad_database_in_configuration_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "setup.cfg").write_text("[flake8]\ndjm-database = postgres\n")
+    assert main(["check", "--no-cache", "."], stdout=io.StringIO()) == 2
