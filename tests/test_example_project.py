@@ -12,8 +12,8 @@ ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "shop"
 
 
-def _expected(section: str) -> set[tuple[str, int, str]]:
-    text = (EXAMPLE / "EXPECTED.md").read_text(encoding="utf-8")
+def _expected(section: str, example: Path = EXAMPLE) -> set[tuple[str, int, str]]:
+    text = (example / "EXPECTED.md").read_text(encoding="utf-8")
     block = text.split(f"## {section}", 1)[1].split("```", 2)[1]
     expected = set()
     for line in block.strip().splitlines():
@@ -32,3 +32,14 @@ def test_readme_command_finds_what_the_example_promises() -> None:
     found = {(str(Path(path).relative_to("examples/shop")), line, code) for path, line, _, code in findings}
     assert found == _expected("Default rules")
     assert result.returncode == 1
+
+
+def test_graph_errors_example() -> None:
+    example = ROOT / "examples" / "graph_errors"
+    result = run_flake8("--extend-select", "DJM904", "examples/graph_errors", cwd=ROOT)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    found = {
+        (str(Path(path).relative_to("examples/graph_errors")), line, code)
+        for path, line, _, code in parse_output(result.stdout)
+    }
+    assert found == _expected("Default rules", example) | _expected("Off by default", example)
