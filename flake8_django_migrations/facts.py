@@ -25,7 +25,9 @@ __all__ = [
     "Reference",
     "Site",
     "extract_facts",
+    "django_field_class",
     "is_migration_path",
+    "module_level_statements",
 ]
 
 
@@ -72,6 +74,14 @@ class Call:
 
     def kwarg(self, name: str, default: Value = None) -> Value:
         return self.kwargs.get(name, default)
+
+
+def django_field_class(value: Value) -> str | None:
+    """The class name of a field written as one of Django's own (``models.CharField(...)``), else None:
+    a project's own field class may set anything in its ``__init__``, so rules do not guess about it."""
+    if isinstance(value, Call) and value.func is not None and value.func.startswith("django."):
+        return value.func.rpartition(".")[2]
+    return None
 
 
 Value = Union[None, bool, int, float, complex, str, bytes, tuple["Value", ...], Ref, Call, _Unknown]
@@ -211,14 +221,15 @@ class MigrationFacts:
         names = (op.params.get("name") for op in self.operations[:index] if op.kind == "CreateModel")
         return frozenset(name.lower() for name in names if isinstance(name, str))
 
-    def run_python_functions(self) -> Iterator[FunctionFacts]:
-        """Module-level functions used as ``RunPython`` code or reverse code, and the ones they call."""
+    def run_python_functions(self, include_reverse: bool = True) -> Iterator[FunctionFacts]:
+        """Module-level functions used as ``RunPython`` code (and reverse code), and the ones they call."""
         seen: set[str] = set()
+        roles = ("code", "reverse_code") if include_reverse else ("code",)
         todo = [
             value.path
             for op in self.operations
             if op.kind == "RunPython"
-            for value in (op.params.get("code"), op.params.get("reverse_code"))
+            for value in (op.params.get(role) for role in roles)
             if isinstance(value, Ref)
         ]
         while todo:
@@ -347,19 +358,10 @@ def extract_facts(tree: ast.Module, path: str) -> MigrationFacts | None:
 
 def _find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:
     """The first module-level ``class Migration``, also inside ``if``/``else`` and ``try`` blocks."""
-    for node in body:
-        if isinstance(node, ast.ClassDef) and node.name == "Migration":
-            return node
-        nested: list[list[ast.stmt]] = []
-        if isinstance(node, ast.If):
-            nested = [node.body, node.orelse]
-        elif isinstance(node, ast.Try):
-            nested = [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
-        for block in nested:
-            found = _find_migration_class(block)
-            if found is not None:
-                return found
-    return None
+    return next(
+        (node for node in module_level_statements(body) if isinstance(node, ast.ClassDef) and node.name == "Migration"),
+        None,
+    )
 
 
 class _Imports:
@@ -374,7 +376,7 @@ class _Imports:
     @classmethod
     def collect(cls, tree: ast.Module, app_label: str) -> _Imports:
         imports = cls()
-        for node in _module_level_statements(tree.body):
+        for node in module_level_statements(tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -407,18 +409,19 @@ class _Imports:
         return ".".join([head, *reversed(parts)])
 
 
-def _module_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+def module_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import time: the module body and the blocks of its ``if`` and ``try`` statements."""
     for node in body:
         yield node
         if isinstance(node, ast.If):
-            yield from _module_level_statements(node.body)
-            yield from _module_level_statements(node.orelse)
+            yield from module_level_statements(node.body)
+            yield from module_level_statements(node.orelse)
         elif isinstance(node, ast.Try):
-            yield from _module_level_statements(node.body)
+            yield from module_level_statements(node.body)
             for handler in node.handlers:
-                yield from _module_level_statements(handler.body)
-            yield from _module_level_statements(node.orelse)
-            yield from _module_level_statements(node.finalbody)
+                yield from module_level_statements(handler.body)
+            yield from module_level_statements(node.orelse)
+            yield from module_level_statements(node.finalbody)
 
 
 def _absolute_module(node: ast.ImportFrom, app_label: str) -> str:
@@ -761,7 +764,7 @@ class _HistoricalReads:
         if iterating != returns_instance and steps[-1][0] not in ("values", "values_list"):
             self.instances[target.id] = model
 
-    def _field(self, model: tuple[str, str], name: str, node: ast.AST) -> None:
+    def _field(self, model: tuple[str, str], name: str, node: ast.expr) -> None:
         field_name = name.lstrip("-").split("__")[0]
         if field_name and field_name not in _NOT_LOOKUPS and field_name != "?":
             self.found.append(Reference(model[0], model[1], field_name, node.lineno, node.col_offset))

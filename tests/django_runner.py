@@ -19,7 +19,8 @@ class DjangoProject:
         lines = [
             "SECRET_KEY = 'test'",
             f"INSTALLED_APPS = ['django.contrib.contenttypes', 'django.contrib.auth', *{apps!r}]",
-            f"DATABASES = {{'default': {{'ENGINE': 'django.db.backends.sqlite3', 'NAME': {str(workdir / 'db.sqlite3')!r}}}}}",
+            "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': %r}}"
+            % str(workdir / "db.sqlite3"),
             "USE_TZ = True",
         ]
         if swappable_user:

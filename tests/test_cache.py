@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pickle
@@ -71,13 +72,13 @@ def entry_of(cache: FactsCache, path: str) -> Path:
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the cache had to parse (misses), in order."""
     seen: list[str] = []
-    real = cache_module.parse_facts
+    real = cache_module._parse_tree
 
-    def counting(data: bytes, path: str) -> MigrationFacts | None:
+    def counting(data: bytes, path: str) -> ast.Module | None:
         seen.append(path)
         return real(data, path)
 
-    monkeypatch.setattr(cache_module, "parse_facts", counting)
+    monkeypatch.setattr(cache_module, "_parse_tree", counting)
     return seen
 
 
@@ -331,6 +332,55 @@ def test_missing_or_odd_paths_give_none(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     assert cache.facts_for(str(folder)) is None
     assert cache.facts_for("bad\0path.py") is None
+
+
+LIVE_MODEL_MIGRATION = '''\
+from django.db import migrations
+
+from shop.models import Thing
+
+
+def forwards(apps, schema_editor):
+    Thing()
+
+
+class Migration(migrations.Migration):
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+'''
+
+
+def test_facts_that_depend_on_another_file_are_not_served_stale(tmp_path: Path) -> None:
+    # Whether `Thing()` uses a live model depends on shop/models.py, which is not part of this file's key.
+    path = write_migration(tmp_path / "src", "0002_thing", LIVE_MODEL_MIGRATION)
+    models = tmp_path / "src" / "shop" / "models.py"
+    (tmp_path / "src" / "shop" / "__init__.py").write_text("")
+    models.write_text("from django.db import models\n\n\nclass Thing(models.Model):\n    pass\n")
+    as_model = FactsCache(str(tmp_path / "cache")).facts_for(path)
+    assert as_model is not None and [use.name for use in as_model.live_models] == ["Thing"]
+    models.write_text("def Thing():\n    return 1\n")
+    from flake8_django_migrations import model_inference
+
+    model_inference.clear_cache()
+    as_function = FactsCache(str(tmp_path / "cache")).facts_for(path)
+    assert as_function is not None and as_function.live_models == ()
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from django.db import migrations, models", False),
+        ("from django.db.models import F, Q", False),
+        ("import django.contrib.gis.db.models", False),
+        ("from shop.models import Thing", True),
+        ("from shop import models", True),
+        ("from ..models import Thing", True),
+        ("import shop.models.products", True),
+        ("try:\n    from shop.models import Thing\nexcept ImportError:\n    pass", True),
+    ],
+)
+def test_reads_other_files(source: str, expected: bool) -> None:
+    assert cache_module._reads_other_files(ast.parse(source)) is expected
 
 
 def test_a_crash_in_extraction_is_not_raised_nor_cached(

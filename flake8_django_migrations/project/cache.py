@@ -81,13 +81,47 @@ def default_cache_dir() -> Path:
 
 def parse_facts(data: bytes, path: str) -> MigrationFacts | None:
     """The facts of a module's source bytes, or None when they are not decodable, valid Python or a migration."""
+    tree = _parse_tree(data, path)
+    return None if tree is None else extract_facts(tree, path)
+
+
+def _parse_tree(data: bytes, path: str) -> ast.Module | None:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        source = data.decode(encoding)
-        tree = ast.parse(source, filename=path)
+        return ast.parse(data.decode(encoding), filename=path)
     except (SyntaxError, ValueError, UnicodeError, LookupError, RecursionError, MemoryError):
         return None
-    return extract_facts(tree, path)
+
+
+def _reads_other_files(tree: ast.Module) -> bool:
+    """Whether the facts may depend on a file other than this one, so the content of this one is not a valid key.
+
+    ``extract_facts`` asks ``model_inference`` to read an app's models module when the migration imports a name
+    from one and only calls it; those migrations are rare (DJM103 flags them), so they are simply not cached.
+    """
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If):
+            todo.extend([*node.body, *node.orelse])
+        elif isinstance(node, ast.Try):
+            todo.extend([*node.body, *(s for h in node.handlers for s in h.body), *node.orelse, *node.finalbody])
+        elif isinstance(node, ast.Import):
+            if any(_is_app_models(alias.name) for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            module = ("." * node.level) + (node.module or "")
+            if any(_is_app_models(f"{module}.{alias.name}") for alias in node.names):
+                return True
+    return False
+
+
+def _is_app_models(dotted: str) -> bool:
+    parts = dotted.split(".")
+    if "models" not in parts:
+        return False
+    module = ".".join(parts[: len(parts) - parts[::-1].index("models")])
+    return module not in ("django.db.models", "django.contrib.gis.db.models")
 
 
 class _Unpickler(pickle.Unpickler):
@@ -135,19 +169,26 @@ class FactsCache:
         cached = self._load(key)
         if not isinstance(cached, _Miss):
             return cached
-        facts = self._parse(data, path)
+        tree = _parse_tree(data, path)
+        facts = self._extract(tree, path) if tree is not None else None
         if isinstance(facts, _Miss):
             return None
-        self._store(key, facts)
+        if tree is None or facts is None or not _reads_other_files(tree):
+            self._store(key, facts)
         return facts
 
     @staticmethod
-    def _parse(data: bytes, path: str) -> MigrationFacts | None | _Miss:
+    def _extract(tree: ast.Module, path: str) -> MigrationFacts | None | _Miss:
         try:
-            return parse_facts(data, path)
+            return extract_facts(tree, path)
         except Exception:
             # A bug in fact extraction must not crash flake8 on an unrelated file, nor be cached as a result.
             return _MISS
+
+    @classmethod
+    def _parse(cls, data: bytes, path: str) -> MigrationFacts | None | _Miss:
+        tree = _parse_tree(data, path)
+        return cls._extract(tree, path) if tree is not None else None
 
     @staticmethod
     def _key(data: bytes, path: str) -> str:

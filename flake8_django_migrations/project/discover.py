@@ -11,10 +11,11 @@ from __future__ import annotations
 import ast
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from flake8_django_migrations.facts import module_level_statements
 from flake8_django_migrations.settings import Settings
 
 __all__ = [
@@ -133,7 +134,7 @@ def read_app_label(apps_py: str) -> str | None:
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     labelled: list[tuple[bool, str]] = []
-    for node in _module_classes(tree.body):
+    for node in (n for n in module_level_statements(tree.body) if isinstance(n, ast.ClassDef)):
         if not any(_base_name(base).endswith("AppConfig") for base in node.bases):
             continue
         label: str | None = None
@@ -158,17 +159,6 @@ def read_app_label(apps_py: str) -> str | None:
     # Django picks the config marked `default = True` when there are several; otherwise the only one.
     defaults = [label for is_default, label in labelled if is_default]
     return defaults[0] if defaults else labelled[0][1]
-
-
-def _module_classes(body: Iterable[ast.stmt]) -> Iterator[ast.ClassDef]:
-    for node in body:
-        if isinstance(node, ast.ClassDef):
-            yield node
-        elif isinstance(node, ast.If):
-            yield from _module_classes(node.body)
-            yield from _module_classes(node.orelse)
-        elif isinstance(node, ast.Try):
-            yield from _module_classes(node.body)
 
 
 def _base_name(node: ast.expr) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, Reference, Value
+from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, Reference, Value, django_field_class
 from flake8_django_migrations.project.graph import Key, MigrationGraph, format_key
 from flake8_django_migrations.registry import RULES, Finding
 
@@ -40,12 +40,6 @@ class _Read:
     reference: Reference
 
 
-def _field_class(field: Value) -> str | None:
-    if isinstance(field, Call) and field.func is not None and field.func.startswith("django."):
-        return field.func.rpartition(".")[2]
-    return None
-
-
 def _model_label(value: Value, own_app: str, swappable: Mapping[str, str]) -> tuple[str, str, str | None] | None:
     """(app, lower-cased model, swappable setting) that a relation's ``to``/``through`` names, when literal."""
     if isinstance(value, str) and value != "self":
@@ -58,20 +52,6 @@ def _model_label(value: Value, own_app: str, swappable: Mapping[str, str]) -> tu
             app, _, model = target.partition(".")
             return app, model.lower(), setting
     return None
-
-
-def _forward_functions(facts: MigrationFacts) -> Iterator[str]:
-    """Module functions a ``RunPython`` runs forwards (its ``code`` and what that calls), not its reverse."""
-    todo = [op.params["code"].path for op in facts.operations
-            if op.kind == "RunPython" and isinstance(op.params.get("code"), Ref)]  # type: ignore[union-attr]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in facts.functions:
-            continue
-        seen.add(name)
-        yield name
-        todo.extend(facts.functions[name].local_calls)
 
 
 def _operation_reads(facts: MigrationFacts, swappable: Mapping[str, str]) -> Iterator[Reference]:
@@ -87,7 +67,7 @@ def _operation_reads(facts: MigrationFacts, swappable: Mapping[str, str]) -> Ite
             if isinstance(declared, tuple):
                 fields.extend(pair[1] for pair in declared if isinstance(pair, tuple) and len(pair) == 2)
         for field in fields:
-            if _field_class(field) not in _RELATION_FIELDS or not isinstance(field, Call):
+            if django_field_class(field) not in _RELATION_FIELDS or not isinstance(field, Call):
                 continue
             target = _model_label(field.kwarg("to", field.args[0] if field.args else None), facts.app_label,
                                   swappable)
@@ -128,8 +108,8 @@ class StateIndex:
 
     def _reads_of(self, facts: MigrationFacts, swappable: Mapping[str, str]) -> Iterator[Reference]:
         yield from _operation_reads(facts, swappable)
-        for name in _forward_functions(facts):
-            yield from facts.functions[name].reads
+        for function in facts.run_python_functions(include_reverse=False):
+            yield from function.reads
 
     def _index_operations(self, node: Key, facts: MigrationFacts) -> None:
         app = node[0]
@@ -327,7 +307,7 @@ def _previous_definition(index: StateIndex, node: Key, key: StateKey) -> Call | 
 
 def _type_change(before: Call, after: Call) -> str | None:
     """How the column's type changes, when that makes the database rewrite or re-check the table."""
-    old, new = _field_class(before), _field_class(after)
+    old, new = django_field_class(before), django_field_class(after)
     if old is None or new is None:
         return None
     if old != new:

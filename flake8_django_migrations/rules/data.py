@@ -38,7 +38,8 @@ def side_effect_in_migration(facts: MigrationFacts, settings: Settings) -> Itera
     for function in facts.run_python_functions():
         for call in function.calls:
             if _is_side_effect(call.name):
-                yield RULES["DJM105"].finding(facts.path, call.line, call.col, call=(call.written if call.name.startswith(".") else call.name) + "()")
+                callee = call.written if call.name.startswith(".") else call.name
+                yield RULES["DJM105"].finding(facts.path, call.line, call.col, call=callee + "()")
 
 
 def row_by_row_save(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operation, Value
+from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operation, Value, django_field_class
 from flake8_django_migrations.registry import RULES, Finding
 from flake8_django_migrations.settings import Settings
 
@@ -27,13 +27,6 @@ def _name(value: Value) -> str:
     return value if isinstance(value, str) else "..."
 
 
-def _django_field_class(field: Value) -> str | None:
-    """The class name of a field written as one of Django's own (``models.CharField(...)``), else None."""
-    if isinstance(field, Call) and field.func is not None and field.func.startswith("django."):
-        return field.func.rpartition(".")[2]
-    return None
-
-
 def _on_existing_table(facts: MigrationFacts, index: int, op: Operation) -> bool:
     """The operation's model was not created earlier in this migration (a new table is empty)."""
     model = op.model_name
@@ -45,7 +38,7 @@ def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Sett
         if op.kind != "AddField" or not op.touches_database or not _on_existing_table(facts, index, op):
             continue
         field = op.param("field")
-        field_class = _django_field_class(field)
+        field_class = django_field_class(field)
         if field_class is None or field_class in _NO_WRITTEN_COLUMN or not isinstance(field, Call):
             continue
         if "**" in field.kwargs or "db_default" in field.kwargs or field.kwarg("null", False) is not False:
@@ -101,7 +94,7 @@ def _builds_index(op: Operation) -> bool:
             return False
         if field.kwarg("db_index") is True or field.kwarg("unique") is True:
             return True
-        return _django_field_class(field) in _INDEXED_BY_DEFAULT and field.kwarg("db_index", True) is True
+        return django_field_class(field) in _INDEXED_BY_DEFAULT and field.kwarg("db_index", True) is True
     return False
 
 
