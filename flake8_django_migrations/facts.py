@@ -574,12 +574,14 @@ def _value(node: ast.expr, imports: _Imports) -> Value:
     return UNKNOWN
 
 
-def _function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+def _function_locals(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, walked: Iterable[ast.AST] | None = None
+) -> frozenset[str]:
     """Parameters and names assigned in a function: they shadow the module's imports."""
     arguments = node.args
     names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
     names.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
-    for inner in ast.walk(node):
+    for inner in walked if walked is not None else ast.walk(node):
         if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
             names.add(inner.id)
     return frozenset(names)
@@ -606,7 +608,8 @@ class _FunctionReader(ast.NodeVisitor):
     def __init__(self, imports: _Imports, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.imports = imports
         self.node = node
-        self.shadowed = _function_locals(node)
+        self.walked = list(ast.walk(node))  # walked once, shared by the passes that need every node
+        self.shadowed = _function_locals(node, self.walked)
         self.calls: list[CallSite] = []
         self.local_calls: list[str] = []
         self.saves: list[Site] = []
@@ -619,7 +622,7 @@ class _FunctionReader(ast.NodeVisitor):
         return FunctionFacts(
             self.node.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
             tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
-            _HistoricalReads(self.node).references(),
+            _HistoricalReads(self.node, self.walked).references(),
         )
 
     def _loop(self, node: ast.AST) -> None:
@@ -690,8 +693,9 @@ class _HistoricalReads:
     from those querysets. Anything else is left out rather than guessed.
     """
 
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, walked: list[ast.AST]) -> None:
         self.node = node
+        self.walked = walked
         arguments = node.args
         self.parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
         self.models: dict[str, tuple[str, str]] = {}  # local name -> (app label, lower-cased model)
@@ -699,14 +703,16 @@ class _HistoricalReads:
         self.found: list[Reference] = []
 
     def references(self) -> tuple[Reference, ...]:
-        for statement in ast.walk(self.node):
+        if "get_model" not in {n.attr for n in self.walked if isinstance(n, ast.Attribute)}:
+            return ()
+        for statement in self.walked:
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                 self._assignment(statement.targets[0], statement.value, iterating=False)
             elif isinstance(statement, (ast.For, ast.AsyncFor)):
                 self._assignment(statement.target, statement.iter, iterating=True)
         if not self.models:
             return ()
-        for node in ast.walk(self.node):
+        for node in self.walked:
             if isinstance(node, ast.Call):
                 self._queryset_call(node)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -782,9 +788,9 @@ class _HistoricalReads:
                 for keyword in call.keywords:
                     if keyword.arg:
                         self._field(model, keyword.arg, keyword.value)
-            for inner in ast.walk(call):
-                if inner is call:
-                    continue
+            # Only the step's own arguments: the chain before it is another step, walked on its own.
+            arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+            for inner in (node for argument in arguments for node in ast.walk(argument)):
                 if (
                     isinstance(inner, ast.Call)
                     and isinstance(inner.func, (ast.Name, ast.Attribute))
@@ -804,22 +810,36 @@ class _HistoricalReads:
             self.found.append(Reference(model[0], model[1], node.attr, node.lineno, node.col_offset))
 
 
+_SCOPE_BOUNDARIES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
 def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of one scope: everything below ``node`` except the insides of nested functions."""
-    for child in ast.iter_child_nodes(node):
+    """The nodes of one scope in source order: everything below ``node`` but the insides of nested functions.
+
+    An explicit stack: recursive generators cost a frame per level for every node they pass up."""
+    stack = list(ast.iter_child_nodes(node))[::-1]
+    while stack:
+        child = stack.pop()
         yield child
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            yield from _scope_nodes(child)
+        if not isinstance(child, _SCOPE_BOUNDARIES):
+            stack.extend(list(ast.iter_child_nodes(child))[::-1])
 
 
 def _scopes(node: ast.AST, shadowed: frozenset[str]) -> Iterator[tuple[ast.AST, frozenset[str]]]:
     """Each scope (the module, every function) with the names that shadow the module's imports in it."""
-    yield node, shadowed
-    for child in _scope_nodes(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield from _scopes(child, shadowed | _function_locals(child))
+    todo = [(node, shadowed)]
+    while todo:
+        scope, names = todo.pop()
+        yield scope, names
+        todo.extend(
+            (child, names | _function_locals(child))
+            for child in _scope_nodes(scope)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
 
 
+# What a migration imports when it reaches today's models through a registry instead of an app's models module.
+_LIVE_REGISTRIES: Final = ("django.contrib.auth", "django.apps")
 _UseOfModel = tuple[str, str, str, bool]  # (binding, qualified model, evidence, is an instantiation)
 
 
@@ -835,6 +855,10 @@ class _LiveModelFinder:
         self.dotted_imports = [key for key in imports.sites if "." in key and _is_live_models_path(key)]
 
     def find(self) -> Iterator[LiveModelUse]:
+        imported = [*self.imports.bindings.values(), *self.imports.sites]
+        registries = any(target.startswith(_LIVE_REGISTRIES) for target in imported)
+        if not (self.live or self.dotted_imports or registries):
+            return  # the common case: the module imports nothing that can reach a live model
         reported: set[str] = set()
         instantiated: dict[str, tuple[str, str]] = {}
         for scope, shadowed in _scopes(self.tree, frozenset()):
@@ -861,6 +885,8 @@ class _LiveModelFinder:
         return LiveModelUse(binding, model, site.line, site.col, evidence)
 
     def _registry_call(self, node: ast.Call, shadowed: frozenset[str]) -> LiveModelUse | None:
+        if not isinstance(node.func, (ast.Name, ast.Attribute)):
+            return None
         resolved = self.imports.resolve(node.func, shadowed)
         if resolved == "django.contrib.auth.get_user_model":
             model = "settings.AUTH_USER_MODEL"

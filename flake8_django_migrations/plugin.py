@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from flake8_django_migrations import __version__
 from flake8_django_migrations.facts import extract_facts
-from flake8_django_migrations.registry import OFF_BY_DEFAULT, Finding
+from flake8_django_migrations.registry import OFF_BY_DEFAULT, RULES, Finding
 from flake8_django_migrations.rules import check_facts
 from flake8_django_migrations.settings import DATABASES, Settings
 
@@ -82,6 +82,7 @@ class MigrationChecker:
             exclude=tuple(getattr(options, "exclude", ()) or ()) + tuple(getattr(options, "extend_exclude", ()) or ()),
             cache_dir=options.djm_cache_dir,
             use_cache=not options.djm_no_cache,
+            enabled_codes=_selected_codes(options),
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[MigrationChecker]]]:
@@ -98,12 +99,28 @@ class MigrationChecker:
             yield finding.line, finding.col, finding.text, type(self)
 
     def _findings(self) -> Iterator[Finding]:
+        if self.settings.enabled_codes == frozenset():
+            return  # none of our codes is selected: cost nothing
         facts = extract_facts(self.tree, self.filename)
         if facts is None:
             return
         yield from check_facts(facts, self.settings)
+        if not any(self.settings.is_enabled(code) for code, rule in RULES.items() if rule.scope == "project"):
+            return
         # The project pass is imported here so that files that are not migrations never pay for it.
         from flake8_django_migrations.project.checks import project_findings_for
 
         for finding in project_findings_for(self.filename, self.settings):
-            yield dataclasses.replace(finding, path=self.filename)
+            if self.settings.is_enabled(finding.code):
+                yield dataclasses.replace(finding, path=self.filename)
+
+
+def _selected_codes(options: argparse.Namespace) -> frozenset[str] | None:
+    """The codes of ours that flake8 will report, decided by flake8's own engine; None (all) if it cannot say."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        engine = DecisionEngine(options)
+        return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
+    except Exception:  # noqa: BLE001 - an internal API of flake8: when it changes, run every rule
+        return None

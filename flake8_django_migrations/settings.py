@@ -22,6 +22,11 @@ class Settings:
     exclude: tuple[str, ...] = ()
     cache_dir: str | None = None
     use_cache: bool = True
+    # The codes flake8 will report (None: all). Rules whose code is off are not run at all.
+    enabled_codes: frozenset[str] | None = None
+
+    def is_enabled(self, code: str) -> bool:
+        return self.enabled_codes is None or code in self.enabled_codes
 
     @property
     def is_postgresql(self) -> bool:

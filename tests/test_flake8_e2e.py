@@ -225,3 +225,21 @@ def test_migration_class_inside_if_else(tmp_path: Path) -> None:
         '''))
     result = run_flake8("--isolated", "--select", "DJM1", ".", cwd=tmp_path)
     assert [(line, code) for _, line, _, code in parse_output(result.stdout)] == [(6, "DJM102")]
+
+
+@pytest.mark.parametrize(
+    ("args", "runs_project_pass"),
+    [
+        (["--select", "E,W,F"], False),
+        (["--extend-ignore", "DJM"], False),
+        (["--select", "DJM1"], False),  # per-file rules only
+        (["--select", "DJM302"], True),
+        ([], True),
+    ],
+)
+def test_deselected_rules_are_not_run(tmp_path: Path, args: list[str], runs_project_pass: bool) -> None:
+    """The project pass writes its findings to the cache; when none of its codes is selected it must not run."""
+    _tree(tmp_path)
+    cache = tmp_path / "cache"
+    run_flake8("--isolated", f"--djm-cache-dir={cache}", *args, ".", cwd=tmp_path)
+    assert any(cache.rglob("*")) is runs_project_pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import os
 from pathlib import Path
 
@@ -287,8 +289,10 @@ def test_project_root_is_the_nearest_marker(tmp_path: Path) -> None:
 
 @pytest.fixture
 def fresh_index_cache(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], object]:
+    """The plugin's per-process cache (findings per file), empty; the command's index cache emptied too."""
     cache: dict[tuple[object, ...], object] = {}
-    monkeypatch.setattr(checks, "_index_cache", cache)
+    monkeypatch.setattr(checks, "_findings_cache", cache)
+    monkeypatch.setattr(checks, "_index_cache", {})
     return cache
 
 
@@ -312,9 +316,9 @@ def test_index_is_built_once_per_process_and_the_cache_is_bounded(
     built: list[str] = []
     real_build = checks.build_index
 
-    def counting_build(root: str, settings: Settings) -> checks.ProjectIndex:
+    def counting_build(root: str, settings: Settings, *rest: Any) -> checks.ProjectIndex:
         built.append(root)
-        return real_build(root, settings)
+        return real_build(root, settings, *rest)
 
     monkeypatch.setattr(checks, "build_index", counting_build)
     conflicted = app("shop", {"0001_initial": migration(), "0002_x": migration()})

@@ -29,6 +29,7 @@ from typing import Any, Final
 import flake8_django_migrations
 from flake8_django_migrations import facts as facts_module
 from flake8_django_migrations.facts import MigrationFacts, extract_facts
+from flake8_django_migrations.registry import Finding
 
 __all__ = ["FORMAT", "FactsCache", "default_cache_dir", "parse_facts"]
 
@@ -124,13 +125,16 @@ def _is_app_models(dotted: str) -> bool:
     return module not in ("django.db.models", "django.contrib.gis.db.models")
 
 
+_ALLOWED_CLASSES: Final = {("flake8_django_migrations.registry", "Finding")}
+
+
 class _Unpickler(pickle.Unpickler):
-    """Loads only what facts are made of, so a foreign or crafted file in the cache directory cannot run code."""
+    """Loads only what facts and findings are made of, so a foreign or crafted file in the cache cannot run code."""
 
     def find_class(self, module: str, name: str) -> object:
-        if module == _FACTS_MODULE and not name.startswith("__"):
+        if (module == _FACTS_MODULE and not name.startswith("__")) or (module, name) in _ALLOWED_CLASSES:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of MigrationFacts")
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of MigrationFacts or Finding")
 
 
 class _Miss:
@@ -167,7 +171,7 @@ class FactsCache:
             return None if isinstance(facts, _Miss) else facts
         key = self._key(data, path)
         cached = self._load(key)
-        if not isinstance(cached, _Miss):
+        if cached is None or isinstance(cached, MigrationFacts):
             return cached
         tree = _parse_tree(data, path)
         facts = self._extract(tree, path) if tree is not None else None
@@ -205,28 +209,41 @@ class FactsCache:
     def _entry(self, key: str) -> str:
         return f"{self._prefix}{key[:2]}{os.sep}{key[2:]}"
 
-    def _load(self, key: str) -> MigrationFacts | None | _Miss:
-        # An entry is a pickle of (key, facts); the key inside guards against an entry renamed or copied by hand.
+    def project_findings(self, key: str) -> tuple[Finding, ...] | None:
+        """The project findings stored under ``key`` by ``store_project_findings``, or None."""
+        if not self.enabled:
+            return None
+        stored = self._load(key)
+        if isinstance(stored, tuple) and all(isinstance(finding, Finding) for finding in stored):
+            return stored
+        return None
+
+    def store_project_findings(self, key: str, findings: tuple[Finding, ...]) -> None:
+        if self.enabled:
+            self._store(key, findings)
+
+    def _load(self, key: str) -> Any:
+        # An entry is a pickle of (key, value); the key inside guards against an entry renamed or copied by hand.
         try:
             data = _read(self._entry(key))
             if not data:
                 return _MISS
-            stored_key, facts = _Unpickler(io.BytesIO(data)).load()
+            stored_key, value = _Unpickler(io.BytesIO(data)).load()
         except Exception:
             # Missing, truncated, garbage, from another Python: all mean "parse again", and the write repairs it.
             return _MISS
-        if stored_key != key or not (facts is None or isinstance(facts, MigrationFacts)):
+        if stored_key != key or not (value is None or isinstance(value, (MigrationFacts, tuple))):
             return _MISS
-        return facts
+        return value
 
-    def _store(self, key: str, facts: MigrationFacts | None) -> None:
+    def _store(self, key: str, value: MigrationFacts | tuple[Finding, ...] | None) -> None:
         if not self._writable:
             return
         try:
             buffer = io.BytesIO()
             pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
             pickler.dispatch_table = _DISPATCH
-            pickler.dump((key, facts))
+            pickler.dump((key, value))
             payload = buffer.getvalue()
         except Exception:
             return  # facts that do not pickle are still correct, just not cached

@@ -36,5 +36,6 @@ FILE_RULES: Final[Mapping[str, FileRule]] = {
 
 def check_facts(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
     """Every per-file finding for one migration; flake8 or the CLI then applies select, ignore and noqa."""
-    for rule in FILE_RULES.values():
-        yield from rule(facts, settings)
+    for code, rule in FILE_RULES.items():
+        if settings.is_enabled(code):
+            yield from rule(facts, settings)
