@@ -118,7 +118,7 @@ class MigrationChecker:
 def _selected_codes(options: argparse.Namespace) -> frozenset[str] | None:
     """The codes of ours that flake8 will report, decided by flake8's own engine; None (all) if it cannot say."""
     try:
-        from flake8.style_guide import Decision, DecisionEngine
+        from flake8.style_guide import Decision, DecisionEngine  # type: ignore[import-untyped]
 
         engine = DecisionEngine(options)
         return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
