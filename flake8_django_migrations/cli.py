@@ -89,8 +89,11 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         metavar="SETTING=APP.MODEL", help="e.g. AUTH_USER_MODEL=accounts.User")
     parser.add_argument("--djm-database", "--database", dest="database", choices=DATABASES, default=None)
     parser.add_argument("--exclude", action="append", metavar="PATTERNS", help="comma-separated glob patterns")
-    parser.add_argument("--cache-dir", metavar="PATH")
-    parser.add_argument("--no-cache", action="store_true", help="parse every file, neither read nor write the cache")
+    parser.add_argument("--djm-cache-dir", "--cache-dir", dest="cache_dir", metavar="PATH")
+    parser.add_argument(
+        "--djm-no-cache", "--no-cache", dest="no_cache", action="store_true",
+        help="parse every file, neither read nor write the cache",
+    )
 
 
 def _pairs(values: Iterable[str], parser: argparse.ArgumentParser, option: str) -> dict[str, str]:
