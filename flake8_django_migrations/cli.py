@@ -20,8 +20,14 @@ from typing import Final, TextIO
 import flake8_django_migrations
 from flake8_django_migrations.facts import MigrationFacts
 from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.project.checks import PROJECT_RULES, ProjectIndex, build_index
-from flake8_django_migrations.project.discover import find_project_root
+from flake8_django_migrations.project.checks import (
+    PROJECT_RULES,
+    ProjectIndex,
+    build_index,
+    cached_project_findings,
+    load_all_facts,
+)
+from flake8_django_migrations.project.discover import discover, find_project_root
 from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, Finding
 from flake8_django_migrations.rules import check_facts
@@ -264,10 +270,11 @@ def _check(
     cache = FactsCache(settings.cache_dir, settings.use_cache)
     found: list[Finding] = []
     for root, group in by_root.items():
-        # Built afresh, not through the per-process cache that serves flake8: a command reads the files as they
-        # are now, also when it runs twice in one process.
-        index = build_index(root, settings, cache)
-        facts_by_path = index.facts_by_path()
+        # Not through the per-process cache that serves flake8: a command reads the files as they are now, also
+        # when it runs twice in one process. The disk cache is keyed by every file's stat, so it is never stale.
+        discovery = discover(root, settings)
+        project, index = cached_project_findings(root, settings, cache, discovery)
+        facts_by_path = index.facts_by_path() if index is not None else load_all_facts(discovery, cache)
         checked: set[str] = set()
         for path, facts in facts_by_path.items():
             if _is_below(path, group):
@@ -279,7 +286,7 @@ def _check(
                 explicit = cache.facts_for(target)
                 if explicit is not None:
                     found.extend(_file_findings(explicit, settings))
-        found.extend(finding for finding in index.findings if _is_below(finding.path, group))
+        found.extend(finding for finding in project if _is_below(finding.path, group))
     reported = _report(found, decide)
     if output_format == "json":
         json.dump([_as_json(finding) for finding in reported], out, indent=2)

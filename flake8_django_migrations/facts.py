@@ -8,9 +8,9 @@ project pass can cache facts on disk. A value that cannot be known without runni
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any, Final, Union
 
 __all__ = [
@@ -315,8 +315,8 @@ _DEPLOY_STAGES: Final[Mapping[str, str]] = {
 
 def is_migration_path(path: str) -> bool:
     """A module inside a ``migrations`` package, other than the package's ``__init__.py``."""
-    pure = PurePath(path)
-    return pure.suffix == ".py" and pure.parent.name == "migrations" and pure.name != "__init__.py"
+    folder, name = os.path.split(path)
+    return name.endswith(".py") and name != "__init__.py" and os.path.basename(folder) == "migrations"
 
 
 def operation_kind(func: str | None) -> str | None:
@@ -334,8 +334,7 @@ def extract_facts(tree: ast.Module, path: str) -> MigrationFacts | None:
     migration_class = _find_migration_class(tree.body)
     if migration_class is None:
         return None
-    pure = PurePath(path)
-    app_label = pure.parent.parent.name
+    app_label = os.path.basename(os.path.dirname(os.path.dirname(path)))
     imports = _Imports.collect(tree, app_label)
     builder = _MigrationBuilder(imports)
     builder.read_class(migration_class)
@@ -347,7 +346,7 @@ def extract_facts(tree: ast.Module, path: str) -> MigrationFacts | None:
     return MigrationFacts(
         path=path,
         app_label=app_label,
-        name=pure.stem,
+        name=os.path.basename(path)[: -len(".py")],
         line=migration_class.lineno,
         col=migration_class.col_offset,
         functions=functions,
@@ -662,9 +661,9 @@ class _FunctionReader(ast.NodeVisitor):
         imported = isinstance(root, ast.Name) and root.id in self.imports.bindings and root.id not in self.shadowed
         resolved = self.imports.resolve(func, self.shadowed) if imported else None
         if resolved is not None:
-            self.calls.append(CallSite(resolved, ast.unparse(func), node.lineno, node.col_offset))
+            self.calls.append(CallSite(resolved, _written(func), node.lineno, node.col_offset))
         elif isinstance(func, ast.Attribute):
-            self.calls.append(CallSite("." + func.attr, ast.unparse(func), node.lineno, node.col_offset))
+            self.calls.append(CallSite("." + func.attr, _written(func), node.lineno, node.col_offset))
         if isinstance(func, ast.Attribute) and func.attr == "save" and self.loop_depth:
             self.saves.append(Site(node.lineno, node.col_offset))
 
@@ -811,6 +810,16 @@ class _HistoricalReads:
 
 
 _SCOPE_BOUNDARIES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _written(node: ast.expr) -> str:
+    """A callee as written, for messages: ``task.delay``; anything more complex than names ends in ``...``."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    parts.append(node.id if isinstance(node, ast.Name) else "...")
+    return ".".join(reversed(parts))
 
 
 def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:

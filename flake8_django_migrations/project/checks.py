@@ -31,6 +31,8 @@ from flake8_django_migrations.settings import Settings
 
 __all__ = [
     "PROJECT_RULES",
+    "cached_project_findings",
+    "load_all_facts",
     "ProjectIndex",
     "build_index",
     "get_index",
@@ -90,17 +92,36 @@ def _findings_by_path(root: str, settings: Settings) -> Mapping[str, tuple[Findi
     if cached is not None:
         return cached
     cache = FactsCache(settings.cache_dir, settings.use_cache)
-    discovery = discover(root, settings)
-    fingerprint = _project_fingerprint(discovery, settings)
-    stored = cache.project_findings(fingerprint)
-    if stored is None:
-        # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
-        # collector rescan them while it parses thousands of files.
-        stored = build_index(root, settings, cache, discovery).findings
-        cache.store_project_findings(fingerprint, stored)
-    by_path = _group_by_path(stored)
+    # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
+    # collector rescan them while it parses thousands of files.
+    findings, _ = cached_project_findings(root, settings, cache, discover(root, settings))
+    by_path = _group_by_path(findings)
     _remember(_findings_cache, key, by_path)
     return by_path
+
+
+def cached_project_findings(
+    root: str, settings: Settings, cache: FactsCache, discovery: Discovery
+) -> tuple[tuple[Finding, ...], ProjectIndex | None]:
+    """The project findings, from the disk cache when no input changed (then without an index), else built."""
+    fingerprint = _project_fingerprint(discovery, settings)
+    stored = cache.project_findings(fingerprint)
+    if stored is not None:
+        return stored, None
+    index = build_index(root, settings, cache, discovery)
+    cache.store_project_findings(fingerprint, index.findings)
+    return index.findings, index
+
+
+def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, MigrationFacts]:
+    """The facts of every migration file discovery found, by absolute path."""
+    loaded = {}
+    for app in discovery.apps.values():
+        for path in app.files:
+            facts = _load_facts(cache, app, path)
+            if facts is not None:
+                loaded[os.path.abspath(path)] = facts
+    return loaded
 
 
 def _project_fingerprint(discovery: Discovery, settings: Settings) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,12 @@ def find_project_root(path: str, settings: Settings) -> str:
     start = os.path.abspath(path)
     if not os.path.isdir(start):
         start = os.path.dirname(start)
+    return _root_above(start)
+
+
+# flake8 asks once per file, and a project's files share a few folders: remember the answer per folder, bounded.
+@functools.lru_cache(maxsize=1024)
+def _root_above(start: str) -> str:
     current = start
     while True:
         if any(os.path.exists(os.path.join(current, marker)) for marker in ROOT_MARKERS):
