@@ -64,8 +64,13 @@ def entries(cache: FactsCache) -> list[Path]:
     return sorted(p for p in cache.directory.rglob("*") if p.is_file())
 
 
+def shard_key_of(cache: FactsCache, path: str) -> str:
+    return cache._shard_key(os.path.dirname(os.path.abspath(path)))
+
+
 def entry_of(cache: FactsCache, path: str) -> Path:
-    return Path(cache._entry(cache._key(Path(path).read_bytes(), path)))
+    """The file on disk that holds the facts of ``path``: the shard of its folder."""
+    return Path(cache._entry(shard_key_of(cache, path)))
 
 
 @pytest.fixture
@@ -186,7 +191,7 @@ def test_entry_cannot_run_code(tmp_path: Path) -> None:
             return (os.mkdir, (str(marker),))
 
     key = cache._key(Path(path).read_bytes(), path)
-    entry_of(cache, path).write_bytes(pickle.dumps((key, Evil())))
+    entry_of(cache, path).write_bytes(pickle.dumps((shard_key_of(cache, path), {key: Evil()})))
     assert FactsCache(str(tmp_path / "cache")).facts_for(path) == expected
     assert not marker.exists()
 
@@ -200,7 +205,7 @@ def test_cache_of_another_version_is_ignored(
     old.facts_for(path)
     # Poison the old version's entry: if the new version read it, it would return None.
     key = old._key(Path(path).read_bytes(), path)
-    entry_of(old, path).write_bytes(pickle.dumps((key, None)))
+    entry_of(old, path).write_bytes(pickle.dumps((shard_key_of(old, path), {key: None})))
     monkeypatch.setattr(flake8_django_migrations, "__version__", "0.0.2")
     new = FactsCache(str(tmp_path / "cache"))
     assert new.directory != old.directory
@@ -399,27 +404,28 @@ def test_a_crash_in_extraction_is_not_raised_nor_cached(
 
 WORKER = textwrap.dedent(
     """
-    import json, sys
+    import json, os, sys
     sys.path.insert(0, sys.argv[1])
     from flake8_django_migrations.project import cache as cache_module
     from flake8_django_migrations.project.cache import FactsCache
 
     cache_dir, role, rounds, paths = sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
     expected = {path: FactsCache(enabled=False).facts_for(path) for path in paths}
-    keys = {path: FactsCache._key(open(path, "rb").read(), path) for path in paths}
+    shard = {FactsCache._key(open(path, "rb").read(), path): expected[path] for path in paths}
     misses = 0
     for _ in range(rounds):
         cache = FactsCache(cache_dir)
-        for path in paths:
-            if role == "writer":
-                # Rewrite entries that exist already: the race the readers must never notice.
-                cache._store(keys[path], expected[path])
+        shard_key = cache._shard_key(os.path.dirname(os.path.abspath(paths[0])))
+        if role == "writer":
+            # Rewrite the shard that exists already: the race the readers must never notice.
+            cache._store(shard_key, shard)
+        else:
+            loaded = cache._load(shard_key)
+            if isinstance(loaded, cache_module._Miss):
+                misses += 1  # a half-written shard is rejected by the loader, so count it
             else:
-                loaded = cache._load(keys[path])
-                if isinstance(loaded, cache_module._Miss):
-                    misses += 1  # a half-written entry is rejected by the loader, so count it
-                else:
-                    assert loaded == expected[path], path
+                assert loaded == shard
+        for path in paths:
             assert cache.facts_for(path) == expected[path], path
     print(misses)
     """
@@ -454,4 +460,18 @@ def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
     assert [int(out) for (out, _), role in zip(results, roles) if role == "reader"] == [0, 0]
     cache = FactsCache(cache_dir)
     assert [p.name for p in entries(cache) if p.name.endswith(".tmp")] == []
-    assert len(entries(cache)) == len(paths)
+    assert len(entries(cache)) == 1  # one folder, one shard
+
+
+def test_a_whole_folder_is_one_shard_and_keeps_only_current_versions(tmp_path: Path, parses: list[str]) -> None:
+    paths = [write_migration(tmp_path / "src", f"{n:04d}_step") for n in range(2, 12)]
+    cache = FactsCache(str(tmp_path / "cache"))
+    first = cache.facts_for_files(paths, complete=True)
+    assert len(entries(cache)) == 1 and len(parses) == 10
+    shard_key = shard_key_of(cache, paths[0])
+    assert len(cache._load_shard(shard_key)) == 10
+    Path(paths[0]).write_text(MIGRATION.replace('"note"', '"edited"'), encoding="utf-8")
+    second = FactsCache(str(tmp_path / "cache")).facts_for_files(paths, complete=True)
+    assert len(parses) == 11, "only the edited file is parsed again"
+    assert {p: f for p, f in second.items() if p != paths[0]} == {p: f for p, f in first.items() if p != paths[0]}
+    assert len(cache._load_shard(shard_key)) == 10, "the edited file's old version is dropped"

@@ -1,14 +1,13 @@
-"""An on-disk cache of ``MigrationFacts``: one pickle file per (path, content), under a two-level fan-out.
+"""An on-disk cache of ``MigrationFacts``: one shard per migrations folder, holding its files' facts by content.
 
-One file per entry rather than one shard per project, because an entry is written once (temporary file, then
-``os.replace``) and never changed, so concurrent ``flake8 --jobs`` workers and CI jobs need no lock; a shard would
-need one, and a rewrite of the whole shard per change. Measured on 5,000 generated files (``benchmarks/
-cache_layouts.py``): a warm run costs about 30 us per file (0.45x the read+parse floor), a shard loads about as
-fast; the price is the cold write, about 25 us per entry on ext4, which rises to ~500 us right after a mass
-deletion (ext4 scans recently freed inodes), where a shard pays one write. Keys hash the content with the path
-(facts contain the path): a ``(path, size, mtime_ns)`` front index would save only the 2 us per file of hashing
-bytes that must be read anyway unless it trusted the stat alone, which serves an edit that kept size and mtime
-stale.
+A shard is read once and, when anything in the folder changed, written once (temporary file, then
+``os.replace``), so a cold run of a 5,000-file project writes 50 files instead of 5,000: creating small files is
+what made a cold run slower than no cache at all (on ext4, 25 us per file, up to 500 us right after mass
+deletions). Entries are keyed by the file's content with its path (facts contain the path), so any complete shard
+is correct: concurrent ``flake8 --jobs`` workers and CI jobs need no lock, and a write lost to a concurrent one
+only means a later miss. When a whole folder is loaded, the shard keeps exactly the current files' entries, so
+old versions do not pile up. A ``(path, size, mtime_ns)`` index would save only the 2 us per file of hashing bytes
+that must be read anyway, unless it trusted the stat alone, which serves an edit that kept size and mtime stale.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import os
 import pickle
 import sys
 import tokenize
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,7 +33,7 @@ from flake8_django_migrations.registry import Finding
 __all__ = ["FORMAT", "FactsCache", "default_cache_dir", "parse_facts"]
 
 # Bump when the layout of an entry or what goes into the key changes; a new value starts an empty cache.
-FORMAT: Final = 1
+FORMAT: Final = 2
 
 _FACTS_MODULE: Final = "flake8_django_migrations.facts"
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
@@ -163,23 +162,61 @@ class FactsCache:
         self._token = f"{os.getpid()}-{os.urandom(4).hex()}"
 
     def facts_for(self, path: str) -> MigrationFacts | None:
-        data = _read(path)
-        if data is None:
-            return None
-        if not self.enabled:
-            facts = self._parse(data, path)
-            return None if isinstance(facts, _Miss) else facts
-        key = self._key(data, path)
-        cached = self._load(key)
-        if cached is None or isinstance(cached, MigrationFacts):
-            return cached
-        tree = _parse_tree(data, path)
-        facts = self._extract(tree, path) if tree is not None else None
-        if isinstance(facts, _Miss):
-            return None
-        if tree is None or facts is None or not _reads_other_files(tree):
-            self._store(key, facts)
-        return facts
+        return self.facts_for_files([path])[path]
+
+    def facts_for_files(
+        self, paths: Sequence[str], complete: bool = False
+    ) -> dict[str, MigrationFacts | None]:
+        """The facts of many files, reading and writing each folder's shard once. ``complete`` says the paths are
+        all the migrations of their folders: the shard then keeps only their entries."""
+        by_folder: dict[str, list[str]] = {}
+        for path in paths:
+            by_folder.setdefault(os.path.dirname(os.path.abspath(path)), []).append(path)
+        found: dict[str, MigrationFacts | None] = {}
+        for folder, group in by_folder.items():
+            found.update(self._folder(folder, group, complete))
+        return found
+
+    def _folder(self, folder: str, paths: list[str], complete: bool) -> dict[str, MigrationFacts | None]:
+        shard_key = self._shard_key(folder) if self.enabled else ""
+        stored = self._load_shard(shard_key) if self.enabled else {}
+        kept: dict[str, MigrationFacts | None] = {} if complete else dict(stored)
+        changed = False
+        found: dict[str, MigrationFacts | None] = {}
+        for path in paths:
+            data = _read(path)
+            if data is None:
+                found[path] = None
+                continue
+            key = self._key(data, path) if self.enabled else ""
+            if key in stored:
+                found[path] = kept[key] = stored[key]
+                continue
+            tree = _parse_tree(data, path)
+            facts = self._extract(tree, path) if tree is not None else None
+            if isinstance(facts, _Miss):
+                found[path] = None
+                continue
+            found[path] = facts
+            # Facts that depend on another file (a models module, for DJM103) would go stale with it: not kept.
+            if self.enabled and (tree is None or facts is None or not _reads_other_files(tree)):
+                kept[key] = facts
+                changed = True
+        if self.enabled and (changed or len(kept) != len(stored)):
+            self._store(shard_key, kept)
+        return found
+
+    def _load_shard(self, shard_key: str) -> dict[str, MigrationFacts | None]:
+        shard = self._load(shard_key)
+        if isinstance(shard, dict) and all(
+            isinstance(key, str) and (facts is None or isinstance(facts, MigrationFacts))
+            for key, facts in shard.items()
+        ):
+            return shard
+        return {}
+
+    def _shard_key(self, folder: str) -> str:
+        return "shard-" + hashlib.blake2b(folder.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     @staticmethod
     def _extract(tree: ast.Module, path: str) -> MigrationFacts | None | _Miss:
@@ -232,11 +269,13 @@ class FactsCache:
         except Exception:
             # Missing, truncated, garbage, from another Python: all mean "parse again", and the write repairs it.
             return _MISS
-        if stored_key != key or not (value is None or isinstance(value, (MigrationFacts, tuple))):
+        if stored_key != key or not (value is None or isinstance(value, (MigrationFacts, tuple, dict))):
             return _MISS
         return value
 
-    def _store(self, key: str, value: MigrationFacts | tuple[Finding, ...] | None) -> None:
+    def _store(
+        self, key: str, value: MigrationFacts | tuple[Finding, ...] | dict[str, MigrationFacts | None] | None
+    ) -> None:
         if not self._writable:
             return
         try:

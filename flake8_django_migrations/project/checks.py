@@ -117,8 +117,7 @@ def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, Migrati
     """The facts of every migration file discovery found, by absolute path."""
     loaded = {}
     for app in discovery.apps.values():
-        for path in app.files:
-            facts = _load_facts(cache, app, path)
+        for path, facts in _load_app_facts(cache, app).items():
             if facts is not None:
                 loaded[os.path.abspath(path)] = facts
     return loaded
@@ -206,8 +205,9 @@ def build_index(
     unknown: dict[str, frozenset[str]] = {}
     for label, app in discovery.apps.items():
         missing: set[str] = set()
+        loaded = _load_app_facts(cache, app)
         for path in app.files:
-            facts = _load_facts(cache, app, path)
+            facts = loaded.get(path)
             name = os.path.splitext(os.path.basename(path))[0]
             if facts is None:
                 missing.add(name)
@@ -220,6 +220,12 @@ def build_index(
     found = [*partial.findings(), *state_findings(graph, migrations, settings.swappable)]
     findings = tuple(sorted(found, key=lambda finding: finding.sort_key))
     return ProjectIndex(discovery, migrations, unknown, graph, findings, _group_by_path(findings))
+
+
+def _load_app_facts(cache: FactsCache, app: AppMigrations) -> dict[str, MigrationFacts | None]:
+    if app.uses_default_folder:
+        return cache.facts_for_files(app.files, complete=True)
+    return {path: _load_facts(cache, app, path) for path in app.files}
 
 
 def _load_facts(cache: FactsCache, app: AppMigrations, path: str) -> MigrationFacts | None:
