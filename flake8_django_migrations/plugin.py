@@ -108,7 +108,7 @@ class MigrationChecker:
         if not any(self.settings.is_enabled(code) for code, rule in RULES.items() if rule.scope == "project"):
             return
         # The project pass is imported here so that files that are not migrations never pay for it.
-        from flake8_django_migrations.project.checks import project_findings_for
+        from flake8_django_migrations.project.findings import project_findings_for
 
         for finding in project_findings_for(self.filename, self.settings):
             if self.settings.is_enabled(finding.code):

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from flake8_django_migrations.project import checks
+from flake8_django_migrations.project import findings as findings_module
 from flake8_django_migrations.project.checks import build_index, project_findings, project_findings_for
+from flake8_django_migrations.project.discover import find_project_root
 from flake8_django_migrations.registry import Finding
 from flake8_django_migrations.settings import Settings
 from tests.graph_trees import app, migration, tree, write_tree
@@ -281,7 +283,7 @@ def test_project_root_is_the_nearest_marker(tmp_path: Path) -> None:
     write_tree(tmp_path / "other", tree(app("shop", {"0001_initial": migration(), "0001_c": migration()})))
     leaf = root / "shop" / "migrations" / "0001_b.py"
     assert [f.code for f in project_findings_for(str(leaf), SETTINGS)] == ["DJM304"]
-    assert checks.find_project_root(str(leaf), SETTINGS) == str(root)
+    assert find_project_root(str(leaf), SETTINGS) == str(root)
 
 
 # The flake8 entry point ------------------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def test_project_root_is_the_nearest_marker(tmp_path: Path) -> None:
 def fresh_index_cache(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], object]:
     """The plugin's per-process cache (findings per file), empty; the command's index cache emptied too."""
     cache: dict[tuple[object, ...], object] = {}
-    monkeypatch.setattr(checks, "_findings_cache", cache)
+    monkeypatch.setattr(findings_module, "_findings_cache", cache)
     monkeypatch.setattr(checks, "_index_cache", {})
     return cache
 

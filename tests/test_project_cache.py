@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flake8_django_migrations.project import checks
+from flake8_django_migrations.project import checks, findings
 from flake8_django_migrations.settings import Settings
 
 HEADER = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
@@ -32,7 +32,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Sett
 def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Forget what this process built, as a new flake8 run would, and count index builds from now on."""
     monkeypatch.setattr(checks, "_index_cache", {})
-    monkeypatch.setattr(checks, "_findings_cache", {})
+    monkeypatch.setattr(findings, "_findings_cache", {})
     built: list[str] = []
     real_build = checks.build_index
 

@@ -9,20 +9,20 @@ app concerned rather than guess.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts
 from flake8_django_migrations.project.cache import FactsCache, parse_facts
-from flake8_django_migrations.project.discover import (
-    MAX_MIGRATION_FILE,
-    AppMigrations,
-    Discovery,
-    discover,
-    find_project_root,
+from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
+from flake8_django_migrations.project.findings import (
+    cached_project_findings,
+    group_by_path,
+    project_findings_for,
+    remember,
+    settings_key,
 )
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph, format_key, resolve_dependency
 from flake8_django_migrations.project.state import state_findings
@@ -43,13 +43,11 @@ __all__ = [
 PROJECT_RULES: Final = (
     "DJM207", "DJM208", "DJM302", "DJM303", "DJM304", "DJM305", "DJM307", "DJM401", "DJM402", "DJM403", "DJM904"
 )
-_INDEX_CACHE_SIZE: Final = 4
 _CYCLE_SHOWN: Final = 12  # longer cycles show their ends only
 
 # The one piece of module state: flake8 asks for each file separately, and the index is built once per process.
 # Bounded, so a long-lived process (an editor's language server) that visits many projects does not grow.
 _index_cache: dict[tuple[object, ...], ProjectIndex] = {}
-_findings_cache: dict[tuple[object, ...], Mapping[str, tuple[Finding, ...]]] = {}  # the plugin's: findings only
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,45 +72,6 @@ class ProjectIndex:
         return self.graph.external_apps | self.discovery.ambiguous
 
 
-def project_findings_for(path: str, settings: Settings) -> list[Finding]:
-    """The project findings attributed to the file at ``path``. Never raises: flake8 would abort the whole run."""
-    try:
-        target = os.path.abspath(path)
-        return list(_findings_by_path(find_project_root(target, settings), settings).get(target, ()))
-    except Exception:
-        return []
-
-
-def _findings_by_path(root: str, settings: Settings) -> Mapping[str, tuple[Finding, ...]]:
-    """The project findings per file, built once per process, and read from the disk cache when no migration
-    file, ``max_migration.txt`` or setting changed since they were stored: an editor checking one file then
-    stats the project's files instead of loading the facts of all of them and building the graph again."""
-    key = (os.path.abspath(root), *_settings_key(settings))
-    cached = _findings_cache.get(key)
-    if cached is not None:
-        return cached
-    cache = FactsCache(settings.cache_dir, settings.use_cache)
-    # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
-    # collector rescan them while it parses thousands of files.
-    findings, _ = cached_project_findings(root, settings, cache, discover(root, settings))
-    by_path = _group_by_path(findings)
-    _remember(_findings_cache, key, by_path)
-    return by_path
-
-
-def cached_project_findings(
-    root: str, settings: Settings, cache: FactsCache, discovery: Discovery
-) -> tuple[tuple[Finding, ...], ProjectIndex | None]:
-    """The project findings, from the disk cache when no input changed (then without an index), else built."""
-    fingerprint = _project_fingerprint(discovery, settings)
-    stored = cache.project_findings(fingerprint)
-    if stored is not None:
-        return stored, None
-    index = build_index(root, settings, cache, discovery)
-    cache.store_project_findings(fingerprint, index.findings)
-    return index.findings, index
-
-
 def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, MigrationFacts]:
     """The facts of every migration file discovery found, by absolute path."""
     loaded = {}
@@ -123,77 +82,18 @@ def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, Migrati
     return loaded
 
 
-def _project_fingerprint(discovery: Discovery, settings: Settings) -> str:
-    """A cache key for the project findings: the settings, this package's code, and every input file's stat.
-
-    The change time is included because no tool sets it back: an edit that keeps size and modification time (a
-    checkout, ``touch -r``) still changes it, so a stale entry is not served.
-    """
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(repr(("project-findings", discovery.root, _settings_key(settings), _code_stamp())).encode())
-    for label, app in sorted(discovery.apps.items()):
-        digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
-        # The max_migration.txt of an app, and whether there is one, decide DJM307.
-        for path in (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)):
-            try:
-                stat = os.stat(path)
-                digest.update(f"\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}".encode(
-                    "utf-8", "surrogatepass"))
-            except OSError:
-                digest.update(f"\0{path}\0-".encode("utf-8", "surrogatepass"))
-    return "project-" + digest.hexdigest()
-
-
-def _code_stamp() -> tuple[tuple[str, int, int], ...]:
-    """The package's own modules, so that an editable install never serves findings of older rules."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    stamps = []
-    for folder, _, files in os.walk(package):
-        for name in sorted(files):
-            if name.endswith(".py"):
-                stat = os.stat(os.path.join(folder, name))
-                stamps.append((os.path.relpath(os.path.join(folder, name), package), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(stamps))
-
-
-def _group_by_path(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
-    by_path: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_path.setdefault(finding.path, []).append(finding)
-    return {path: tuple(items) for path, items in by_path.items()}
-
-
-def _remember(cache: dict[tuple[object, ...], Any], key: tuple[object, ...], value: object) -> None:
-    while len(cache) >= _INDEX_CACHE_SIZE:
-        del cache[next(iter(cache))]
-    cache[key] = value
-
-
 def project_findings(root: str, settings: Settings) -> list[Finding]:
     """Every project finding of the tree below ``root``."""
     return list(get_index(root, settings).findings)
 
 
 def get_index(root: str, settings: Settings) -> ProjectIndex:
-    key = (os.path.abspath(root), *_settings_key(settings))
+    key = (os.path.abspath(root), *settings_key(settings))
     index = _index_cache.get(key)
     if index is None:
         index = build_index(root, settings)
-        _remember(_index_cache, key, index)
+        remember(_index_cache, key, index)
     return index
-
-
-def _settings_key(settings: Settings) -> tuple[object, ...]:
-    """What the index depends on, hashable (Settings holds dicts, so it is not)."""
-    return (
-        settings.project_root,
-        tuple(sorted(settings.app_labels.items())),
-        tuple(sorted(settings.migration_modules.items())),
-        tuple(sorted(settings.swappable.items())),
-        tuple(settings.exclude),
-        settings.cache_dir,
-        settings.use_cache,
-    )
 
 
 def build_index(
@@ -219,7 +119,7 @@ def build_index(
     partial = _Index(discovery, migrations, unknown, graph, settings)
     found = [*partial.findings(), *state_findings(graph, migrations, settings.swappable)]
     findings = tuple(sorted(found, key=lambda finding: finding.sort_key))
-    return ProjectIndex(discovery, migrations, unknown, graph, findings, _group_by_path(findings))
+    return ProjectIndex(discovery, migrations, unknown, graph, findings, group_by_path(findings))
 
 
 def _load_app_facts(cache: FactsCache, app: AppMigrations) -> dict[str, MigrationFacts | None]:

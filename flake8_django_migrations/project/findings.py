@@ -1,0 +1,130 @@
+"""The project findings for the flake8 plugin: the fast path, which needs no graph when nothing changed.
+
+flake8 asks for the findings of one file at a time, in each worker process. They are built once per process, and
+stored on disk under a fingerprint of every input (each migration file's stat, ``max_migration.txt``, the
+settings, this package's code): when nothing changed, an editor checking one file stats the project's files and
+reads one entry, without importing the graph and state modules at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from flake8_django_migrations.project.cache import FactsCache
+from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery, discover, find_project_root
+from flake8_django_migrations.registry import Finding
+from flake8_django_migrations.settings import Settings
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.project.checks import ProjectIndex
+
+__all__ = ["cached_project_findings", "group_by_path", "project_findings_for", "remember", "settings_key"]
+
+_CACHE_SIZE: Final = 4
+
+# The plugin's per-process memory: findings only, bounded, so a long-lived process that visits many projects does
+# not grow, and a worker does not keep every file's facts alive while it parses thousands of files.
+_findings_cache: dict[tuple[object, ...], Mapping[str, tuple[Finding, ...]]] = {}
+
+
+def project_findings_for(path: str, settings: Settings) -> list[Finding]:
+    """The project findings attributed to the file at ``path``. Never raises: flake8 would abort the whole run."""
+    try:
+        target = os.path.abspath(path)
+        return list(_findings_by_path(find_project_root(target, settings), settings).get(target, ()))
+    except Exception:
+        return []
+
+
+def _findings_by_path(root: str, settings: Settings) -> Mapping[str, tuple[Finding, ...]]:
+    """The project findings per file, built once per process, and read from the disk cache when no migration
+    file, ``max_migration.txt`` or setting changed since they were stored: an editor checking one file then
+    stats the project's files instead of loading the facts of all of them and building the graph again."""
+    key = (os.path.abspath(root), *settings_key(settings))
+    cached = _findings_cache.get(key)
+    if cached is not None:
+        return cached
+    cache = FactsCache(settings.cache_dir, settings.use_cache)
+    # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
+    # collector rescan them while it parses thousands of files.
+    findings, _ = cached_project_findings(root, settings, cache, discover(root, settings))
+    by_path = group_by_path(findings)
+    remember(_findings_cache, key, by_path)
+    return by_path
+
+
+def cached_project_findings(
+    root: str, settings: Settings, cache: FactsCache, discovery: Discovery
+) -> tuple[tuple[Finding, ...], ProjectIndex | None]:
+    """The project findings, from the disk cache when no input changed (then without an index), else built."""
+    fingerprint = _project_fingerprint(discovery, settings)
+    stored = cache.project_findings(fingerprint)
+    if stored is not None:
+        return stored, None
+    from flake8_django_migrations.project import checks  # the graph and the state: only when something changed
+
+    index = checks.build_index(root, settings, cache, discovery)
+    cache.store_project_findings(fingerprint, index.findings)
+    return index.findings, index
+
+
+def _project_fingerprint(discovery: Discovery, settings: Settings) -> str:
+    """A cache key for the project findings: the settings, this package's code, and every input file's stat.
+
+    The change time is included because no tool sets it back: an edit that keeps size and modification time (a
+    checkout, ``touch -r``) still changes it, so a stale entry is not served.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr(("project-findings", discovery.root, settings_key(settings), _code_stamp())).encode())
+    for label, app in sorted(discovery.apps.items()):
+        digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
+        # The max_migration.txt of an app, and whether there is one, decide DJM307.
+        for path in (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)):
+            try:
+                stat = os.stat(path)
+                digest.update(f"\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}".encode(
+                    "utf-8", "surrogatepass"))
+            except OSError:
+                digest.update(f"\0{path}\0-".encode("utf-8", "surrogatepass"))
+    return "project-" + digest.hexdigest()
+
+
+def _code_stamp() -> tuple[tuple[str, int, int], ...]:
+    """The package's own modules, so that an editable install never serves findings of older rules."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stamps = []
+    for folder, _, files in os.walk(package):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                stat = os.stat(os.path.join(folder, name))
+                stamps.append((os.path.relpath(os.path.join(folder, name), package), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(stamps))
+
+
+def group_by_path(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    return {path: tuple(items) for path, items in by_path.items()}
+
+
+def remember(cache: dict[tuple[object, ...], Any], key: tuple[object, ...], value: object) -> None:
+    while len(cache) >= _CACHE_SIZE:
+        del cache[next(iter(cache))]
+    cache[key] = value
+
+
+def settings_key(settings: Settings) -> tuple[object, ...]:
+    """What the index depends on, hashable (Settings holds dicts, so it is not)."""
+    return (
+        settings.project_root,
+        tuple(sorted(settings.app_labels.items())),
+        tuple(sorted(settings.migration_modules.items())),
+        tuple(sorted(settings.swappable.items())),
+        tuple(settings.exclude),
+        settings.cache_dir,
+        settings.use_cache,
+    )
