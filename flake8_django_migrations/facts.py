@@ -209,10 +209,6 @@ class MigrationFacts:
     live_models: tuple[LiveModelUse, ...] = ()
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.app_label, self.name)
-
-    @property
     def is_post_deploy(self) -> bool:
         return self.deploy_stage == "post"
 

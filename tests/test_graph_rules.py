@@ -294,7 +294,6 @@ def fresh_index_cache(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...
     """The plugin's per-process cache (findings per file), empty; the command's index cache emptied too."""
     cache: dict[tuple[object, ...], object] = {}
     monkeypatch.setattr(findings_module, "_findings_cache", cache)
-    monkeypatch.setattr(checks, "_index_cache", {})
     return cache
 
 

@@ -31,7 +31,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Sett
 
 def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Forget what this process built, as a new flake8 run would, and count index builds from now on."""
-    monkeypatch.setattr(checks, "_index_cache", {})
     monkeypatch.setattr(findings, "_findings_cache", {})
     built: list[str] = []
     real_build = checks.build_index

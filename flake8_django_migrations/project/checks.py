@@ -21,8 +21,6 @@ from flake8_django_migrations.project.findings import (
     cached_project_findings,
     group_by_path,
     project_findings_for,
-    remember,
-    settings_key,
 )
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph, format_key, resolve_dependency
 from flake8_django_migrations.project.state import state_findings
@@ -35,7 +33,6 @@ __all__ = [
     "load_all_facts",
     "ProjectIndex",
     "build_index",
-    "get_index",
     "project_findings",
     "project_findings_for",
 ]
@@ -44,10 +41,6 @@ PROJECT_RULES: Final = (
     "DJM207", "DJM208", "DJM302", "DJM303", "DJM304", "DJM305", "DJM307", "DJM401", "DJM402", "DJM403", "DJM904"
 )
 _CYCLE_SHOWN: Final = 12  # longer cycles show their ends only
-
-# The one piece of module state: flake8 asks for each file separately, and the index is built once per process.
-# Bounded, so a long-lived process (an editor's language server) that visits many projects does not grow.
-_index_cache: dict[tuple[object, ...], ProjectIndex] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +77,8 @@ def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, Migrati
 
 def project_findings(root: str, settings: Settings) -> list[Finding]:
     """Every project finding of the tree below ``root``."""
-    return list(get_index(root, settings).findings)
-
-
-def get_index(root: str, settings: Settings) -> ProjectIndex:
-    key = (os.path.abspath(root), *settings_key(settings))
-    index = _index_cache.get(key)
-    if index is None:
-        index = build_index(root, settings)
-        remember(_index_cache, key, index)
-    return index
+    cache = FactsCache(settings.cache_dir, settings.use_cache)
+    return list(cached_project_findings(root, settings, cache, discover(root, settings))[0])
 
 
 def build_index(
