@@ -323,14 +323,20 @@ def operation_kind(func: str | None) -> str | None:
     return name if module in _DJANGO_OPERATION_MODULES else None
 
 
-def extract_facts(tree: ast.Module, path: str) -> MigrationFacts | None:
-    """The facts of a migration module, or None when ``path``/``tree`` is not a migration."""
-    if not is_migration_path(path):
+def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) -> MigrationFacts | None:
+    """The facts of a migration module, or None when ``path``/``tree`` is not a migration.
+
+    Without ``app_label``, the file must sit in a folder named ``migrations`` and its app is that folder's parent;
+    the project pass, which knows an app's ``AppConfig.label`` and ``MIGRATION_MODULES``, passes the label."""
+    if app_label is None:
+        if not is_migration_path(path):
+            return None
+        app_label = os.path.basename(os.path.dirname(os.path.dirname(path)))
+    elif os.path.basename(path) == "__init__.py":
         return None
     migration_class = _find_migration_class(tree.body)
     if migration_class is None:
         return None
-    app_label = os.path.basename(os.path.dirname(os.path.dirname(path)))
     imports = _Imports.collect(tree, app_label)
     builder = _MigrationBuilder(imports)
     builder.read_class(migration_class)

@@ -64,3 +64,30 @@ def test_bad_database_in_configuration_is_a_usage_error(tmp_path: Path, monkeypa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "setup.cfg").write_text("[flake8]\ndjm-database = postgres\n")
     assert main(["check", "--no-cache", "."], stdout=io.StringIO()) == 2
+
+
+def test_per_file_rules_see_the_app_config_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder `billing_app` whose AppConfig says `label = "billing"`: its merge's own-app dependencies say
+    `billing`, so DJM306 must compare with the label, not the folder name."""
+    app = tmp_path / "billing_app"
+    (app / "migrations").mkdir(parents=True)
+    (tmp_path / "manage.py").write_text("")
+    (app / "__init__.py").write_text("")
+    (app / "apps.py").write_text(
+        "from django.apps import AppConfig\n\n\nclass BillingConfig(AppConfig):\n"
+        '    name = "billing_app"\n    label = "billing"\n'
+    )
+    migrations = app / "migrations"
+    (migrations / "__init__.py").write_text("")
+    header = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+    (migrations / "0001_initial.py").write_text(header + "    initial = True\n")
+    for name in ("0002_a", "0002_b"):
+        (migrations / f"{name}.py").write_text(header + '    dependencies = [("billing", "0001_initial")]\n')
+    (migrations / "0003_merge.py").write_text(
+        header + '    dependencies = [("billing", "0002_a"), ("billing", "0002_b")]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["check", "--no-cache", "--format", "json", "."], stdout=out) == 1
+    found = [(Path(item["path"]).name, item["code"]) for item in json.loads(out.getvalue())]
+    assert found == [("0003_merge.py", "DJM306")]

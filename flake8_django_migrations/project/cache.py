@@ -161,23 +161,26 @@ class FactsCache:
         # Temporary names must not collide between processes, also on another machine sharing the folder.
         self._token = f"{os.getpid()}-{os.urandom(4).hex()}"
 
-    def facts_for(self, path: str) -> MigrationFacts | None:
-        return self.facts_for_files([path])[path]
+    def facts_for(self, path: str, app_label: str | None = None) -> MigrationFacts | None:
+        return self.facts_for_files([path], app_label=app_label)[path]
 
     def facts_for_files(
-        self, paths: Sequence[str], complete: bool = False
+        self, paths: Sequence[str], complete: bool = False, app_label: str | None = None
     ) -> dict[str, MigrationFacts | None]:
         """The facts of many files, reading and writing each folder's shard once. ``complete`` says the paths are
-        all the migrations of their folders: the shard then keeps only their entries."""
+        all the migrations of their folders: the shard then keeps only their entries. ``app_label``: see
+        ``extract_facts``."""
         by_folder: dict[str, list[str]] = {}
         for path in paths:
             by_folder.setdefault(os.path.dirname(os.path.abspath(path)), []).append(path)
         found: dict[str, MigrationFacts | None] = {}
         for folder, group in by_folder.items():
-            found.update(self._folder(folder, group, complete))
+            found.update(self._folder(folder, group, complete, app_label))
         return found
 
-    def _folder(self, folder: str, paths: list[str], complete: bool) -> dict[str, MigrationFacts | None]:
+    def _folder(
+        self, folder: str, paths: list[str], complete: bool, app_label: str | None
+    ) -> dict[str, MigrationFacts | None]:
         shard_key = self._shard_key(folder) if self.enabled else ""
         stored = self._load_shard(shard_key) if self.enabled else {}
         kept: dict[str, MigrationFacts | None] = {} if complete else dict(stored)
@@ -188,12 +191,12 @@ class FactsCache:
             if data is None:
                 found[path] = None
                 continue
-            key = self._key(data, path) if self.enabled else ""
+            key = self._key(data, path, app_label) if self.enabled else ""
             if key in stored:
                 found[path] = kept[key] = stored[key]
                 continue
             tree = _parse_tree(data, path)
-            facts = self._extract(tree, path) if tree is not None else None
+            facts = self._extract(tree, path, app_label) if tree is not None else None
             if isinstance(facts, _Miss):
                 found[path] = None
                 continue
@@ -219,9 +222,9 @@ class FactsCache:
         return "shard-" + hashlib.blake2b(folder.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     @staticmethod
-    def _extract(tree: ast.Module, path: str) -> MigrationFacts | None | _Miss:
+    def _extract(tree: ast.Module, path: str, app_label: str | None = None) -> MigrationFacts | None | _Miss:
         try:
-            return extract_facts(tree, path)
+            return extract_facts(tree, path, app_label=app_label)
         except Exception:
             # A bug in fact extraction must not crash flake8 on an unrelated file, nor be cached as a result.
             return _MISS
@@ -232,14 +235,16 @@ class FactsCache:
         return cls._extract(tree, path) if tree is not None else None
 
     @staticmethod
-    def _key(data: bytes, path: str) -> str:
+    def _key(data: bytes, path: str, app_label: str | None = None) -> str:
         digest = hashlib.blake2b(digest_size=20)
-        # The path as given ends up in the facts (and decides the app label); the absolute path decides what a
-        # relative one means.
+        # The path as given ends up in the facts (and decides the app label unless one is given); the absolute
+        # path decides what a relative one means.
         digest.update(os.path.abspath(path).encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
         digest.update(path.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
+        if app_label is not None:
+            digest.update(b"label\0" + app_label.encode("utf-8", "surrogatepass") + b"\0")
         digest.update(data)
         return digest.hexdigest()
 

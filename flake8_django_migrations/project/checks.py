@@ -8,14 +8,13 @@ app concerned rather than guess.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts
-from flake8_django_migrations.project.cache import FactsCache, parse_facts
+from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
 from flake8_django_migrations.project.findings import (
     cached_project_findings,
@@ -108,24 +107,8 @@ def build_index(
 
 
 def _load_app_facts(cache: FactsCache, app: AppMigrations) -> dict[str, MigrationFacts | None]:
-    if app.uses_default_folder:
-        return cache.facts_for_files(app.files, complete=True)
-    return {path: _load_facts(cache, app, path) for path in app.files}
-
-
-def _load_facts(cache: FactsCache, app: AppMigrations, path: str) -> MigrationFacts | None:
-    if app.uses_default_folder:
-        return cache.facts_for(path)
-    # MIGRATION_MODULES may name a folder that is not called `migrations`, which extract_facts does not take for
-    # a migration; read it as if it were one, then put the real path back.
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-        stand_in = os.path.join(app.app_folder, "migrations", os.path.basename(path))
-        facts = parse_facts(data, stand_in)
-    except Exception:
-        return None
-    return dataclasses.replace(facts, path=path) if facts is not None else None
+    # The label discovery found (AppConfig.label, --djm-app-label), also for a MIGRATION_MODULES folder.
+    return cache.facts_for_files(app.files, complete=True, app_label=app.label)
 
 
 class _Index:
