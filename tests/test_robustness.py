@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import django
@@ -136,3 +138,24 @@ def test_djangos_own_migrations_are_clean() -> None:
         )
     # contenttypes 0002 is a known RunPython without reverse in Django itself? It is not: assert the exact list.
     assert found == []
+
+
+def test_symlink_loops_and_dangling_links(tmp_path: Path) -> None:
+    """Discovery does not follow symlinked folders (a loop would never end) and a dangling link is skipped."""
+    project = tmp_path / "project"
+    initial = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n"
+    _write(project, "manage.py", "")
+    _write(project, "shop/migrations/__init__.py", "")
+    _write(project, "shop/migrations/0001_initial.py", initial)
+    (project / "shop" / "loop").symlink_to(project, target_is_directory=True)
+    (project / "alias_app").symlink_to(project / "shop", target_is_directory=True)
+    (project / "shop" / "migrations" / "0002_gone.py").symlink_to(tmp_path / "nowhere.py")
+    flake8 = run_flake8("--isolated", "--select", "DJM", ".", cwd=project)
+    assert "Traceback" not in flake8.stderr and "internal error" not in flake8.stderr
+    assert not any(code.startswith("DJM") for *_, code in parse_output(flake8.stdout))
+    command = subprocess.run(
+        [sys.executable, "-m", "flake8_django_migrations", "check", "--djm-no-cache", "."],
+        cwd=project, capture_output=True, text=True, timeout=120,
+    )
+    assert command.returncode == 0, command.stdout + command.stderr
+    assert "Traceback" not in command.stderr
