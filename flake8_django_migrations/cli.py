@@ -31,7 +31,7 @@ from flake8_django_migrations.project.discover import discover, find_project_roo
 from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, Finding
 from flake8_django_migrations.rules import check_facts
-from flake8_django_migrations.settings import DATABASES, Settings, flake8_config_options
+from flake8_django_migrations.settings import DATABASES, Settings, configured_options
 
 __all__ = ["main"]
 
@@ -130,7 +130,7 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
     # As flake8 does: a pattern with a slash is a path, relative to where the command runs.
     exclude = [os.path.abspath(pattern) if "/" in pattern else pattern for pattern in exclude]
     # flake8's configuration gives the defaults; the command line adds to lists and overrides the rest.
-    config = flake8_config_options(os.getcwd())
+    config = configured_options(os.getcwd())
     database = args.database or next(iter(config.get("djm-database", [])), "postgresql")
     if database not in DATABASES:
         parser.error(f"djm-database must be one of {', '.join(DATABASES)}, not {database!r}")

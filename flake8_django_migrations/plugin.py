@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
@@ -13,7 +14,7 @@ from flake8_django_migrations import __version__
 from flake8_django_migrations.facts import extract_facts
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, RULES, Finding
 from flake8_django_migrations.rules import check_facts
-from flake8_django_migrations.settings import DATABASES, Settings
+from flake8_django_migrations.settings import DATABASES, Settings, pyproject_options
 
 __all__ = ["MigrationChecker"]
 
@@ -73,17 +74,33 @@ class MigrationChecker:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
+        # flake8 does not read pyproject.toml; its table fills what flake8's options left at their defaults.
+        pyproject = pyproject_options(os.getcwd())
+
+        def configured(key: str, given: str | None, default: str | None = None) -> str | None:
+            if given is not None and given != default:
+                return given
+            return next(iter(pyproject.get(key, [])), given)
+
+        def listed(key: str, given: list[str]) -> dict[str, str]:
+            return _pairs([*pyproject.get(key, []), *given], key)
+
         cls.settings = Settings(
-            database=options.djm_database,
-            project_root=options.djm_project_root,
-            app_labels=_pairs(options.djm_app_label, "--djm-app-label"),
-            migration_modules=_pairs(options.djm_migration_modules, "--djm-migration-modules"),
-            swappable={"AUTH_USER_MODEL": "auth.User", **_pairs(options.djm_swappable, "--djm-swappable")},
+            database=configured("djm-database", options.djm_database, "postgresql") or "postgresql",
+            project_root=configured("djm-project-root", options.djm_project_root),
+            app_labels=listed("djm-app-label", options.djm_app_label),
+            migration_modules=listed("djm-migration-modules", options.djm_migration_modules),
+            swappable={"AUTH_USER_MODEL": "auth.User", **listed("djm-swappable", options.djm_swappable)},
             exclude=tuple(getattr(options, "exclude", ()) or ()) + tuple(getattr(options, "extend_exclude", ()) or ()),
-            cache_dir=options.djm_cache_dir,
-            use_cache=not options.djm_no_cache,
+            cache_dir=configured("djm-cache-dir", options.djm_cache_dir),
+            use_cache=not (options.djm_no_cache or configured("djm-no-cache", None) in ("true", "1", "yes")),
             enabled_codes=_selected_codes(options),
         )
+        if cls.settings.database not in DATABASES:
+            raise SystemExit(
+                f"flake8-django-migrations: database must be one of {', '.join(DATABASES)}, "
+                f"not {cls.settings.database!r}"
+            )
 
     def run(self) -> Iterator[tuple[int, int, str, type[MigrationChecker]]]:
         try:

@@ -1,4 +1,5 @@
-"""Settings: one frozen record, from flake8's options (the plugin) or its configuration files (the command)."""
+"""Settings: one frozen record, from flake8's options and configuration files, and ``pyproject.toml``'s
+``[tool.flake8-django-migrations]`` table (the command line wins, then flake8's files, then pyproject)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,40 @@ def flake8_config_options(directory: str) -> dict[str, list[str]]:
                 if key.replace("_", "-").startswith("djm-")
             }
     return {}
+
+
+PYPROJECT_TABLE: Final = "flake8-django-migrations"
+
+
+def pyproject_options(directory: str) -> dict[str, list[str]]:
+    """``[tool.flake8-django-migrations]`` of ``pyproject.toml`` in ``directory``, under the same ``djm-*`` names
+    as flake8's options (``database = "sqlite"``, ``swappable = ["AUTH_USER_MODEL=accounts.User"]``). An
+    unreadable or malformed file counts as absent: it is not ours to report."""
+    import os
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - the same parser, before it joined the standard library
+        import tomli as tomllib
+
+    try:
+        with open(os.path.join(directory, "pyproject.toml"), "rb") as file:
+            tool = tomllib.load(file).get("tool")
+    except (OSError, ValueError):
+        return {}
+    table = tool.get(PYPROJECT_TABLE) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    options: dict[str, list[str]] = {}
+    for key, value in table.items():
+        values = value if isinstance(value, list) else [value]
+        options["djm-" + key.replace("_", "-")] = [
+            str(item).lower() if isinstance(item, bool) else str(item) for item in values
+        ]
+    return options
+
+
+def configured_options(directory: str) -> dict[str, list[str]]:
+    """The ``djm-*`` options of the configuration files in ``directory``: flake8's win over ``pyproject.toml``."""
+    return {**pyproject_options(directory), **flake8_config_options(directory)}

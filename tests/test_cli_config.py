@@ -91,3 +91,50 @@ def test_per_file_rules_see_the_app_config_label(tmp_path: Path, monkeypatch: py
     assert main(["check", "--no-cache", "--format", "json", "."], stdout=out) == 1
     found = [(Path(item["path"]).name, item["code"]) for item in json.loads(out.getvalue())]
     assert found == [("0003_merge.py", "DJM306")]
+
+
+PYPROJECT = """\
+[project]
+name = "shop"
+
+[tool.flake8-django-migrations]
+swappable = ["AUTH_USER_MODEL=accounts.User"]
+database = "sqlite"
+"""
+
+
+def test_pyproject_table_for_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    assert _graph(tmp_path, "--no-cache")["edges"] == [["orders.0001_initial", "accounts.0001_initial"]]
+    # flake8's configuration wins over pyproject.toml.
+    (tmp_path / "setup.cfg").write_text("[flake8]\ndjm-swappable = AUTH_USER_MODEL=auth.User\n")
+    assert _graph(tmp_path, "--no-cache")["edges"] == []
+
+
+def test_pyproject_table_for_flake8(tmp_path: Path) -> None:
+    from tests.flake8_runner import parse_output, run_flake8
+
+    _project(tmp_path)
+    index_migration = (
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("accounts", "0001_initial")]\n'
+        '    operations = [migrations.AddIndex("user", models.Index(fields=["id"], name="i"))]\n'
+    )
+    (tmp_path / "accounts" / "migrations" / "0002_index.py").write_text(index_migration)
+    before = [code for *_, code in parse_output(run_flake8("--select", "DJM", ".", cwd=tmp_path).stdout)]
+    assert before == ["DJM205"]
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    after = run_flake8("--select", "DJM", ".", cwd=tmp_path)
+    assert parse_output(after.stdout) == [] and after.returncode == 0, after.stderr  # database = "sqlite"
+
+
+@pytest.mark.parametrize(
+    "content", ["[tool.flake8-django-migrations\n", "tool = 1\n", "[tool]\nflake8-django-migrations = 3\n"]
+)
+def test_malformed_pyproject_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str) -> None:
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(content)
+    assert main(["check", "--no-cache", "."], stdout=io.StringIO()) in (0, 1)
