@@ -39,3 +39,9 @@ def test_failing_tree_really_fails_and_fixed_tree_migrates(
     if fixed is not None:
         returncode, stderr = _run(fixed, commands, tmp_path / "fixed")
         assert returncode == 0, stderr[-2000:]
+
+
+@pytest.mark.parametrize("tree", ["DJM403_type_change_is_not_a_removal"])
+def test_trees_without_ordering_findings_really_migrate(tree: str, tmp_path: Path) -> None:
+    returncode, stderr = _run(tree, [("migrate",)], tmp_path)
+    assert returncode == 0, stderr[-2000:]

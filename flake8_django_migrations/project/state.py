@@ -199,10 +199,18 @@ class StateIndex:
         return key if key in self.creators else None
 
     def _removals(self, key: StateKey) -> list[_Event]:
+        """The removals of ``key`` that stand: one followed, in the same migration, by a new creation of the same
+        model or field (a type change written as remove and add) leaves it in place."""
         events = list(self.removers.get(key, ()))
         if key[2] is not None:
             events.extend(self.removers.get((key[0], key[1], None), ()))
-        return events
+        recreated = {
+            event.node: (event.operation.line, event.operation.col) for event in self.creators.get(key, ())
+        }
+        return [
+            event for event in events
+            if recreated.get(event.node, (0, 0)) < (event.operation.line, event.operation.col)
+        ]
 
     def last_with(self, removal: _Event) -> Key | None:
         """The migration of the same app just before a removal: the last state that still has what it removes."""
@@ -259,8 +267,10 @@ def _delete_findings(index: StateIndex) -> Iterator[Finding]:
             readers_by_key.setdefault(key, []).append(read)
             if key[2] is not None:
                 readers_by_key.setdefault((key[0], key[1], None), []).append(read)
-    for key, events in sorted(index.removers.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")):
-        for event in events:
+    for key in sorted(index.removers, key=lambda item: (item[0], item[1], item[2] or "")):
+        for event in index._removals(key):  # noqa: SLF001
+            if event.operation not in [e.operation for e in index.removers[key]]:
+                continue  # a whole-model removal, reported under the model's own key
             if not event.operation.touches_database or index.is_uncertain(event.node):
                 continue
             remover_ancestors = index.ancestors(event.node)
