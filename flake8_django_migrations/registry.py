@@ -312,7 +312,9 @@ _RULES: Final = (
         what_it_does=(
             "Checks `AlterField` operations that change a column's field class or its type parameters (a smaller"
             " `max_length`, fewer `max_digits`, other `decimal_places`), comparing with the field's previous"
-            " definition found along the migration graph. `CharField` to `TextField` rewrites nothing and is fine."
+            " definition found along the migration graph. Fields stored as `varchar` (`CharField`, `SlugField`,"
+            " `EmailField`, `URLField`, `FileField`...) may change into one another, or into `TextField`, without"
+            " a rewrite as long as the length does not shrink: that is fine."
         ),
         why_bad=(
             "Changing a column's type makes PostgreSQL (and MySQL) rewrite the table or check every row under an"

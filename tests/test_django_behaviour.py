@@ -92,3 +92,31 @@ def test_remove_field_inside_state_operations_touches_no_table(tmp_path: Path) -
     """SeparateDatabaseAndState's state side changes only Django's state: the exemption DJM202 relies on."""
     operation = migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("product", "code")])
     assert operation.database_operations == []
+
+
+def test_varchar_fields_and_their_default_lengths() -> None:
+    """DJM207 treats these as one varchar family with these default lengths: check both against Django."""
+    import django
+    from django.db import models as django_models
+
+    from flake8_django_migrations.project.state import VARCHAR_DEFAULT_LENGTH
+
+    # The PostgreSQL backend needs psycopg to import: read its column types from its source instead.
+    backend = Path(django.__file__).parent / "db" / "backends" / "postgresql" / "base.py"
+    table = next(
+        node.value
+        for node in ast.walk(ast.parse(backend.read_text()))
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "data_types"
+    )
+    assert isinstance(table, ast.Dict)
+    # A value is a format string, or a function such as `_get_varchar_column`: the source text says the type.
+    data_types = {
+        key.value: value.value if isinstance(value, ast.Constant) else ast.unparse(value)
+        for key, value in zip(table.keys, table.values)
+        if isinstance(key, ast.Constant)
+    }
+    for name, default in VARCHAR_DEFAULT_LENGTH.items():
+        field_class = getattr(django_models, name)
+        field = field_class(max_length=10) if default is None else field_class()
+        assert "varchar" in str(data_types[field.get_internal_type()]), name
+        assert default is None or field.max_length == default, name

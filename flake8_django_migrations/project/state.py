@@ -25,7 +25,12 @@ __all__ = ["StateIndex", "state_findings"]
 StateKey = tuple[str, str, str | None]  # (app label, lower-cased model, field or None for the model)
 
 _RELATION_FIELDS: Final = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
-_SAFE_CLASS_CHANGES: Final = frozenset({("CharField", "TextField")})  # varchar -> text rewrites nothing
+# Fields stored as varchar, with the max_length Django gives them when none is written: changing one into
+# another rewrites nothing unless the length shrinks. varchar -> text rewrites nothing either.
+VARCHAR_DEFAULT_LENGTH: Final[Mapping[str, int | None]] = {
+    "CharField": None, "SlugField": 50, "EmailField": 254, "URLField": 200, "FileField": 100, "ImageField": 100,
+    "FilePathField": 100,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,9 +325,17 @@ def _type_change(before: Call, after: Call) -> str | None:
     old, new = django_field_class(before), django_field_class(after)
     if old is None or new is None:
         return None
+    if old in VARCHAR_DEFAULT_LENGTH and new == "TextField":
+        return None
+    if old in VARCHAR_DEFAULT_LENGTH and new in VARCHAR_DEFAULT_LENGTH:
+        was = before.kwarg("max_length", VARCHAR_DEFAULT_LENGTH[old])
+        now = after.kwarg("max_length", VARCHAR_DEFAULT_LENGTH[new])
+        if isinstance(was, int) and isinstance(now, int) and now < was:
+            return f"max_length {was} to {now}"
+        return None
     if old != new:
-        return None if (old, new) in _SAFE_CLASS_CHANGES else f"{old} to {new}"
-    for parameter, shrinks_only in (("max_length", True), ("max_digits", True), ("decimal_places", False)):
+        return f"{old} to {new}"
+    for parameter, shrinks_only in (("max_digits", True), ("decimal_places", False)):
         was, now = before.kwarg(parameter), after.kwarg(parameter)
         if isinstance(was, int) and isinstance(now, int) and (now < was if shrinks_only else now != was):
             return f"{parameter} {was} to {now}"
