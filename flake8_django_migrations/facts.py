@@ -441,25 +441,46 @@ class _MigrationBuilder:
         self.fields: dict[str, Any] = {}
 
     def read_class(self, node: ast.ClassDef) -> None:
-        for statement in node.body:
+        self._read_body(node.body, conditional=False)
+
+    def _read_body(self, body: list[ast.stmt], conditional: bool) -> None:
+        """Assignments in the class body. One inside ``if``/``try`` (``if connection.vendor == ...``) depends on
+        how the code runs: its values from every branch are kept, but the attribute is marked not complete."""
+        for statement in body:
+            if isinstance(statement, (ast.If, ast.Try, ast.With)):
+                blocks = [statement.body]
+                if isinstance(statement, ast.If):
+                    blocks.append(statement.orelse)
+                elif isinstance(statement, ast.Try):
+                    blocks += [*(handler.body for handler in statement.handlers), statement.orelse,
+                               statement.finalbody]
+                for block in blocks:
+                    self._read_body(block, conditional=conditional or not isinstance(statement, ast.With))
+                continue
             target, value = _assignment(statement)
             if target is None or value is None:
                 continue
             if target in ("dependencies", "run_before", "replaces"):
                 entries, complete = self._dependency_list(value)
-                self.fields[target] = entries
-                self.fields[f"{target}_complete"] = complete
+                self._assign(target, entries, complete, conditional)
                 if target == "dependencies":
-                    self.fields["dependencies_site"] = Site(statement.lineno, statement.col_offset)
+                    self.fields.setdefault("dependencies_site", Site(statement.lineno, statement.col_offset))
             elif target in ("initial", "atomic"):
                 constant = value.value if isinstance(value, ast.Constant) else UNKNOWN
-                self.fields[target] = constant if isinstance(constant, bool) else None
+                self.fields[target] = constant if isinstance(constant, bool) and not conditional else None
             elif target == "operations":
                 operations, complete = self._operations(value, "both")
-                self.fields["operations"] = tuple(operations)
-                self.fields["operations_complete"] = complete
-            elif target in ("safe", "stage"):
+                self._assign(target, tuple(operations), complete, conditional)
+            elif target in ("safe", "stage") and not conditional:
                 self.fields["deploy_stage"] = self._deploy_stage(value)
+
+    def _assign(self, target: str, values: tuple[Any, ...], complete: bool, conditional: bool) -> None:
+        if conditional:
+            self.fields[target] = (*self.fields.get(target, ()), *values)
+            self.fields[f"{target}_complete"] = False
+        else:
+            self.fields[target] = values
+            self.fields[f"{target}_complete"] = complete
 
     def _deploy_stage(self, value: ast.expr) -> str | None:
         node = value.func if isinstance(value, ast.Call) else value

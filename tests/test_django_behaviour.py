@@ -99,7 +99,7 @@ def test_varchar_fields_and_their_default_lengths() -> None:
     import django
     from django.db import models as django_models
 
-    from flake8_django_migrations.project.state import VARCHAR_DEFAULT_LENGTH
+    from flake8_django_migrations.project.state import COLUMN_TYPES, VARCHAR_DEFAULT_LENGTH
 
     # The PostgreSQL backend needs psycopg to import: read its column types from its source instead.
     backend = Path(django.__file__).parent / "db" / "backends" / "postgresql" / "base.py"
@@ -120,3 +120,7 @@ def test_varchar_fields_and_their_default_lengths() -> None:
         field = field_class(max_length=10) if default is None else field_class()
         assert "varchar" in str(data_types[field.get_internal_type()]), name
         assert default is None or field.max_length == default, name
+    for name, column_type in COLUMN_TYPES.items():
+        if name in VARCHAR_DEFAULT_LENGTH or name not in data_types:
+            continue  # fields Django no longer has (NullBooleanField) keep what older Djangos gave them
+        assert str(data_types[name]).startswith(column_type), name

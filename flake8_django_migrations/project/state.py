@@ -31,6 +31,19 @@ VARCHAR_DEFAULT_LENGTH: Final[Mapping[str, int | None]] = {
     "CharField": None, "SlugField": 50, "EmailField": 254, "URLField": 200, "FileField": 100, "ImageField": 100,
     "FilePathField": 100,
 }
+# The PostgreSQL column type of Django's other fields (its backend's `data_types`; a test checks them against the
+# installed Django). A change between classes with the same column type rewrites nothing; relation and custom
+# fields are not here and compare by class.
+COLUMN_TYPES: Final[Mapping[str, str]] = {
+    **dict.fromkeys(VARCHAR_DEFAULT_LENGTH, "varchar"),
+    "AutoField": "integer", "IntegerField": "integer", "PositiveIntegerField": "integer",
+    "BigAutoField": "bigint", "BigIntegerField": "bigint", "PositiveBigIntegerField": "bigint",
+    "SmallAutoField": "smallint", "SmallIntegerField": "smallint", "PositiveSmallIntegerField": "smallint",
+    "BooleanField": "boolean", "NullBooleanField": "boolean", "BinaryField": "bytea", "DateField": "date",
+    "DateTimeField": "timestamp with time zone", "TimeField": "time", "DurationField": "interval",
+    "DecimalField": "numeric", "FloatField": "double precision", "TextField": "text", "JSONField": "jsonb",
+    "UUIDField": "uuid", "GenericIPAddressField": "inet", "IPAddressField": "inet",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,16 +338,21 @@ def _type_change(before: Call, after: Call) -> str | None:
     old, new = django_field_class(before), django_field_class(after)
     if old is None or new is None:
         return None
-    if old in VARCHAR_DEFAULT_LENGTH and new == "TextField":
+    old_type, new_type = COLUMN_TYPES.get(old), COLUMN_TYPES.get(new)
+    if old_type is None or new_type is None:
+        return None if old == new else f"{old} to {new}"
+    if old_type == "varchar" and new_type == "text":
         return None
-    if old in VARCHAR_DEFAULT_LENGTH and new in VARCHAR_DEFAULT_LENGTH:
+    if old_type == new_type == "varchar":
         was = before.kwarg("max_length", VARCHAR_DEFAULT_LENGTH[old])
         now = after.kwarg("max_length", VARCHAR_DEFAULT_LENGTH[new])
         if isinstance(was, int) and isinstance(now, int) and now < was:
             return f"max_length {was} to {now}"
         return None
-    if old != new:
+    if old_type != new_type:
         return f"{old} to {new}"
+    if new.startswith("Positive") and not old.startswith("Positive"):
+        return f"{old} to {new}, a new CHECK constraint"
     for parameter, shrinks_only in (("max_digits", True), ("decimal_places", False)):
         was, now = before.kwarg(parameter), after.kwarg(parameter)
         if isinstance(was, int) and isinstance(now, int) and (now < was if shrinks_only else now != was):

@@ -17,8 +17,8 @@ _TASK_QUEUE_METHODS: Final = frozenset({"delay", "apply_async"})
 
 
 def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
-    if facts.atomic is not True:
-        return
+    if facts.atomic is not True or not facts.operations_complete:
+        return  # with operations from alternative branches, the two kinds may never run together
     changes_schema = any(
         op.kind is not None and op.kind not in _DATA_OPERATIONS and op.touches_database for op in facts.operations
     )
