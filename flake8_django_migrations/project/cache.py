@@ -229,11 +229,6 @@ class FactsCache:
             # A bug in fact extraction must not crash flake8 on an unrelated file, nor be cached as a result.
             return _MISS
 
-    @classmethod
-    def _parse(cls, data: bytes, path: str) -> MigrationFacts | None | _Miss:
-        tree = _parse_tree(data, path)
-        return cls._extract(tree, path) if tree is not None else None
-
     @staticmethod
     def _key(data: bytes, path: str, app_label: str | None = None) -> str:
         digest = hashlib.blake2b(digest_size=20)

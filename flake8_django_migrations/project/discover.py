@@ -44,10 +44,6 @@ class AppMigrations:
     files: tuple[str, ...]  # absolute paths of the migration modules, sorted
     max_migration: str | None  # django-linear-migrations' max_migration.txt, when present
 
-    @property
-    def uses_default_folder(self) -> bool:
-        return os.path.basename(self.folder) == "migrations"
-
 
 @dataclass(frozen=True, slots=True)
 class Discovery:

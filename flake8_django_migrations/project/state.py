@@ -204,7 +204,7 @@ class StateIndex:
         self._ancestors[node] = result
         return result
 
-    def _state_key(self, reference: Reference) -> StateKey | None:
+    def state_key(self, reference: Reference) -> StateKey | None:
         """The key a reference reads; a foreign key's ``<name>_id`` reads the field ``<name>``."""
         model_key = (reference.app, reference.model, None)
         if reference.field is None:
@@ -216,19 +216,21 @@ class StateIndex:
             key = (reference.app, reference.model, reference.field[:-3])
         return key if key in self.creators else None
 
-    def _removals(self, key: StateKey) -> list[_Event]:
-        """The removals of ``key`` that stand: one followed, in the same migration, by a new creation of the same
-        model or field (a type change written as remove and add) leaves it in place."""
-        events = list(self.removers.get(key, ()))
-        if key[2] is not None:
-            events.extend(self.removers.get((key[0], key[1], None), ()))
+    def standing_removals(self, key: StateKey) -> list[_Event]:
+        """The operations that remove ``key`` itself, but for one followed, in the same migration, by a new
+        creation of it (a type change written as remove and add), which leaves it in place."""
         recreated = {
             event.node: (event.operation.line, event.operation.col) for event in self.creators.get(key, ())
         }
         return [
-            event for event in events
+            event for event in self.removers.get(key, ())
             if recreated.get(event.node, (0, 0)) < (event.operation.line, event.operation.col)
         ]
+
+    def removals_affecting(self, key: StateKey) -> list[_Event]:
+        """What takes ``key`` away: its own standing removals, and for a field, those of its model."""
+        model_removals = self.standing_removals((key[0], key[1], None)) if key[2] is not None else []
+        return [*self.standing_removals(key), *model_removals]
 
     def last_with(self, removal: _Event) -> Key | None:
         """The migration of the same app just before a removal: the last state that still has what it removes."""
@@ -247,7 +249,7 @@ def _described(reference: Reference) -> str:
 
 def _read_findings(index: StateIndex) -> Iterator[Finding]:
     for read in index.reads:
-        key = index._state_key(read.reference)  # noqa: SLF001 - the index's own helper, shared with this module
+        key = index.state_key(read.reference)
         if key is None:
             continue  # nothing in the project creates it: an external model, or a typo Django reports itself
         if index.is_uncertain(read.node):
@@ -264,7 +266,7 @@ def _read_findings(index: StateIndex) -> Iterator[Finding]:
             )
             continue
         removed = [
-            removal for removal in index._removals(key)  # noqa: SLF001
+            removal for removal in index.removals_affecting(key)
             if removal.node in ancestors
             and not any(removal.node in index.ancestors(event.node) for event in created)
         ]
@@ -280,15 +282,13 @@ def _read_findings(index: StateIndex) -> Iterator[Finding]:
 def _delete_findings(index: StateIndex) -> Iterator[Finding]:
     readers_by_key: dict[StateKey, list[_Read]] = {}
     for read in index.reads:
-        key = index._state_key(read.reference)  # noqa: SLF001
+        key = index.state_key(read.reference)
         if key is not None:
             readers_by_key.setdefault(key, []).append(read)
             if key[2] is not None:
                 readers_by_key.setdefault((key[0], key[1], None), []).append(read)
     for key in sorted(index.removers, key=lambda item: (item[0], item[1], item[2] or "")):
-        for event in index._removals(key):  # noqa: SLF001
-            if event.operation not in [e.operation for e in index.removers[key]]:
-                continue  # a whole-model removal, reported under the model's own key
+        for event in index.standing_removals(key):
             if not event.operation.touches_database or index.is_uncertain(event.node):
                 continue
             remover_ancestors = index.ancestors(event.node)
