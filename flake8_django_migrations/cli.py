@@ -29,7 +29,8 @@ from flake8_django_migrations.project.checks import (
 )
 from flake8_django_migrations.project.discover import discover, find_project_root
 from flake8_django_migrations.project.graph import format_key
-from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, Finding
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, RULES
 from flake8_django_migrations.rules import check_facts
 from flake8_django_migrations.settings import DATABASES, Settings, configured_options
 
@@ -337,7 +338,7 @@ def _as_json(finding: Finding) -> Mapping[str, object]:
         "line": finding.line,
         "col": finding.col + 1,
         "code": finding.code,
-        "name": finding.name,
+        "name": RULES[finding.code].name,
         "message": finding.message,
         "hint": finding.hint,
     }

@@ -6,34 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from flake8_django_migrations.finding import Finding
+
 __all__ = ["PREFIX", "RULES", "Finding", "Rule", "OFF_BY_DEFAULT"]
 
 PREFIX: Final = "DJM"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem at one place. ``message`` and ``hint`` are already filled in."""
-
-    path: str
-    line: int
-    col: int  # 0-based, as flake8's plugin API expects; shown 1-based
-    code: str
-    message: str
-    hint: str
-
-    @property
-    def name(self) -> str:
-        return RULES[self.code].name
-
-    @property
-    def text(self) -> str:
-        """The flake8 message: code, what is wrong, how to fix it."""
-        return f"{self.code} {self.message}; {self.hint}"
-
-    @property
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.path, self.line, self.col, self.code, self.message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from typing import Any, Final
 import flake8_django_migrations
 from flake8_django_migrations import facts as facts_module
 from flake8_django_migrations.facts import MigrationFacts, extract_facts
-from flake8_django_migrations.registry import Finding
+from flake8_django_migrations.finding import Finding
 
 __all__ = ["FORMAT", "FactsCache", "default_cache_dir", "parse_facts"]
 
@@ -124,7 +124,7 @@ def _is_app_models(dotted: str) -> bool:
     return module not in ("django.db.models", "django.contrib.gis.db.models")
 
 
-_ALLOWED_CLASSES: Final = {("flake8_django_migrations.registry", "Finding")}
+_ALLOWED_CLASSES: Final = {("flake8_django_migrations.finding", "Finding")}
 
 
 class _Unpickler(pickle.Unpickler):

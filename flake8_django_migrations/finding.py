@@ -1,0 +1,26 @@
+"""A finding: one problem at one place, with its message and hint filled in. Plain data, cached on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Finding"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    line: int
+    col: int  # 0-based, as flake8's plugin API expects; shown 1-based
+    code: str
+    message: str
+    hint: str
+
+    @property
+    def text(self) -> str:
+        """The flake8 message: code, what is wrong, how to fix it."""
+        return f"{self.code} {self.message}; {self.hint}"
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.col, self.code, self.message)
