@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_migrations import model_inference
-from flake8_django_migrations.model_inference import is_model_class
+from flake8_django_migrations.facts import model_inference
+from flake8_django_migrations.facts.model_inference import is_model_class
 
 CATALOG_MODELS = """
     from django.db import models

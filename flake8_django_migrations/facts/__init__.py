@@ -1,0 +1,46 @@
+"""Turn a migration module's AST into plain, picklable facts, once per file.
+
+Rules are small pure functions over these facts, and the project pass caches them on disk. A newcomer reads one
+module at a time: ``model`` (the records), ``migration`` (the ``Migration`` class), ``functions`` (what
+``RunPython`` code does), ``live_models`` (today's models used where historical ones must be), ``names`` (imports).
+"""
+
+from flake8_django_migrations.facts.migration import extract_facts, is_migration_path, operation_kind
+from flake8_django_migrations.facts.model import (
+    UNKNOWN,
+    Call,
+    CallSite,
+    Dependency,
+    FunctionFacts,
+    LiveModelUse,
+    MigrationFacts,
+    Operation,
+    QuerysetUse,
+    Ref,
+    Reference,
+    Site,
+    Value,
+    django_field_class,
+)
+from flake8_django_migrations.facts.names import module_level_statements
+
+__all__ = [
+    "UNKNOWN",
+    "Call",
+    "CallSite",
+    "Dependency",
+    "FunctionFacts",
+    "LiveModelUse",
+    "MigrationFacts",
+    "Operation",
+    "QuerysetUse",
+    "Ref",
+    "Reference",
+    "Site",
+    "Value",
+    "django_field_class",
+    "extract_facts",
+    "is_migration_path",
+    "module_level_statements",
+    "operation_kind",
+]

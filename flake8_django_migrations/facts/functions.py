@@ -1,0 +1,264 @@
+"""Read a module-level function that ``RunPython`` runs: what it calls, saves in loops, queries and reads."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from typing import Final
+
+from flake8_django_migrations.facts.model import CallSite, FunctionFacts, QuerysetUse, Reference, Site
+from flake8_django_migrations.facts.names import Imports
+
+MANAGER_ATTRIBUTES: Final = frozenset({"objects", "_default_manager", "_base_manager"})
+_ROUTING_METHODS: Final = frozenset({"using", "db_manager"})
+
+
+def function_locals(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, walked: Iterable[ast.AST] | None = None
+) -> frozenset[str]:
+    """Parameters and names assigned in a function: they shadow the module's imports."""
+    arguments = node.args
+    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    names.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+    for inner in walked if walked is not None else ast.walk(node):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+            names.add(inner.id)
+    return frozenset(names)
+
+
+def _chain(node: ast.expr) -> tuple[ast.expr, list[str], list[ast.Call]]:
+    """Flatten ``a.b(x).c`` into its root ``a``, the attribute names ``[b, c]`` and the calls along it."""
+    attributes: list[str] = []
+    calls: list[ast.Call] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            calls.append(node)
+            node = node.func
+        else:
+            return node, attributes[::-1], calls
+
+
+def read_function(imports: Imports, node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFacts:
+    """What a module-level function calls, saves in loops, queries and reads of the historical models."""
+    return _FunctionReader(imports, node).facts()
+
+
+class _FunctionReader(ast.NodeVisitor):
+    """Collects what a module-level function calls, saves in loops and queries."""
+
+    def __init__(self, imports: Imports, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.imports = imports
+        self.node = node
+        self.walked = list(ast.walk(node))  # walked once, shared by the passes that need every node
+        self.shadowed = function_locals(node, self.walked)
+        self.calls: list[CallSite] = []
+        self.local_calls: list[str] = []
+        self.saves: list[Site] = []
+        self.querysets: list[QuerysetUse] = []
+        self.loop_depth = 0
+
+    def facts(self) -> FunctionFacts:
+        for statement in self.node.body:
+            self.visit(statement)
+        return FunctionFacts(
+            self.node.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
+            tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
+            _HistoricalReads(self.node, self.walked).references(),
+        )
+
+    def _loop(self, node: ast.AST) -> None:
+        self.loop_depth += 1
+        self.generic_visit(node)
+        self.loop_depth -= 1
+
+    visit_For = visit_AsyncFor = visit_While = _loop
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _loop
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self._visit_chain(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self._visit_chain(node)
+
+    def _visit_chain(self, node: ast.Call | ast.Attribute) -> None:
+        """Handle a whole chain such as ``Product.objects.using(alias).filter(x=1)`` at its outermost node."""
+        root, attributes, calls = _chain(node)
+        if MANAGER_ATTRIBUTES.intersection(attributes):
+            routed = bool(_ROUTING_METHODS.intersection(attributes))
+            self.querysets.append(QuerysetUse(root.lineno, root.col_offset, routed))
+        for call in calls:
+            self._record_call(call)
+        for call in calls:
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                self.visit(argument)
+        self.visit(root)
+
+    def _record_call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id not in self.shadowed and func.id not in self.imports.bindings:
+            self.local_calls.append(func.id)
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        imported = isinstance(root, ast.Name) and root.id in self.imports.bindings and root.id not in self.shadowed
+        resolved = self.imports.resolve(func, self.shadowed) if imported else None
+        if resolved is not None:
+            self.calls.append(CallSite(resolved, _written(func), node.lineno, node.col_offset))
+        elif isinstance(func, ast.Attribute):
+            self.calls.append(CallSite("." + func.attr, _written(func), node.lineno, node.col_offset))
+        if isinstance(func, ast.Attribute) and func.attr == "save" and self.loop_depth:
+            self.saves.append(Site(node.lineno, node.col_offset))
+
+
+# Queryset methods whose positional string arguments are field names (a leading "-" orders descending).
+_FIELD_NAME_ARGUMENTS: Final = frozenset({"values", "values_list", "only", "defer", "order_by", "distinct"})
+# Queryset methods whose keyword arguments are field lookups such as ``sku__in``.
+_LOOKUP_KEYWORDS: Final = frozenset(
+    {"filter", "exclude", "get", "update", "create", "get_or_create", "update_or_create", "first", "last"}
+)
+_NOT_LOOKUPS: Final = frozenset({"defaults", "create_defaults", "pk"})
+# Methods and attributes every model instance has: reading them says nothing about the model's fields.
+_INSTANCE_API: Final = frozenset(
+    {"pk", "id", "save", "delete", "refresh_from_db", "full_clean", "clean", "_meta", "_state", "objects",
+     "serializable_value", "validate_unique", "get_deferred_fields"}
+)
+# Queryset methods that return one instance of the model (so ``obj = M.objects.get(...)`` binds an instance).
+_INSTANCE_METHODS: Final = frozenset({"get", "first", "last", "create", "earliest", "latest"})
+
+
+class _HistoricalReads:
+    """The historical models a function fetches with ``apps.get_model`` and the fields it plainly uses.
+
+    Only what is plainly visible is recorded: a model bound to a name in this function, lookups and field names
+    written as literals on its querysets, ``F("field")`` inside them, and attribute reads on instances that come
+    from those querysets. Anything else is left out rather than guessed.
+    """
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, walked: list[ast.AST]) -> None:
+        self.node = node
+        self.walked = walked
+        arguments = node.args
+        self.parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+        self.models: dict[str, tuple[str, str]] = {}  # local name -> (app label, lower-cased model)
+        self.instances: dict[str, tuple[str, str]] = {}
+        self.found: list[Reference] = []
+
+    def references(self) -> tuple[Reference, ...]:
+        if "get_model" not in {n.attr for n in self.walked if isinstance(n, ast.Attribute)}:
+            return ()
+        for statement in self.walked:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                self._assignment(statement.targets[0], statement.value, iterating=False)
+            elif isinstance(statement, (ast.For, ast.AsyncFor)):
+                self._assignment(statement.target, statement.iter, iterating=True)
+        if not self.models:
+            return ()
+        for node in self.walked:
+            if isinstance(node, ast.Call):
+                self._queryset_call(node)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                self._instance_attribute(node)
+        return tuple(dict.fromkeys(self.found))
+
+    def _get_model(self, value: ast.expr) -> tuple[str, str] | None:
+        """``apps.get_model("app", "Model")`` or ``apps.get_model("app.Model")`` on the function's registry."""
+        if not (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "get_model"
+            and isinstance(value.func.value, ast.Name)
+            and value.func.value.id in self.parameters
+            and not value.keywords
+        ):
+            return None
+        strings = [a.value for a in value.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if len(strings) != len(value.args):
+            return None
+        if len(strings) == 1 and strings[0].count(".") == 1:
+            strings = strings[0].split(".")
+        if len(strings) != 2:
+            return None
+        app, model = strings
+        self.found.append(Reference(app, model.lower(), None, value.lineno, value.col_offset))
+        return app, model.lower()
+
+    def _model_of_chain(self, node: ast.expr) -> tuple[tuple[str, str] | None, list[tuple[str, ast.Call]]]:
+        """The model a queryset chain starts from, and its (method, call) steps from the root outwards."""
+        steps: list[tuple[str, ast.Call]] = []
+        while True:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                steps.append((node.func.attr, node))
+                node = node.func.value
+            elif isinstance(node, ast.Attribute):
+                node = node.value
+            else:
+                break
+        model = self.models.get(node.id) if isinstance(node, ast.Name) else None
+        return model, steps[::-1]
+
+    def _assignment(self, target: ast.expr, value: ast.expr, iterating: bool) -> None:
+        if not isinstance(target, ast.Name):
+            return
+        fetched = None if iterating else self._get_model(value)
+        if fetched is not None:
+            self.models[target.id] = fetched
+            return
+        model, steps = self._model_of_chain(value)
+        if model is None or not steps:
+            return
+        # `for obj in M.objects.filter(...)` and `obj = M.objects.get(...)` bind instances of M.
+        returns_instance = steps[-1][0] in _INSTANCE_METHODS
+        if iterating != returns_instance and steps[-1][0] not in ("values", "values_list"):
+            self.instances[target.id] = model
+
+    def _field(self, model: tuple[str, str], name: str, node: ast.expr) -> None:
+        field_name = name.lstrip("-").split("__")[0]
+        if field_name and field_name not in _NOT_LOOKUPS and field_name != "?":
+            self.found.append(Reference(model[0], model[1], field_name, node.lineno, node.col_offset))
+
+    def _queryset_call(self, node: ast.Call) -> None:
+        model, steps = self._model_of_chain(node)
+        if model is None or not steps or steps[-1][1] is not node:
+            return
+        for method, call in steps:
+            if method in _FIELD_NAME_ARGUMENTS:
+                for argument in call.args:
+                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                        self._field(model, argument.value, argument)
+            if method in _LOOKUP_KEYWORDS:
+                for keyword in call.keywords:
+                    if keyword.arg:
+                        self._field(model, keyword.arg, keyword.value)
+            # Only the step's own arguments: the chain before it is another step, walked on its own.
+            arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+            for inner in (node for argument in arguments for node in ast.walk(argument)):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, (ast.Name, ast.Attribute))
+                    and (inner.func.id if isinstance(inner.func, ast.Name) else inner.func.attr) in ("F", "Q")
+                ):
+                    for argument in inner.args:
+                        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                            self._field(model, argument.value, argument)
+                    for keyword in inner.keywords:
+                        if keyword.arg:
+                            self._field(model, keyword.arg, keyword.value)
+
+    def _instance_attribute(self, node: ast.Attribute) -> None:
+        assert isinstance(node.value, ast.Name)
+        model = self.instances.get(node.value.id)
+        if model is not None and node.attr not in _INSTANCE_API and not node.attr.startswith("__"):
+            self.found.append(Reference(model[0], model[1], node.attr, node.lineno, node.col_offset))
+
+
+def _written(node: ast.expr) -> str:
+    """A callee as written, for messages: ``task.delay``; anything more complex than names ends in ``...``."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    parts.append(node.id if isinstance(node, ast.Name) else "...")
+    return ".".join(reversed(parts))

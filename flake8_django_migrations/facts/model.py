@@ -1,0 +1,229 @@
+"""The facts about one migration: plain, picklable records with source positions.
+
+A value that cannot be known without running the code is recorded as ``UNKNOWN`` (or a ``*_complete = False``
+flag); rules never fire on a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Final, Union
+
+
+class _Unknown:
+    """A value that cannot be known statically. A singleton that survives pickling."""
+
+    __slots__ = ()
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Final = _Unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A name or dotted attribute, resolved through the module's imports (``models.F`` → ``django.db.models.F``)."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call written in the source, e.g. a field definition ``models.CharField(max_length=10)``."""
+
+    func: str | None  # the callee's resolved dotted name, None when it is not a plain name
+    args: tuple[Value, ...]
+    kwargs: Mapping[str, Value]
+    line: int
+    col: int
+
+    def kwarg(self, name: str, default: Value = None) -> Value:
+        return self.kwargs.get(name, default)
+
+
+def django_field_class(value: Value) -> str | None:
+    """The class name of a field written as one of Django's own (``models.CharField(...)``), else None:
+    a project's own field class may set anything in its ``__init__``, so rules do not guess about it."""
+    if isinstance(value, Call) and value.func is not None and value.func.startswith("django."):
+        return value.func.rpartition(".")[2]
+    return None
+
+
+Value = Union[None, bool, int, float, complex, str, bytes, tuple["Value", ...], Ref, Call, _Unknown]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A position in the file: 1-based line, 0-based column, as in the AST and in flake8's plugin API."""
+
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One entry of ``dependencies``, ``run_before`` or ``replaces``."""
+
+    app: str  # "" for a swappable dependency, whose app is only known from settings
+    name: str  # a migration name, or "__first__" / "__latest__"
+    line: int
+    col: int
+    swappable_setting: str | None = None  # "AUTH_USER_MODEL" for swappable_dependency(settings.AUTH_USER_MODEL)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of the migration, in source order; those nested in a container are listed after it."""
+
+    kind: str | None  # Django's class name ("AddField") when the callee is a Django operation, else None
+    func: str | None  # the callee's resolved dotted name as written
+    line: int
+    col: int
+    params: Mapping[str, Value]  # positional arguments are named after Django's signature
+    side: str = "both"  # "both", or "database"/"state" inside SeparateDatabaseAndState or RunSQL(state_operations)
+
+    def param(self, name: str, default: Value = None) -> Value:
+        return self.params.get(name, default)
+
+    @property
+    def touches_database(self) -> bool:
+        return self.side != "state"
+
+    @property
+    def model_name(self) -> str | None:
+        value = self.params.get("model_name", self.params.get("name")) if self.kind in _MODEL_NAME_KINDS else None
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A call inside a function body: the callee resolved through the imports, else ``.method`` for a method call."""
+
+    name: str
+    written: str  # the callee as written in the source
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuerysetUse:
+    """A manager chain such as ``Product.objects.filter(...)`` inside a function."""
+
+    line: int
+    col: int
+    routed: bool  # the chain calls .using(...) or .db_manager(...)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A model, or one field of it, that a migration needs to exist when it runs."""
+
+    app: str  # "" when the model is named by a swappable setting
+    model: str  # lower-cased, as Django's migration state keys models
+    field: str | None  # None: the model itself
+    line: int
+    col: int
+    setting: str | None = None  # "AUTH_USER_MODEL" for settings.AUTH_USER_MODEL
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFacts:
+    """What a module-level function does, for the ``RunPython`` rules."""
+
+    name: str
+    line: int
+    col: int
+    calls: tuple[CallSite, ...]
+    local_calls: tuple[str, ...]  # other module-level functions it calls
+    saves_in_loops: tuple[Site, ...]
+    querysets: tuple[QuerysetUse, ...]
+    reads: tuple[Reference, ...] = ()  # historical models it fetches with apps.get_model and their fields it uses
+
+
+@dataclass(frozen=True, slots=True)
+class LiveModelUse:
+    """A live model: a name imported from an app's models module and used as a model, or a global registry call."""
+
+    name: str  # the local binding, or the call as written ("get_user_model()")
+    model: str  # the model's dotted path, or the registry function called
+    line: int
+    col: int
+    evidence: str  # how it is used, e.g. "Product.objects"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFacts:
+    path: str
+    app_label: str
+    name: str
+    line: int  # the Migration class
+    col: int
+    dependencies: tuple[Dependency, ...] = ()
+    dependencies_complete: bool = True
+    dependencies_site: Site | None = None  # the `dependencies =` assignment
+    run_before: tuple[Dependency, ...] = ()
+    run_before_complete: bool = True
+    replaces: tuple[Dependency, ...] = ()
+    replaces_complete: bool = True
+    initial: bool | None = False  # None: not a literal
+    atomic: bool | None = True  # None: not a literal
+    deploy_stage: str | None = None  # "pre" or "post" from django-safemigrate or django-syzygy markers
+    operations: tuple[Operation, ...] = ()
+    operations_complete: bool = True
+    functions: Mapping[str, FunctionFacts] = field(default_factory=dict)
+    live_models: tuple[LiveModelUse, ...] = ()
+
+    @property
+    def is_post_deploy(self) -> bool:
+        return self.deploy_stage == "post"
+
+    def created_models_before(self, index: int) -> frozenset[str]:
+        """Lower-cased names of the models created by operations that come before ``operations[index]``."""
+        names = (op.params.get("name") for op in self.operations[:index] if op.kind == "CreateModel")
+        return frozenset(name.lower() for name in names if isinstance(name, str))
+
+    def run_python_functions(self, include_reverse: bool = True) -> Iterator[FunctionFacts]:
+        """Module-level functions used as ``RunPython`` code (and reverse code), and the ones they call."""
+        seen: set[str] = set()
+        roles = ("code", "reverse_code") if include_reverse else ("code",)
+        todo = [
+            value.path
+            for op in self.operations
+            if op.kind == "RunPython"
+            for value in (op.params.get(role) for role in roles)
+            if isinstance(value, Ref)
+        ]
+        while todo:
+            name = todo.pop()
+            function = self.functions.get(name)
+            if function is None or name in seen:
+                continue
+            seen.add(name)
+            yield function
+            todo.extend(function.local_calls)
+
+
+_MODEL_NAME_KINDS: Final = frozenset(
+    {
+        "CreateModel", "DeleteModel", "AlterModelTable", "AlterModelTableComment", "AlterUniqueTogether",
+        "AlterIndexTogether", "AlterOrderWithRespectTo", "AlterModelOptions", "AlterModelManagers", "AddField",
+        "RemoveField", "AlterField", "RenameField", "AddIndex", "RemoveIndex", "RenameIndex", "AddConstraint",
+        "RemoveConstraint", "AlterConstraint", "AddIndexConcurrently", "RemoveIndexConcurrently",
+        "AddConstraintNotValid", "ValidateConstraint",
+    }
+)
