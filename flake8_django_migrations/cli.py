@@ -19,20 +19,21 @@ from typing import Final, TextIO
 
 import flake8_django_migrations
 from flake8_django_migrations.facts import MigrationFacts
-from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.project.checks import (
-    PROJECT_RULES,
-    ProjectIndex,
-    build_index,
-    cached_project_findings,
-    load_all_facts,
-)
-from flake8_django_migrations.project.discover import discover, find_project_root
-from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, RULES
-from flake8_django_migrations.rules import check_facts
-from flake8_django_migrations.settings import DATABASES, Settings, configured_options
+from flake8_django_migrations.project.cache import FactsCache
+from flake8_django_migrations.project.discover import discover, find_project_root
+from flake8_django_migrations.project.findings_cache import cached_project_findings
+from flake8_django_migrations.project.graph import format_key
+from flake8_django_migrations.project.index import ProjectIndex, build_index, load_all_facts, run_project_rules
+from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, PROJECT_RULES, RULES, check_facts
+from flake8_django_migrations.settings import (
+    DATABASES,
+    Settings,
+    SettingsError,
+    build_settings,
+    configured_options,
+    is_true,
+)
 
 __all__ = ["main"]
 
@@ -103,17 +104,6 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _pairs(values: Iterable[str], parser: argparse.ArgumentParser, option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        for item in _comma_list([value]):
-            key, equals, setting = item.partition("=")
-            if not equals or not key.strip() or not setting.strip():
-                parser.error(f"{option} takes KEY=VALUE, got {item!r}")
-            pairs[key.strip()] = setting.strip()
-    return pairs
-
-
 def _comma_list(values: Iterable[str]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
@@ -132,24 +122,23 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
     exclude = [os.path.abspath(pattern) if "/" in pattern else pattern for pattern in exclude]
     # flake8's configuration gives the defaults; the command line adds to lists and overrides the rest.
     config = configured_options(os.getcwd())
-    database = args.database or next(iter(config.get("djm-database", [])), "postgresql")
-    if database not in DATABASES:
-        parser.error(f"djm-database must be one of {', '.join(DATABASES)}, not {database!r}")
-    return Settings(
-        database=database,
-        project_root=args.project_root or next(iter(config.get("djm-project-root", [])), None),
-        app_labels=_pairs([*config.get("djm-app-label", []), *args.app_labels], parser, "--djm-app-label"),
-        migration_modules=_pairs(
-            [*config.get("djm-migration-modules", []), *args.migration_modules], parser, "--djm-migration-modules"
-        ),
-        swappable={
-            "AUTH_USER_MODEL": "auth.User",
-            **_pairs([*config.get("djm-swappable", []), *args.swappable], parser, "--djm-swappable"),
-        },
-        exclude=tuple(exclude),
-        cache_dir=args.cache_dir or next(iter(config.get("djm-cache-dir", [])), None),
-        use_cache=not args.no_cache and config.get("djm-no-cache", ["false"])[0].lower() not in ("true", "1", "yes"),
-    )
+
+    def first(key: str) -> str | None:
+        return next(iter(config.get(key, [])), None)
+
+    try:
+        return build_settings(
+            database=args.database or first("djm-database"),
+            project_root=args.project_root or first("djm-project-root"),
+            app_labels=[*config.get("djm-app-label", []), *args.app_labels],
+            migration_modules=[*config.get("djm-migration-modules", []), *args.migration_modules],
+            swappable=[*config.get("djm-swappable", []), *args.swappable],
+            exclude=exclude,
+            cache_dir=args.cache_dir or first("djm-cache-dir"),
+            use_cache=not (args.no_cache or is_true(first("djm-no-cache"))),
+        )
+    except SettingsError as error:
+        parser.error(str(error))
 
 
 # Selection and noqa, as flake8 decides them --------------------------------------------------------------------
@@ -276,7 +265,7 @@ def _check(
         # Not through the per-process cache that serves flake8: a command reads the files as they are now, also
         # when it runs twice in one process. The disk cache is keyed by every file's stat, so it is never stale.
         discovery = discover(root, settings)
-        project, index = cached_project_findings(root, settings, cache, discovery)
+        project, index = cached_project_findings(root, settings, cache, discovery, PROJECT_RULES)
         facts_by_path = index.facts_by_path() if index is not None else load_all_facts(discovery, cache)
         checked: set[str] = set()
         for path, facts in facts_by_path.items():
@@ -315,7 +304,7 @@ def _graph(path: str, settings: Settings, decide: _Decision, parser: argparse.Ar
     if not os.path.exists(target):
         parser.error(f"{path}: no such file or folder")
     index = build_index(find_project_root(target, settings), settings)
-    errors = _report((f for f in index.findings if f.code in PROJECT_RULES), decide)
+    errors = _report(run_project_rules(index, PROJECT_RULES, settings), decide)
     json.dump(graph_as_json(index, errors), out, indent=2)
     out.write("\n")
     return EXIT_CLEAN

@@ -7,27 +7,23 @@ import ast
 import dataclasses
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flake8_django_migrations import __version__
 from flake8_django_migrations.facts import extract_facts
-from flake8_django_migrations.registry import OFF_BY_DEFAULT, RULES, Finding
-from flake8_django_migrations.rules import check_facts
-from flake8_django_migrations.settings import DATABASES, Settings, pyproject_options
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES, RULES, check_facts
+from flake8_django_migrations.settings import (
+    DATABASES,
+    Settings,
+    SettingsError,
+    build_settings,
+    is_true,
+    pyproject_options,
+)
 
 __all__ = ["MigrationChecker"]
-
-
-def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
-    """``["a=b", "c=d"]`` → ``{"a": "b", "c": "d"}``; a malformed entry is a usage error."""
-    pairs: dict[str, str] = {}
-    for value in values:
-        key, sep, target = value.partition("=")
-        if not sep or not key.strip() or not target.strip():
-            raise SystemExit(f"flake8-django-migrations: {option} takes KEY=VALUE entries, got {value!r}")
-        pairs[key.strip()] = target.strip()
-    return pairs
 
 
 class MigrationChecker:
@@ -82,25 +78,22 @@ class MigrationChecker:
                 return given
             return next(iter(pyproject.get(key, [])), given)
 
-        def listed(key: str, given: list[str]) -> dict[str, str]:
-            return _pairs([*pyproject.get(key, []), *given], key)
-
-        cls.settings = Settings(
-            database=configured("djm-database", options.djm_database, "postgresql") or "postgresql",
-            project_root=configured("djm-project-root", options.djm_project_root),
-            app_labels=listed("djm-app-label", options.djm_app_label),
-            migration_modules=listed("djm-migration-modules", options.djm_migration_modules),
-            swappable={"AUTH_USER_MODEL": "auth.User", **listed("djm-swappable", options.djm_swappable)},
-            exclude=tuple(getattr(options, "exclude", ()) or ()) + tuple(getattr(options, "extend_exclude", ()) or ()),
-            cache_dir=configured("djm-cache-dir", options.djm_cache_dir),
-            use_cache=not (options.djm_no_cache or configured("djm-no-cache", None) in ("true", "1", "yes")),
-            enabled_codes=_selected_codes(options),
-        )
-        if cls.settings.database not in DATABASES:
-            raise SystemExit(
-                f"flake8-django-migrations: database must be one of {', '.join(DATABASES)}, "
-                f"not {cls.settings.database!r}"
+        try:
+            cls.settings = build_settings(
+                database=configured("djm-database", options.djm_database, "postgresql"),
+                project_root=configured("djm-project-root", options.djm_project_root),
+                app_labels=[*pyproject.get("djm-app-label", []), *options.djm_app_label],
+                migration_modules=[*pyproject.get("djm-migration-modules", []), *options.djm_migration_modules],
+                swappable=[*pyproject.get("djm-swappable", []), *options.djm_swappable],
+                exclude=(*(getattr(options, "exclude", ()) or ()), *(getattr(options, "extend_exclude", ()) or ())),
+                cache_dir=configured("djm-cache-dir", options.djm_cache_dir),
+                use_cache=not (options.djm_no_cache or is_true(configured("djm-no-cache", None))),
+                enabled_codes=_selected_codes(options),
             )
+        except SettingsError as error:
+            # As flake8 reports a bad value of its own options: a usage error, exit status 2.
+            print(f"flake8: error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple[int, int, str, type[MigrationChecker]]]:
         try:
@@ -122,12 +115,12 @@ class MigrationChecker:
         if facts is None:
             return
         yield from check_facts(facts, self.settings)
-        if not any(self.settings.is_enabled(code) for code, rule in RULES.items() if rule.scope == "project"):
+        if not any(self.settings.is_enabled(rule.code) for rule in PROJECT_RULES):
             return
         # The project pass is imported here so that files that are not migrations never pay for it.
-        from flake8_django_migrations.project.findings import project_findings_for
+        from flake8_django_migrations.project.findings_cache import project_findings_for
 
-        for finding in project_findings_for(self.filename, self.settings):
+        for finding in project_findings_for(self.filename, self.settings, PROJECT_RULES):
             if self.settings.is_enabled(finding.code):
                 yield dataclasses.replace(finding, path=self.filename)
 

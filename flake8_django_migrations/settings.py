@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["DATABASES", "Settings"]
+__all__ = ["DATABASES", "DEFAULT_SWAPPABLE", "Settings", "SettingsError", "build_settings", "is_true"]
 
 DATABASES: Final = ("postgresql", "mysql", "sqlite", "oracle")
+# Django's own default for the one swappable setting every project has.
+DEFAULT_SWAPPABLE: Final[Mapping[str, str]] = {"AUTH_USER_MODEL": "auth.User"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +21,7 @@ class Settings:
     project_root: str | None = None
     app_labels: Mapping[str, str] = field(default_factory=dict)  # app folder path -> label
     migration_modules: Mapping[str, str] = field(default_factory=dict)  # label -> dotted module
-    swappable: Mapping[str, str] = field(default_factory=lambda: {"AUTH_USER_MODEL": "auth.User"})
+    swappable: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SWAPPABLE))
     exclude: tuple[str, ...] = ()
     cache_dir: str | None = None
     use_cache: bool = True
@@ -32,6 +34,64 @@ class Settings:
     @property
     def is_postgresql(self) -> bool:
         return self.database == "postgresql"
+
+
+class SettingsError(ValueError):
+    """An option value that makes no sense; both front ends report it as a usage error (exit status 2)."""
+
+
+def build_settings(
+    *,
+    database: str | None = None,
+    project_root: str | None = None,
+    app_labels: Iterable[str] = (),
+    migration_modules: Iterable[str] = (),
+    swappable: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    cache_dir: str | None = None,
+    use_cache: bool = True,
+    enabled_codes: frozenset[str] | None = None,
+) -> Settings:
+    """Settings from option values as written (``KEY=VALUE`` entries, comma-separated or not), the one place
+    where they are checked and where defaults apply. Raises ``SettingsError`` for a value that makes no sense."""
+    database = database or "postgresql"
+    if database not in DATABASES:
+        raise SettingsError(f"djm-database must be one of {', '.join(DATABASES)}, not {database!r}")
+    swappable_models = {**DEFAULT_SWAPPABLE, **_pairs(swappable, "djm-swappable")}
+    for setting, model in swappable_models.items():
+        app, dot, name = model.partition(".")
+        if not (dot and app and name and "." not in name):
+            raise SettingsError(f"djm-swappable: {setting}={model!r} is not of the form app_label.ModelName")
+    return Settings(
+        database=database,
+        project_root=project_root or None,
+        app_labels=_pairs(app_labels, "djm-app-label"),
+        migration_modules=_pairs(migration_modules, "djm-migration-modules"),
+        swappable=swappable_models,
+        exclude=tuple(exclude),
+        cache_dir=cache_dir or None,
+        use_cache=use_cache,
+        enabled_codes=enabled_codes,
+    )
+
+
+def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
+    """``["a=b", "c=d,e=f"]`` -> ``{"a": "b", "c": "d", "e": "f"}``."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            key, equals, target = item.partition("=")
+            if not equals or not key.strip() or not target.strip():
+                raise SettingsError(f"{option} takes KEY=VALUE entries, got {item.strip()!r}")
+            pairs[key.strip()] = target.strip()
+    return pairs
+
+
+def is_true(value: str | None) -> bool:
+    """A boolean written in a configuration file, as flake8 reads one."""
+    return value is not None and value.strip().lower() in ("true", "1", "yes", "on")
 
 
 # flake8 reads the first of these that has a [flake8] section, in the directory it runs in.

@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.project.index import build_index, run_project_rules
+from flake8_django_migrations.registry import PROJECT_RULES
 from flake8_django_migrations.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -83,3 +86,8 @@ def tree_expectations(tree: Path) -> list[tuple[str, int, int, str]]:
                     code, _, column = item.partition(":")
                     expected.append((str(path.relative_to(tree)), number, int(column), code))
     return sorted(expected)
+
+
+def project_findings(root: str | Path, settings: Settings) -> tuple[Finding, ...]:
+    """Every project finding of the tree below ``root``, from a new index (no findings cache)."""
+    return run_project_rules(build_index(str(root), settings), PROJECT_RULES, settings)

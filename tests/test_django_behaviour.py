@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import migrations
 
 from flake8_django_migrations.facts import extract_facts
-from flake8_django_migrations.rules import check_facts
+from flake8_django_migrations.registry import check_facts
 from flake8_django_migrations.settings import Settings
 
 
@@ -99,7 +99,7 @@ def test_varchar_fields_and_their_default_lengths() -> None:
     import django
     from django.db import models as django_models
 
-    from flake8_django_migrations.project.state import COLUMN_TYPES, VARCHAR_DEFAULT_LENGTH
+    from flake8_django_migrations.rules.schema import COLUMN_TYPES, VARCHAR_DEFAULT_LENGTH
 
     # The PostgreSQL backend needs psycopg to import: read its column types from its source instead.
     backend = Path(django.__file__).parent / "db" / "backends" / "postgresql" / "base.py"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flake8_django_migrations import docs
-from flake8_django_migrations.registry import RULES, Rule
+from flake8_django_migrations.registry import RULES
+from flake8_django_migrations.rules.rule import Rule
 
 ROOT = Path(__file__).parent.parent
 

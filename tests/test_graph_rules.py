@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_migrations.project import checks
-from flake8_django_migrations.project import findings as findings_module
-from flake8_django_migrations.project.checks import build_index, project_findings, project_findings_for
+from flake8_django_migrations.project import findings_cache as findings_module
+from flake8_django_migrations.project import index as index_module
+from flake8_django_migrations.project.findings_cache import project_findings_for as project_findings_for_rules
+from flake8_django_migrations.project.index import build_index
 from flake8_django_migrations.project.discover import find_project_root
-from flake8_django_migrations.registry import Finding
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.registry import PROJECT_RULES
 from flake8_django_migrations.settings import Settings
+from tests.fixture_harness import project_findings
 from tests.graph_trees import app, migration, tree, write_tree
 
 SETTINGS = Settings(use_cache=False)
@@ -24,12 +27,12 @@ def findings(root: Path, settings: Settings = SETTINGS) -> list[tuple[str, int, 
     """(path relative to root, line, 1-based column, code) of every project finding."""
     return [
         (os.path.relpath(f.path, root), f.line, f.col + 1, f.code)
-        for f in build_index(str(root), settings).findings
+        for f in project_findings(root, settings)
     ]
 
 
 def messages(root: Path, code: str, settings: Settings = SETTINGS) -> list[str]:
-    return [f.message for f in build_index(str(root), settings).findings if f.code == code]
+    return [f.message for f in project_findings(root, settings) if f.code == code]
 
 
 def test_missing_target_at_the_entry(tmp_path: Path) -> None:
@@ -226,7 +229,7 @@ def test_swappable_setting_not_given_is_not_guessed(tmp_path: Path) -> None:
     )
     root = write_tree(tmp_path, tree(app("shop", {"0001_initial": source})))
     index = build_index(str(root), SETTINGS)
-    assert index.findings == ()
+    assert project_findings(root, SETTINGS) == ()
     assert index.graph.nodes == {("shop", "0001_initial")}
 
 
@@ -251,7 +254,7 @@ def test_discovery_skips_environments_vendored_code_and_excludes(tmp_path: Path)
     settings = Settings(use_cache=False, exclude=("legacy",))
     index = build_index(str(root), settings)
     assert index.discovery.apps["shop"].folder == str(root / "shop" / "migrations")
-    assert index.findings == ()
+    assert project_findings(root, settings) == ()
 
 
 def test_one_label_in_two_folders_is_left_out(tmp_path: Path) -> None:
@@ -262,7 +265,7 @@ def test_one_label_in_two_folders_is_left_out(tmp_path: Path) -> None:
     ))
     index = build_index(str(root), SETTINGS)
     assert "shop" in index.external_apps
-    assert index.findings == ()
+    assert project_findings(root, SETTINGS) == ()
 
 
 def test_app_label_option_overrides_the_folder_name(tmp_path: Path) -> None:
@@ -302,7 +305,7 @@ def test_findings_for_a_file_whatever_the_path_form(
 ) -> None:
     root = write_tree(tmp_path, app("shop", {"0001_initial": migration(), "0002_x": migration(("shop", "0009_gone"))}))
     monkeypatch.chdir(root)
-    expected = project_findings(str(root), SETTINGS)
+    expected = list(project_findings(root, SETTINGS))
     assert [f.code for f in expected] == ["DJM302"]
     for form in ("shop/migrations/0002_x.py", "./shop/migrations/0002_x.py", "shop/../shop/migrations/0002_x.py",
                  str(root / "shop/migrations/0002_x.py")):
@@ -315,13 +318,13 @@ def test_index_is_built_once_per_process_and_the_cache_is_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_index_cache: dict[tuple[object, ...], object]
 ) -> None:
     built: list[str] = []
-    real_build = checks.build_index
+    real_build = index_module.build_index
 
-    def counting_build(root: str, settings: Settings, *rest: Any) -> checks.ProjectIndex:
+    def counting_build(root: str, settings: Settings, *rest: Any) -> index_module.ProjectIndex:
         built.append(root)
         return real_build(root, settings, *rest)
 
-    monkeypatch.setattr(checks, "build_index", counting_build)
+    monkeypatch.setattr(index_module, "build_index", counting_build)
     conflicted = app("shop", {"0001_initial": migration(), "0002_x": migration()})
     roots = [write_tree(tmp_path / f"p{i}", conflicted) for i in range(6)]
     for _ in range(3):
@@ -340,10 +343,10 @@ def test_index_is_built_once_per_process_and_the_cache_is_bounded(
 def test_findings_for_never_raises(
     monkeypatch: pytest.MonkeyPatch, fresh_index_cache: dict[tuple[object, ...], object]
 ) -> None:
-    def broken(root: str, settings: Settings) -> checks.ProjectIndex:
+    def broken(root: str, settings: Settings) -> index_module.ProjectIndex:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(checks, "build_index", broken)
+    monkeypatch.setattr(index_module, "build_index", broken)
     assert project_findings_for("/nonexistent/shop/migrations/0001_initial.py", SETTINGS) == []
 
 
@@ -352,9 +355,13 @@ def test_findings_are_attributed_once(tmp_path: Path) -> None:
         app("a", {"0001_initial": migration(("b", "0001_initial")), "0001_other": migration()}),
         app("b", {"0001_initial": migration(("a", "0001_initial"), ("a", "0009_x"))}),
     ))
-    everything = project_findings(str(root), SETTINGS)
+    everything = list(project_findings(root, SETTINGS))
     per_file: list[Finding] = []
     for path in sorted({f.path for f in everything}):
         per_file.extend(project_findings_for(path, SETTINGS))
     assert sorted(per_file, key=lambda f: f.sort_key) == everything
     assert len(set(everything)) == len(everything)
+
+
+def project_findings_for(path: str, settings: Settings) -> list[Finding]:
+    return project_findings_for_rules(path, settings, PROJECT_RULES)

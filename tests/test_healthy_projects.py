@@ -6,12 +6,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from flake8_django_migrations.project.checks import build_index
+from flake8_django_migrations.project.index import build_index
 from flake8_django_migrations.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402  (the benchmark's project generator)
+from tests.fixture_harness import project_findings  # noqa: E402
 
 ORDERING_AND_GRAPH = ("DJM207", "DJM208", "DJM3", "DJM4")
 
@@ -22,14 +23,15 @@ def test_generated_healthy_project_has_no_graph_or_ordering_finding(tmp_path: Pa
     generate.generate(tmp_path / "project", apps=12, migrations=40, seed=7)
     index = build_index(str(tmp_path / "project"), Settings(use_cache=False))
     assert len(index.migrations) >= 12 * 40
-    assert [f for f in index.findings if f.code.startswith(ORDERING_AND_GRAPH)] == []
+    findings = project_findings(tmp_path / "project", Settings(use_cache=False))
+    assert [f for f in findings if f.code.startswith(ORDERING_AND_GRAPH)] == []
 
 
 def test_seed_000_story_is_clean_after_the_suggested_fix(tmp_path: Path) -> None:
     shop = tmp_path / "shop"
     shutil.copytree(ROOT / "examples" / "shop", shop)
     settings = Settings(use_cache=False, swappable={"AUTH_USER_MODEL": "accounts.User"})
-    before = {(Path(f.path).name, f.code) for f in build_index(str(shop), settings).findings}
+    before = {(Path(f.path).name, f.code) for f in project_findings(shop, settings)}
     assert ("0008_backfill_orderline_product_sku.py", "DJM403") in before
     assert ("0004_remove_product_sku.py", "DJM402") in before
     # What the messages say: the reader pins the last state with `sku`, the removal waits for its readers.
@@ -42,7 +44,7 @@ def test_seed_000_story_is_clean_after_the_suggested_fix(tmp_path: Path) -> None
         "        ('orders', '0008_backfill_orderline_product_sku'),\n"
         "        ('billing', '0006_fill_invoiceline_product_sku'),",
     ))
-    findings = build_index(str(shop), settings).findings
+    findings = project_findings(shop, settings)
     assert [f for f in findings if "product.sku" in f.message or f.code == "DJM303"] == []
     after = {(Path(f.path).name, f.code) for f in findings}
     assert before - after >= {

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from flake8_django_migrations.project import checks, findings
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.project import findings_cache as findings
+from flake8_django_migrations.project import index as index_module
+from flake8_django_migrations.registry import PROJECT_RULES
 from flake8_django_migrations.settings import Settings
 
 HEADER = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
@@ -33,19 +36,19 @@ def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Forget what this process built, as a new flake8 run would, and count index builds from now on."""
     monkeypatch.setattr(findings, "_findings_cache", {})
     built: list[str] = []
-    real_build = checks.build_index
+    real_build = index_module.build_index
 
-    def counting_build(root: str, *rest: Any) -> checks.ProjectIndex:
+    def counting_build(root: str, *rest: Any) -> index_module.ProjectIndex:
         built.append(root)
         return real_build(root, *rest)
 
-    monkeypatch.setattr(checks, "build_index", counting_build)
+    monkeypatch.setattr(index_module, "build_index", counting_build)
     return built
 
 
 def _codes(root: Path, settings: Settings) -> list[str]:
     path = root / "shop" / "migrations" / "0002_x.py"
-    return [finding.code for finding in checks.project_findings_for(str(path), settings)]
+    return [finding.code for finding in _project_findings_for(str(path), settings)]
 
 
 def test_a_second_run_reads_the_findings_without_building_the_index(
@@ -74,7 +77,7 @@ def test_an_edit_is_never_served_stale(
         assert path.stat().st_size == before.st_size
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     built = _new_process(monkeypatch)
-    path_findings = checks.project_findings_for(str(path), settings)
+    path_findings = _project_findings_for(str(path), settings)
     if keep_size_and_mtime:
         assert ["0008_gone" in finding.message for finding in path_findings] == [True]
     else:
@@ -103,3 +106,7 @@ def test_no_cache_means_no_disk(project: tuple[Path, Settings], monkeypatch: pyt
     _new_process(monkeypatch)
     assert _codes(root, uncached) == ["DJM302"]
     assert not Path(str(settings.cache_dir)).exists()
+
+
+def _project_findings_for(path: str, settings: Settings) -> list[Finding]:
+    return findings.project_findings_for(path, settings, PROJECT_RULES)

@@ -7,8 +7,7 @@ import ast
 import pytest
 
 from flake8_django_migrations.facts import extract_facts
-from flake8_django_migrations.registry import RULES
-from flake8_django_migrations.rules import FILE_RULES, check_facts
+from flake8_django_migrations.registry import FILE_RULES, RULES, check_facts
 from tests.fixture_harness import Fixture, all_fixtures, resolved_lint_path
 
 FIXTURES = all_fixtures()
@@ -25,7 +24,7 @@ def test_fixture(fixture: Fixture) -> None:
     assert found == list(fixture.expected)
 
 
-@pytest.mark.parametrize("code", sorted(FILE_RULES))
+@pytest.mark.parametrize("code", sorted(rule.code for rule in FILE_RULES))
 def test_every_file_rule_has_failing_and_passing_fixtures(code: str) -> None:
     fixtures = [f for f in FIXTURES if f.code == code]
     assert any(f.expected for f in fixtures), f"{code} has no failing case"
@@ -43,4 +42,4 @@ def test_every_file_rule_has_failing_and_passing_fixtures(code: str) -> None:
 
 def test_registry_and_rule_functions_agree() -> None:
     file_codes = {code for code, rule in RULES.items() if rule.scope == "file"}
-    assert set(FILE_RULES) == file_codes
+    assert {rule.code for rule in FILE_RULES} == file_codes

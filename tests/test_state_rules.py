@@ -7,21 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_migrations.project.checks import build_index
-from flake8_django_migrations.project.state import state_findings
 from flake8_django_migrations.settings import Settings
-from tests.fixture_harness import TREES, tree_expectations
+from tests.fixture_harness import TREES, project_findings, tree_expectations
 
 STATE_CODES = ("DJM207", "DJM208", "DJM401", "DJM402", "DJM403")
 STATE_TREES = sorted(path for path in TREES.iterdir() if path.name[:6] in STATE_CODES)
 
 
 def _state_findings(tree: Path) -> list[tuple[str, int, int, str]]:
-    settings = Settings(use_cache=False)
-    index = build_index(str(tree), settings)
     return sorted(
         (os.path.relpath(f.path, tree), f.line, f.col + 1, f.code)
-        for f in state_findings(index.graph, index.migrations, settings.swappable)
+        for f in project_findings(tree, Settings(use_cache=False))
+        if f.code in STATE_CODES
     )
 
 

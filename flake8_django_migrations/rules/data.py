@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts
-from flake8_django_migrations.registry import RULES, Finding
+from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
 _DATA_OPERATIONS: Final = frozenset({"RunPython", "RunSQL", "SeparateDatabaseAndState"})
@@ -16,7 +16,34 @@ _SIDE_EFFECT_MODULES: Final = (
 _TASK_QUEUE_METHODS: Final = frozenset({"delay", "apply_async"})
 
 
-def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM104",
+    name="mixed-schema-and-data",
+    message="this atomic migration changes data with `RunPython` and also changes the schema",
+    hint="move the `RunPython` into a migration of its own, or set `atomic = False` deliberately",
+    what_it_does=(
+        "Checks for atomic migrations that contain both a `RunPython` and a schema operation (anything but"
+        " `RunPython`, `RunSQL` and a state-only `SeparateDatabaseAndState`)."
+    ),
+    why_bad=(
+        "One transaction then holds schema locks for as long as the data migration runs, and on PostgreSQL"
+        " an `ALTER TABLE` after rows were changed in the same transaction can fail with 'pending trigger"
+        " events'. A failed backfill also rolls back the schema change, which is hard to reason about."
+    ),
+    example=(
+        "operations = [\n"
+        '    migrations.AddField("order", "region", models.CharField(max_length=10, null=True)),\n'
+        "    migrations.RunPython(fill_region, migrations.RunPython.noop),\n"
+        "]\n"
+    ),
+    use_instead=(
+        "# 0012_order_region.py\n"
+        'operations = [migrations.AddField("order", "region", models.CharField(max_length=10, null=True))]\n'
+        "# 0013_fill_order_region.py\n"
+        "operations = [migrations.RunPython(fill_region, migrations.RunPython.noop)]\n"
+    ),
+)
+def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if facts.atomic is not True or not facts.operations_complete:
         return  # with operations from alternative branches, the two kinds may never run together
     changes_schema = any(
@@ -25,7 +52,7 @@ def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator
     if changes_schema:
         for op in facts.operations:
             if op.kind == "RunPython":
-                yield RULES["DJM104"].finding(facts.path, op.line, op.col)
+                yield Flag(op.line, op.col)
 
 
 def _is_side_effect(callee: str) -> bool:
@@ -34,22 +61,82 @@ def _is_side_effect(callee: str) -> bool:
     return any(callee == module or callee.startswith(module + ".") for module in _SIDE_EFFECT_MODULES)
 
 
-def side_effect_in_migration(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM105",
+    name="side-effect-in-migration",
+    message="the `RunPython` function calls `{call}`, a side effect outside the database",
+    hint="do it in a management command or a deploy step; a migration may run many times, anywhere",
+    what_it_does=(
+        "Checks `RunPython` functions for calls to the network, mail or task queues. It looks at the"
+        " functions defined in the migration and the module's functions they call, for `requests`, `httpx`,"
+        " `urllib.request`, `urllib3`, `aiohttp`, `smtplib`, `socket`, `boto3`, `django.core.mail`, and"
+        " `.delay()`/`.apply_async()`."
+    ),
+    why_bad=(
+        "Migrations run on every fresh database: in CI, on every developer machine, on every staging"
+        " rebuild. A side effect there sends real mail, calls real services or enqueues real tasks each"
+        " time, and it cannot be rolled back with the transaction."
+    ),
+    example=(
+        "def notify(apps, schema_editor):\n"
+        '    requests.post("https://hooks.example.com/migrated")\n'
+    ),
+    use_instead="# Trigger the notification from your deploy pipeline instead.\n",
+)
+def side_effect_in_migration(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for function in facts.run_python_functions():
         for call in function.calls:
             if _is_side_effect(call.name):
                 callee = call.written if call.name.startswith(".") else call.name
-                yield RULES["DJM105"].finding(facts.path, call.line, call.col, call=callee + "()")
+                yield Flag(call.line, call.col, call=callee + "()")
 
 
-def row_by_row_save(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM902",
+    name="row-by-row-save",
+    message="`.save()` is called inside a loop in a `RunPython` function, one query per row",
+    hint="use `QuerySet.update()` or `bulk_update()` in batches",
+    what_it_does="Checks `RunPython` functions for `.save()` calls inside a loop or comprehension.",
+    why_bad=(
+        "A query per row turns a backfill of a million rows into a migration that runs for hours inside a"
+        " transaction."
+    ),
+    example=(
+        "for order in Order.objects.all():\n"
+        "    order.region = \"eu\"\n"
+        "    order.save()\n"
+    ),
+    use_instead='Order.objects.filter(region__isnull=True).update(region="eu")\n',
+    default_enabled=False,
+)
+def row_by_row_save(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for function in facts.run_python_functions():
         for site in function.saves_in_loops:
-            yield RULES["DJM902"].finding(facts.path, site.line, site.col)
+            yield Flag(site.line, site.col)
 
 
-def missing_db_alias(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM903",
+    name="missing-db-alias",
+    message="the queryset is not routed to the database being migrated",
+    hint="chain `.using(schema_editor.connection.alias)` (or `db_manager(...)`)",
+    what_it_does=(
+        "Checks `RunPython` functions for manager and queryset chains that do not call `.using(...)` or"
+        " `.db_manager(...)`."
+    ),
+    why_bad=(
+        "With several databases, `migrate --database=other` runs the function for `other`, but an unrouted"
+        " queryset reads and writes the default database."
+    ),
+    example='Order.objects.filter(region="").update(region="eu")\n',
+    use_instead=(
+        "alias = schema_editor.connection.alias\n"
+        'Order.objects.using(alias).filter(region="").update(region="eu")\n'
+    ),
+    default_enabled=False,
+)
+def missing_db_alias(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for function in facts.run_python_functions():
         for queryset in function.querysets:
             if not queryset.routed:
-                yield RULES["DJM903"].finding(facts.path, queryset.line, queryset.col)
+                yield Flag(queryset.line, queryset.col)

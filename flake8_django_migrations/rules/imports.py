@@ -5,10 +5,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flake8_django_migrations.facts import MigrationFacts
-from flake8_django_migrations.registry import RULES, Finding
+from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
 
-def live_model_use(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM103",
+    name="live-model-use",
+    message="`{evidence}` uses the live model `{model}` instead of the historical one",
+    hint='fetch it inside the function with `apps.get_model("app_label", "Model")`',
+    what_it_does=(
+        "Checks for models imported from an app's `models` module (or `get_user_model()` and the global"
+        " `django.apps.apps` registry) and used as models inside a migration: through `.objects`,"
+        " `._default_manager`, `._base_manager`, `._meta`, or by instantiating them. Importing a models"
+        " module only for a custom field, manager or callable, as `makemigrations` itself writes, is fine."
+    ),
+    why_bad=(
+        "A migration runs against the schema as it was at that point in history, but an imported model is"
+        " today's class. Once the model gains a field, loses one or changes its manager, the old migration"
+        " queries columns that do not exist yet on a fresh database and breaks every new environment."
+    ),
+    example=(
+        "from catalog.models import Product\n\n\n"
+        "def fill_slugs(apps, schema_editor):\n"
+        "    for product in Product.objects.all():\n"
+        "        ...\n"
+    ),
+    use_instead=(
+        "def fill_slugs(apps, schema_editor):\n"
+        '    Product = apps.get_model("catalog", "Product")\n'
+        "    for product in Product.objects.all():\n"
+        "        ...\n"
+    ),
+)
+def live_model_use(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for use in facts.live_models:
-        yield RULES["DJM103"].finding(facts.path, use.line, use.col, model=use.model, evidence=use.evidence)
+        yield Flag(use.line, use.col, model=use.model, evidence=use.evidence)

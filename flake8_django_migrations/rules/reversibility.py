@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flake8_django_migrations.facts import UNKNOWN, MigrationFacts, Ref, Value
-from flake8_django_migrations.registry import RULES, Finding
+from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
 
@@ -15,13 +15,51 @@ def _describe(value: Value) -> str:
     return "..." if value is UNKNOWN else repr(value)
 
 
-def run_python_without_reverse(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM101",
+    name="run-python-without-reverse",
+    message="`RunPython({code})` has no reverse, so this migration can never be unapplied",
+    hint="pass `reverse_code=`, or `migrations.RunPython.noop` when there is nothing to undo",
+    what_it_does="Checks for `RunPython` operations without a reverse function.",
+    why_bad=(
+        "Django refuses to unapply a migration with an irreversible operation. When a release has to be rolled"
+        " back, `migrate app 0041` stops with `IrreversibleError` at exactly the moment you need it, and every"
+        " migration before it in the app is stuck too."
+    ),
+    example=(
+        "migrations.RunPython(fill_slugs)\n"
+    ),
+    use_instead=(
+        "migrations.RunPython(fill_slugs, migrations.RunPython.noop)\n"
+        "# or, when the data change can be undone:\n"
+        "migrations.RunPython(fill_slugs, reverse_code=clear_slugs)\n"
+    ),
+)
+def run_python_without_reverse(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in facts.operations:
         if op.kind == "RunPython" and "code" in op.params and op.param("reverse_code") is None:
-            yield RULES["DJM101"].finding(facts.path, op.line, op.col, code=_describe(op.params["code"]))
+            yield Flag(op.line, op.col, code=_describe(op.params["code"]))
 
 
-def run_sql_without_reverse(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+@file_rule(
+    code="DJM102",
+    name="run-sql-without-reverse",
+    message="`RunSQL` has no `reverse_sql`, so this migration can never be unapplied",
+    hint="pass `reverse_sql=`, or `migrations.RunSQL.noop` when there is nothing to undo",
+    what_it_does="Checks for `RunSQL` operations without reverse SQL.",
+    why_bad=(
+        "Like a `RunPython` without a reverse, a `RunSQL` without `reverse_sql` makes the whole migration"
+        " irreversible: rolling back a release stops with `IrreversibleError`."
+    ),
+    example='migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm")\n',
+    use_instead=(
+        "migrations.RunSQL(\n"
+        '    "CREATE EXTENSION IF NOT EXISTS pg_trgm",\n'
+        '    reverse_sql="DROP EXTENSION IF EXISTS pg_trgm",\n'
+        ")\n"
+    ),
+)
+def run_sql_without_reverse(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in facts.operations:
         if op.kind == "RunSQL" and "sql" in op.params and op.param("reverse_sql") is None:
-            yield RULES["DJM102"].finding(facts.path, op.line, op.col)
+            yield Flag(op.line, op.col)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery, discover, find_project_root
-from flake8_django_migrations.registry import Finding
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
-    from flake8_django_migrations.project.checks import ProjectIndex
+    from flake8_django_migrations.project.index import ProjectIndex
+    from flake8_django_migrations.rules.rule import Rule
 
 __all__ = ["cached_project_findings", "group_by_path", "project_findings_for", "remember", "settings_key"]
 
@@ -30,55 +31,60 @@ _CACHE_SIZE: Final = 4
 _findings_cache: dict[tuple[object, ...], Mapping[str, tuple[Finding, ...]]] = {}
 
 
-def project_findings_for(path: str, settings: Settings) -> list[Finding]:
-    """The project findings attributed to the file at ``path``. Never raises: flake8 would abort the whole run."""
+def project_findings_for(path: str, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
+    """The findings of the project ``rules`` attributed to the file at ``path``. Never raises: flake8 would abort
+    the whole run."""
     try:
         target = os.path.abspath(path)
-        return list(_findings_by_path(find_project_root(target, settings), settings).get(target, ()))
+        return list(_findings_by_path(find_project_root(target, settings), settings, rules).get(target, ()))
     except Exception:
         return []
 
 
-def _findings_by_path(root: str, settings: Settings) -> Mapping[str, tuple[Finding, ...]]:
+def _findings_by_path(root: str, settings: Settings, rules: Sequence[Rule]) -> Mapping[str, tuple[Finding, ...]]:
     """The project findings per file, built once per process, and read from the disk cache when no migration
     file, ``max_migration.txt`` or setting changed since they were stored: an editor checking one file then
     stats the project's files instead of loading the facts of all of them and building the graph again."""
-    key = (os.path.abspath(root), *settings_key(settings))
+    key = (os.path.abspath(root), *settings_key(settings), tuple(rule.code for rule in rules))
     cached = _findings_cache.get(key)
     if cached is not None:
         return cached
     cache = FactsCache(settings.cache_dir, settings.use_cache)
     # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
     # collector rescan them while it parses thousands of files.
-    findings, _ = cached_project_findings(root, settings, cache, discover(root, settings))
+    findings, _ = cached_project_findings(root, settings, cache, discover(root, settings), rules)
     by_path = group_by_path(findings)
     remember(_findings_cache, key, by_path)
     return by_path
 
 
 def cached_project_findings(
-    root: str, settings: Settings, cache: FactsCache, discovery: Discovery
+    root: str, settings: Settings, cache: FactsCache, discovery: Discovery, rules: Sequence[Rule]
 ) -> tuple[tuple[Finding, ...], ProjectIndex | None]:
-    """The project findings, from the disk cache when no input changed (then without an index), else built."""
-    fingerprint = _project_fingerprint(discovery, settings)
+    """The findings of the project ``rules``, from the disk cache when no input changed (then without an index),
+    else from a new index."""
+    fingerprint = _project_fingerprint(discovery, settings, rules)
     stored = cache.project_findings(fingerprint)
     if stored is not None:
         return stored, None
-    from flake8_django_migrations.project import checks  # the graph and the state: only when something changed
+    # The graph and the state: imported only when something changed.
+    from flake8_django_migrations.project.index import build_index, run_project_rules
 
-    index = checks.build_index(root, settings, cache, discovery)
-    cache.store_project_findings(fingerprint, index.findings)
-    return index.findings, index
+    index = build_index(root, settings, cache, discovery)
+    findings = run_project_rules(index, rules, settings)
+    cache.store_project_findings(fingerprint, findings)
+    return findings, index
 
 
-def _project_fingerprint(discovery: Discovery, settings: Settings) -> str:
+def _project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequence[Rule]) -> str:
     """A cache key for the project findings: the settings, this package's code, and every input file's stat.
 
     The change time is included because no tool sets it back: an edit that keeps size and modification time (a
     checkout, ``touch -r``) still changes it, so a stale entry is not served.
     """
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(repr(("project-findings", discovery.root, settings_key(settings), _code_stamp())).encode())
+    codes = [rule.code for rule in rules]
+    digest.update(repr(("project-findings", discovery.root, settings_key(settings), codes, _code_stamp())).encode())
     for label, app in sorted(discovery.apps.items()):
         digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
         # The max_migration.txt of an app, and whether there is one, decide DJM307.
@@ -120,6 +126,7 @@ def remember(cache: dict[tuple[object, ...], Any], key: tuple[object, ...], valu
 def settings_key(settings: Settings) -> tuple[object, ...]:
     """What the index depends on, hashable (Settings holds dicts, so it is not)."""
     return (
+        settings.database,
         settings.project_root,
         tuple(sorted(settings.app_labels.items())),
         tuple(sorted(settings.migration_modules.items())),

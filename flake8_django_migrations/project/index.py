@@ -1,0 +1,132 @@
+"""The project index: every migration of the tree read once, the graph Django would build, and the model state.
+
+Project rules (in ``rules/``) read it and nothing else; ``run_project_rules`` runs the rules it is handed. Where the
+facts cannot tell (a file that does not parse, a ``dependencies`` list built at run time, a ``replaces`` entry that
+is not a literal), the index says so (``unknown``, ``leaves_known``), and the rules that depend on the missing part
+stay silent for the app concerned rather than guess.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.project.cache import FactsCache
+from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
+from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
+from flake8_django_migrations.project.state import ModelState
+from flake8_django_migrations.settings import Settings
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.rules.rule import Rule
+
+__all__ = ["ProjectIndex", "build_index", "load_all_facts", "run_project_rules"]
+
+
+class ProjectIndex:
+    """What the project rules may read. Built once per run; nothing in it changes after."""
+
+    __slots__ = ("discovery", "migrations", "unknown", "graph", "swappable", "_state", "unsure_replacements",
+                 "dangling_apps")
+
+    def __init__(
+        self,
+        discovery: Discovery,
+        migrations: Mapping[Key, MigrationFacts],
+        unknown: Mapping[str, frozenset[str]],
+        graph: MigrationGraph,
+        swappable: Mapping[str, str],
+    ) -> None:
+        self.discovery = discovery
+        self.migrations = migrations
+        self.unknown = unknown  # label -> names of migration files whose facts could not be read
+        self.graph = graph
+        self.swappable = swappable
+        self._state: ModelState | None = None
+        # Apps with a `replaces` entry that is not a literal: any of their nodes may be replaced.
+        self.unsure_replacements = frozenset(key[0] for key, facts in migrations.items() if not facts.replaces_complete)
+        # A missing parent or child inside the app itself may be a typo for one of its nodes, which would then
+        # not be a leaf; a dangling reference from another app says nothing about this app's leaves.
+        self.dangling_apps = frozenset(
+            reference.source[0]
+            for reference in graph.references
+            if reference.target in graph.dummies and reference.target[0] == reference.source[0]
+        )
+
+    @property
+    def state(self) -> ModelState:
+        """Who creates and removes each model and field along the graph; built on first use."""
+        if self._state is None:
+            self._state = ModelState(self.graph, self.migrations, self.swappable)
+        return self._state
+
+    def path_of(self, key: Key) -> str:
+        return os.path.abspath(self.migrations[key].path)
+
+    def facts_by_path(self) -> dict[str, MigrationFacts]:
+        return {os.path.abspath(facts.path): facts for facts in self.migrations.values()}
+
+    @property
+    def external_apps(self) -> frozenset[str]:
+        """Apps referenced but not found in the tree, and labels claimed by two folders (not checked either)."""
+        return self.graph.external_apps | self.discovery.ambiguous
+
+    def leaves_known(self, app: str) -> bool:
+        """Whether the app's graph is fully known: every file read, every list literal, nothing dangling."""
+        if app in self.unknown or app in self.dangling_apps or app in self.unsure_replacements:
+            return False
+        if any(key[0] == app for key in self.graph.replacement_cycles):
+            return False
+        return all(
+            facts.dependencies_complete and facts.run_before_complete
+            for key, facts in self.migrations.items()
+            if key[0] == app
+        )
+
+
+def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, MigrationFacts]:
+    """The facts of every migration file discovery found, by absolute path."""
+    loaded = {}
+    for app in discovery.apps.values():
+        for path, facts in _load_app_facts(cache, app).items():
+            if facts is not None:
+                loaded[os.path.abspath(path)] = facts
+    return loaded
+
+
+def build_index(
+    root: str, settings: Settings, cache: FactsCache | None = None, discovery: Discovery | None = None
+) -> ProjectIndex:
+    discovery = discovery if discovery is not None else discover(root, settings)
+    cache = cache if cache is not None else FactsCache(settings.cache_dir, settings.use_cache)
+    migrations: dict[Key, MigrationFacts] = {}
+    unknown: dict[str, frozenset[str]] = {}
+    for label, app in discovery.apps.items():
+        missing: set[str] = set()
+        loaded = _load_app_facts(cache, app)
+        for path in app.files:
+            facts = loaded.get(path)
+            name = os.path.splitext(os.path.basename(path))[0]
+            if facts is None:
+                missing.add(name)
+            else:
+                migrations[(label, name)] = facts
+        if missing:
+            unknown[label] = frozenset(missing)
+    graph = build_graph(migrations, discovery.apps.keys(), settings.swappable)
+    return ProjectIndex(discovery, migrations, unknown, graph, settings.swappable)
+
+
+def run_project_rules(index: ProjectIndex, rules: Iterable[Rule], settings: Settings) -> tuple[Finding, ...]:
+    """Every finding of the project rules handed in, sorted; each is attributed to exactly one file and line, so
+    flake8 reports it once however it splits the files between processes."""
+    found = [finding for rule in rules for finding in rule.findings_in_project(index, settings)]
+    return tuple(sorted(found, key=lambda finding: finding.sort_key))
+
+
+def _load_app_facts(cache: FactsCache, app: AppMigrations) -> dict[str, MigrationFacts | None]:
+    # The label discovery found (AppConfig.label, --djm-app-label), also for a MIGRATION_MODULES folder.
+    return cache.facts_for_files(app.files, complete=True, app_label=app.label)

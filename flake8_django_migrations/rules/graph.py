@@ -1,0 +1,233 @@
+"""DJM302-305, DJM307, DJM904: the migration graph Django would build, and the errors that stop it loading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Final, TYPE_CHECKING
+
+from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.project.graph import Key, format_key, resolve_dependency
+from flake8_django_migrations.rules.rule import Flag, project_rule
+from flake8_django_migrations.settings import Settings
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.project.index import ProjectIndex
+
+_CYCLE_SHOWN: Final = 12  # longer cycles show their ends only
+
+
+@project_rule(
+    code="DJM302",
+    name="missing-dependency-target",
+    message="`{kind}` names `{target}`, which is not a migration of the local app `{app}`",
+    hint="point it at an existing migration of `{app}` (see `ls {app}/migrations`)",
+    what_it_does=(
+        "Checks `dependencies` and `run_before` entries that name a migration of an app in this project"
+        " that does not exist."
+    ),
+    why_bad="Django refuses to build the migration graph (`NodeNotFoundError`): no `migrate` works at all.",
+    example='dependencies = [("catalog", "0007_typo")]\n',
+    use_instead='dependencies = [("catalog", "0007_product_sku")]\n',
+)
+def missing_dependency_target(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for reference in index.graph.references:
+        target = reference.target
+        if target not in index.graph.dummies:
+            continue
+        # A file we could not read may be the target, or a squash that replaces it.
+        if target[0] in index.unknown or target[0] in index.unsure_replacements:
+            continue
+        entry = reference.dependency
+        yield Flag(
+            entry.line, entry.col, index.path_of(reference.source),
+            kind=reference.kind, target=format_key(target), app=target[0],
+        )
+
+
+@project_rule(
+    code="DJM303",
+    name="circular-dependency",
+    message="this migration is on a dependency cycle: {cycle}",
+    hint=(
+        "remove one of the dependencies on the cycle, usually the one that points at another app's newer"
+        " migration"
+    ),
+    what_it_does="Checks for migrations that, through their dependencies, depend on themselves.",
+    why_bad="Django cannot order a cycle (`CircularDependencyError`): no `migrate` works at all.",
+    example=(
+        "# orders/migrations/0003_x.py\n"
+        'dependencies = [("billing", "0002_y")]\n'
+        "# billing/migrations/0002_y.py\n"
+        'dependencies = [("orders", "0003_x")]\n'
+    ),
+    use_instead=(
+        "# billing/migrations/0002_y.py depends only on what it needs and was written against:\n"
+        'dependencies = [("orders", "0002_order_total")]\n'
+    ),
+)
+def circular_dependency(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for component in index.graph.cycles():
+        for node, path in index.graph.cycle_paths(component).items():
+            facts = index.migrations[node]
+            site = facts.dependencies_site
+            line, col = (site.line, site.col) if site is not None else (facts.line, facts.col)
+            yield Flag(line, col, index.path_of(node), cycle=_describe_cycle(path))
+
+
+@project_rule(
+    code="DJM304",
+    name="conflicting-leaves",
+    message="`{app}` has more than one leaf migration: `{name}` and {others}",
+    hint="run `python manage.py makemigrations --merge {app}` and give the merge a descriptive name",
+    what_it_does=(
+        "Checks for apps whose migration graph has more than one leaf (usually two branches that each"
+        " added one)."
+    ),
+    why_bad='Django stops `migrate` with "Conflicting migrations detected" until a merge migration exists.',
+    example=(
+        "# billing/migrations/0015_invoice_due_date.py  (branch A)\n"
+        "# billing/migrations/0015_invoice_currency.py  (branch B)\n"
+    ),
+    use_instead="# billing/migrations/0016_merge_due_date_currency.py depending on both\n",
+)
+def conflicting_leaves(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for app, names in index.graph.leaves_by_app().items():
+        if len(names) < 2 or not index.leaves_known(app):
+            continue
+        for name in names:
+            facts = index.migrations[(app, name)]
+            others = ", ".join(f"`{other}`" for other in names if other != name)
+            yield Flag(facts.line, facts.col, index.path_of((app, name)), app=app, name=name, others=others)
+
+
+@project_rule(
+    code="DJM305",
+    name="duplicate-replacement",
+    message="`replaces` names `{replaced}`, which `{other}` replaces too",
+    hint="let one squash replace each migration; remove the entry from all but one",
+    what_it_does="Checks for migrations whose `replaces` lists share an entry with another migration's.",
+    why_bad=(
+        "Applying both replacements records the replaced migration twice in `django_migrations`, and"
+        " databases that applied one replacement see the other as unapplied."
+    ),
+    example=(
+        "# 0001_squashed_0004.py: replaces = [(\"billing\", \"0003_x\"), ...]\n"
+        "# 0003_squashed_0006.py: replaces = [(\"billing\", \"0003_x\"), ...]\n"
+    ),
+    use_instead="# Each original migration is replaced by exactly one squash.\n",
+)
+def duplicate_replacement(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    """One finding per squash, at its class, naming every entry it shares and who else replaces it."""
+    replacers: dict[Key, set[Key]] = {}
+    for key, facts in index.migrations.items():
+        for entry in facts.replaces:
+            replacers.setdefault((entry.app, entry.name), set()).add(key)
+    for key, facts in index.migrations.items():
+        shared = sorted({(e.app, e.name) for e in facts.replaces if replacers[(e.app, e.name)] - {key}})
+        if not shared:
+            continue
+        others = sorted(set().union(*(replacers[entry] for entry in shared)) - {key})
+        yield Flag(
+            facts.line, facts.col, index.path_of(key),
+            replaced="`, `".join(format_key(entry) for entry in shared),
+            other="`, `".join(format_key(other) for other in others),
+        )
+
+
+@project_rule(
+    code="DJM307",
+    name="stale-max-migration",
+    message="`max_migration.txt` names `{recorded}`, but the app's leaf migration is `{leaf}`",
+    hint="run `python manage.py rebase_migration {app}` or write `{leaf}` into `max_migration.txt`",
+    what_it_does=(
+        "Checks django-linear-migrations' `max_migration.txt` files against the app's only leaf migration."
+    ),
+    why_bad=(
+        "The file exists to make two branches that add migrations conflict in git. When it does not name the"
+        " leaf, it no longer does that job, and the next parallel branch merges silently."
+    ),
+    example="# max_migration.txt says 0014_user_phone while 0015_user_email exists\n",
+    use_instead="# max_migration.txt says 0015_user_email\n",
+)
+def stale_max_migration(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    leaves = index.graph.leaves_by_app()
+    for label, app in index.discovery.apps.items():
+        if app.max_migration is None or len(leaves.get(label, ())) != 1 or not index.leaves_known(label):
+            continue
+        leaf = leaves[label][0]
+        recorded = _read_max_migration(app.max_migration)
+        if recorded is None or recorded == leaf:
+            continue
+        # Reported on the leaf: flake8 only ever checks .py files, and the leaf is the one file to look at.
+        facts = index.migrations[(label, leaf)]
+        yield Flag(facts.line, facts.col, index.path_of((label, leaf)), recorded=recorded, leaf=leaf, app=label)
+
+
+@project_rule(
+    code="DJM904",
+    name="app-dependency-cycle",
+    message="apps `{app}` and `{other}` depend on each other: {forward} and {backward}",
+    hint="make the dependency go one way; pin the reader to the other app's migration it was written against",
+    what_it_does="Checks for two apps whose migrations depend on each other in both directions.",
+    why_bad=(
+        "Apps that point at each other's moving heads are one edit away from a `CircularDependencyError`,"
+        " and their migrations cannot be squashed or reset independently."
+    ),
+    example=(
+        "# orders/0004 depends on billing/0002; billing/0003 depends on orders/0005\n"
+    ),
+    use_instead="# Only orders depends on billing (or the reverse).\n",
+    default_enabled=False,
+)
+def app_dependency_cycle(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    between: dict[tuple[str, str], tuple[Key, Key]] = {}
+    for child, parent in index.graph.edges():
+        if child[0] != parent[0]:
+            between.setdefault((child[0], parent[0]), (child, parent))
+    for (app, other), forward in sorted(between.items()):
+        backward = between.get((other, app))
+        if backward is None or app > other:
+            continue
+        child, parent = forward
+        line, col = _entry_site(index.migrations[child], parent, index.swappable)
+        yield Flag(
+            line, col, index.path_of(child), app=app, other=other,
+            forward=_describe_edge(forward), backward=_describe_edge(backward),
+        )
+
+
+def _entry_site(facts: MigrationFacts, parent: Key, swappable: Mapping[str, str]) -> tuple[int, int]:
+    """The ``dependencies`` entry naming ``parent``, else one into its app (a squash or ``__latest__`` may stand
+    between), else the list, else the class."""
+    resolved = [(resolve_dependency(dependency, swappable), dependency) for dependency in facts.dependencies]
+    for key in (parent, None):
+        for target, dependency in resolved:
+            if target is not None and (target == key or (key is None and target[0] == parent[0])):
+                return dependency.line, dependency.col
+    site = facts.dependencies_site
+    return (site.line, site.col) if site is not None else (facts.line, facts.col)
+
+
+def _describe_edge(edge: tuple[Key, Key]) -> str:
+    return f"`{format_key(edge[0])}` depends on `{format_key(edge[1])}`"
+
+
+def _describe_cycle(path: Iterable[Key | None]) -> str:
+    shown = list(path)
+    if len(shown) > _CYCLE_SHOWN:
+        half = _CYCLE_SHOWN // 2
+        shown = [*shown[:half], None, *shown[-half:]]
+    return " -> ".join("..." if key is None else f"`{format_key(key)}`" for key in shown)
+
+
+def _read_max_migration(path: str) -> str | None:
+    """django-linear-migrations' file: one line naming the leaf. None when it cannot be read at all."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except (OSError, UnicodeError):
+        return None
+    lines = text.strip().splitlines()
+    if len(lines) == 1:
+        return lines[0].strip()
+    return text.strip().replace("\n", " ") or "(empty)"

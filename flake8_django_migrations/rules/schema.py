@@ -1,0 +1,389 @@
+"""DJM201-208: schema operations that break running code or lock tables during a rolling deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Final, TYPE_CHECKING
+
+from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operation, Value, django_field_class
+from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
+from flake8_django_migrations.settings import Settings
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.project.graph import Key
+    from flake8_django_migrations.project.index import ProjectIndex
+
+# Fields with no column of their own, or whose value the database computes.
+_NO_WRITTEN_COLUMN: Final = frozenset(
+    {"ManyToManyField", "GenericRelation", "ForeignObject", "GeneratedField", "AutoField", "BigAutoField",
+     "SmallAutoField"}
+)
+_INDEXED_BY_DEFAULT: Final = frozenset({"ForeignKey", "OneToOneField", "SlugField"})
+_RENAMES: Final = {
+    "RenameField": ("model_name", "old_name"),
+    "RenameModel": (None, "old_name"),
+    "AlterModelTable": (None, "name"),
+}
+_CONCURRENT_OPERATIONS: Final = frozenset({"AddIndexConcurrently", "RemoveIndexConcurrently"})
+
+
+def _name(value: Value) -> str:
+    return value if isinstance(value, str) else "..."
+
+
+def _on_existing_table(facts: MigrationFacts, index: int, op: Operation) -> bool:
+    """The operation's model was not created earlier in this migration (a new table is empty)."""
+    model = op.model_name
+    return model is not None and model.lower() not in facts.created_models_before(index)
+
+
+@file_rule(
+    code="DJM201",
+    name="add-not-null-column-without-db-default",
+    message="`AddField` adds the NOT NULL column `{model}.{field}` without `db_default`",
+    hint="add it with `null=True` (or `db_default=`) first, backfill, then make it NOT NULL later",
+    what_it_does=(
+        "Checks for `AddField` of a column that is not nullable and has no `db_default`, on a model not"
+        " created earlier in the same migration. Fields without a column (many-to-many) are skipped."
+    ),
+    why_bad=(
+        "Django's `default=` is applied once to existing rows and then dropped from the database. During a"
+        " rolling deploy the old code, which does not know the field, keeps inserting rows, and every insert"
+        " fails with a NOT NULL violation until the new code is everywhere."
+    ),
+    example='migrations.AddField("order", "region", models.CharField(max_length=10, default="eu"))\n',
+    use_instead=(
+        'migrations.AddField("order", "region", models.CharField(max_length=10, db_default="eu"))\n'
+        "# or null=True now, and NOT NULL in a later release\n"
+    ),
+)
+def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    for index, op in enumerate(facts.operations):
+        if op.kind != "AddField" or not op.touches_database or not _on_existing_table(facts, index, op):
+            continue
+        field = op.param("field")
+        field_class = django_field_class(field)
+        if field_class is None or field_class in _NO_WRITTEN_COLUMN or not isinstance(field, Call):
+            continue
+        if "**" in field.kwargs or "db_default" in field.kwargs or field.kwarg("null", False) is not False:
+            continue
+        yield Flag(op.line, op.col, model=_name(op.param("model_name")), field=_name(op.param("name")))
+
+
+def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
+    if facts.is_post_deploy:
+        return
+    for op in facts.operations:
+        if op.kind == kind and op.touches_database:
+            yield op
+
+
+@file_rule(
+    code="DJM202",
+    name="drop-column",
+    message="`RemoveField` drops the column `{model}.{field}` while running code may still read it",
+    hint="stop reading it first and drop it in a later release marked post-deploy (or `# noqa: DJM202`)",
+    what_it_does=(
+        "Checks for `RemoveField` operations that drop a column (not state-only removals), unless the"
+        " migration is marked to run after deploy (django-safemigrate `safe = Safe.after_deploy()`,"
+        " django-syzygy `stage = Stage.POST_DEPLOY`)."
+    ),
+    why_bad=(
+        "During a rolling deploy the old code keeps running while the migration runs. It still selects the"
+        " column, so every request that touches the model fails until the old code is gone."
+    ),
+    example='migrations.RemoveField("product", "legacy_sku")\n',
+    use_instead=(
+        "# Release 1: remove every use of the field from the code (and the model).\n"
+        "# Release 2: drop the column after the deploy.\n"
+        "class Migration(migrations.Migration):\n"
+        "    safe = Safe.after_deploy()\n"
+        '    operations = [migrations.RemoveField("product", "legacy_sku")]\n'
+    ),
+)
+def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    for op in _destructive(facts, "RemoveField"):
+        yield Flag(op.line, op.col, model=_name(op.param("model_name")), field=_name(op.param("name")))
+
+
+@file_rule(
+    code="DJM203",
+    name="drop-table",
+    message="`DeleteModel` drops the table of `{model}` while running code may still use it",
+    hint="stop using the model first and delete it in a later release marked post-deploy (or `# noqa: DJM203`)",
+    what_it_does=(
+        "Checks for `DeleteModel` operations that drop a table (not state-only deletions), unless the"
+        " migration is marked to run after deploy."
+    ),
+    why_bad=(
+        "Code that is still running during the deploy queries the table and fails, exactly as with a"
+        " dropped column, only for every query on the model."
+    ),
+    example='migrations.DeleteModel("LegacyInvoice")\n',
+    use_instead=(
+        "class Migration(migrations.Migration):\n"
+        "    stage = Stage.POST_DEPLOY\n"
+        '    operations = [migrations.DeleteModel("LegacyInvoice")]\n'
+    ),
+)
+def drop_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    for op in _destructive(facts, "DeleteModel"):
+        yield Flag(op.line, op.col, model=_name(op.param("name")))
+
+
+@file_rule(
+    code="DJM204",
+    name="rename-column-or-table",
+    message="`{operation}` renames `{target}` in the database, which breaks code still using the old name",
+    hint="add the new column or table, copy and dual-write, then remove the old one in a later release",
+    what_it_does="Checks for `RenameField`, `RenameModel` and `AlterModelTable` that change the database.",
+    why_bad=(
+        "A rename is a drop and an add at once: the old code still running during a deploy uses the old"
+        " name and fails, and the new code fails against any database not yet migrated."
+    ),
+    example='migrations.RenameField("customer", "name", "full_name")\n',
+    use_instead=(
+        "# Keep the column, rename only the Python attribute:\n"
+        'full_name = models.CharField(max_length=200, db_column="name")\n'
+    ),
+)
+def rename_column_or_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    for op in facts.operations:
+        if op.kind not in _RENAMES or not op.touches_database:
+            continue
+        owner, renamed = _RENAMES[op.kind]
+        target = _name(op.param(renamed))
+        if owner is not None:
+            target = f"{_name(op.param(owner))}.{target}"
+        yield Flag(op.line, op.col, operation=op.kind, target=target)
+
+
+def _builds_index(op: Operation) -> bool:
+    if op.kind == "AddIndex":
+        return True
+    if op.kind == "AddConstraint":
+        constraint = op.param("constraint")
+        return isinstance(constraint, Call) and (constraint.func or "").endswith(".UniqueConstraint")
+    if op.kind in ("AlterUniqueTogether", "AlterIndexTogether"):
+        together = op.param("unique_together" if op.kind == "AlterUniqueTogether" else "index_together", UNKNOWN)
+        return isinstance(together, tuple) and len(together) > 0
+    if op.kind == "AddField":
+        field = op.param("field")
+        if not isinstance(field, Call) or "**" in field.kwargs:
+            return False
+        if field.kwarg("db_index") is True or field.kwarg("unique") is True:
+            return True
+        return django_field_class(field) in _INDEXED_BY_DEFAULT and field.kwarg("db_index", True) is True
+    return False
+
+
+@file_rule(
+    code="DJM205",
+    name="non-concurrent-index",
+    message="`{operation}` builds an index on `{model}` without `CONCURRENTLY`, locking the table against writes",
+    hint="use `AddIndexConcurrently` (django.contrib.postgres.operations) in a migration with `atomic = False`",
+    what_it_does=(
+        "On PostgreSQL, checks for operations that build an index on an existing table the blocking way:"
+        " `AddIndex`, `AddConstraint` with a `UniqueConstraint`, `AlterUniqueTogether`, `AlterIndexTogether`,"
+        " and `AddField` of a field that gets an index (`db_index=True`, `unique=True`, `ForeignKey`,"
+        " `OneToOneField`, `SlugField`, unless `db_index=False`). Models created in the same migration are"
+        " empty and skipped."
+    ),
+    why_bad=(
+        "`CREATE INDEX` without `CONCURRENTLY` holds a lock that blocks every insert, update and delete on"
+        " the table until the index is built, minutes on a large table: an outage during the deploy."
+    ),
+    example='migrations.AddIndex("order", models.Index(fields=["created_at"], name="order_created_idx"))\n',
+    use_instead=(
+        "from django.contrib.postgres.operations import AddIndexConcurrently\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    atomic = False\n"
+        "    operations = [\n"
+        '        AddIndexConcurrently("order", models.Index(fields=["created_at"], name="order_created_idx")),\n'
+        "    ]\n"
+    ),
+    options=("djm-database",),
+)
+def non_concurrent_index(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    if not settings.is_postgresql:
+        return
+    for index, op in enumerate(facts.operations):
+        if op.touches_database and _builds_index(op) and _on_existing_table(facts, index, op):
+            yield Flag(op.line, op.col, operation=op.kind, model=_name(op.model_name))
+
+
+def _sql_strings(value: Value) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for element in value:
+            yield from _sql_strings(element)
+
+
+@file_rule(
+    code="DJM206",
+    name="concurrent-operation-in-atomic-migration",
+    message=(
+        "`{operation}` runs `CONCURRENTLY`, which PostgreSQL refuses inside the transaction of an atomic"
+        " migration"
+    ),
+    hint="set `atomic = False` on the migration",
+    what_it_does=(
+        "On PostgreSQL, checks for `AddIndexConcurrently`, `RemoveIndexConcurrently` and `RunSQL` containing"
+        " `CONCURRENTLY` in a migration that does not set `atomic = False`."
+    ),
+    why_bad=(
+        "PostgreSQL cannot build or drop an index concurrently inside a transaction block, and Django wraps"
+        " atomic migrations in one: the migration fails when it runs."
+    ),
+    example=(
+        "class Migration(migrations.Migration):\n"
+        "    operations = [AddIndexConcurrently(\"order\", index)]\n"
+    ),
+    use_instead=(
+        "class Migration(migrations.Migration):\n"
+        "    atomic = False\n"
+        "    operations = [AddIndexConcurrently(\"order\", index)]\n"
+    ),
+    options=("djm-database",),
+)
+def concurrent_operation_in_atomic_migration(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    if not settings.is_postgresql or facts.atomic is not True:
+        return
+    for op in facts.operations:
+        concurrent = op.kind in _CONCURRENT_OPERATIONS or (
+            op.kind == "RunSQL" and any("CONCURRENTLY" in sql.upper() for sql in _sql_strings(op.param("sql")))
+        )
+        if concurrent and op.touches_database:
+            yield Flag(op.line, op.col, operation=op.kind)
+
+
+# Fields stored as varchar, with the max_length Django gives them when none is written: changing one into
+# another rewrites nothing unless the length shrinks. varchar -> text rewrites nothing either.
+VARCHAR_DEFAULT_LENGTH: Final[Mapping[str, int | None]] = {
+    "CharField": None, "SlugField": 50, "EmailField": 254, "URLField": 200, "FileField": 100, "ImageField": 100,
+    "FilePathField": 100,
+}
+# The PostgreSQL column type of Django's other fields (its backend's `data_types`; a test checks them against the
+# installed Django). A change between classes with the same column type rewrites nothing; relation and custom
+# fields are not here and compare by class.
+COLUMN_TYPES: Final[Mapping[str, str]] = {
+    **dict.fromkeys(VARCHAR_DEFAULT_LENGTH, "varchar"),
+    "AutoField": "integer", "IntegerField": "integer", "PositiveIntegerField": "integer",
+    "BigAutoField": "bigint", "BigIntegerField": "bigint", "PositiveBigIntegerField": "bigint",
+    "SmallAutoField": "smallint", "SmallIntegerField": "smallint", "PositiveSmallIntegerField": "smallint",
+    "BooleanField": "boolean", "NullBooleanField": "boolean", "BinaryField": "bytea", "DateField": "date",
+    "DateTimeField": "timestamp with time zone", "TimeField": "time", "DurationField": "interval",
+    "DecimalField": "numeric", "FloatField": "double precision", "TextField": "text", "JSONField": "jsonb",
+    "UUIDField": "uuid", "GenericIPAddressField": "inet", "IPAddressField": "inet",
+}
+
+
+@project_rule(
+    code="DJM207",
+    name="alter-column-type",
+    message="`AlterField` changes the column type of `{field}` ({change}), which rewrites or locks the table",
+    hint="add a new column, backfill it in batches and switch over, or accept the lock knowingly",
+    what_it_does=(
+        "Checks `AlterField` operations that change a column's field class or its type parameters (a smaller"
+        " `max_length`, fewer `max_digits`, other `decimal_places`), comparing with the field's previous"
+        " definition found along the migration graph. Fields stored as `varchar` (`CharField`, `SlugField`,"
+        " `EmailField`, `URLField`, `FileField`...) may change into one another, or into `TextField`, without"
+        " a rewrite as long as the length does not shrink: that is fine. On PostgreSQL (the default) classes"
+        " that share a column type (`PositiveIntegerField` and `IntegerField` are both `integer`) change"
+        " freely; on other databases any change of field class counts (MySQL's integers differ by sign, SQLite"
+        " rebuilds the table)."
+    ),
+    why_bad=(
+        "Changing a column's type makes PostgreSQL (and MySQL) rewrite the table or check every row under an"
+        " exclusive lock: reads and writes wait for minutes on a large table, and code still running expects"
+        " the old type."
+    ),
+    example='migrations.AlterField("product", "name", models.CharField(max_length=120))  # was 200\n',
+    use_instead=(
+        "# Keep max_length=200 and validate the length in forms and serializers,\n"
+        "# or add name_short, backfill it in batches, and switch the code over.\n"
+    ),
+    options=("djm-database",),
+)
+def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for node, op, field, before, after in _altered_fields(index):
+        change = _type_change(before, after, settings.database)
+        if change is not None:
+            yield Flag(op.line, op.col, index.path_of(node), field=field, change=change)
+
+
+@project_rule(
+    code="DJM208",
+    name="add-not-null-constraint",
+    message="`AlterField` makes `{field}` NOT NULL, which scans the whole table under an exclusive lock",
+    hint="backfill NULLs first; on PostgreSQL add a `CHECK (... IS NOT NULL) NOT VALID` constraint and validate it",
+    what_it_does=(
+        "Checks `AlterField` operations that turn a nullable column (`null=True` in its previous definition"
+        " along the migration graph) NOT NULL."
+    ),
+    why_bad=(
+        "`SET NOT NULL` scans the whole table while holding an exclusive lock, and code still running during"
+        " the deploy may keep writing NULLs, which now fail."
+    ),
+    example='migrations.AlterField("order", "region", models.CharField(max_length=10))  # was null=True\n',
+    use_instead=(
+        "# 1. backfill: Order.objects.filter(region=None).update(region=\"eu\") in batches\n"
+        "# 2. RunSQL: ALTER TABLE ... ADD CONSTRAINT region_not_null CHECK (region IS NOT NULL) NOT VALID\n"
+        "# 3. RunSQL: ALTER TABLE ... VALIDATE CONSTRAINT region_not_null; then AlterField(null=False)\n"
+    ),
+)
+def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for node, op, field, before, after in _altered_fields(index):
+        if before.kwarg("null") is True and after.kwarg("null", False) is False:
+            yield Flag(op.line, op.col, index.path_of(node), field=field)
+
+
+def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, Call, Call]]:
+    """Each ``AlterField`` on the database with its field's definition before it, found along the app's history,
+    when both are plain Django field calls: (migration, operation, ``model.field``, before, after)."""
+    state = index.state
+    for key, events in state.definitions.items():
+        for event in events:
+            op = event.operation
+            if op.kind != "AlterField" or not op.touches_database:
+                continue
+            after = op.param("field")
+            before = state.definition_before(event.node, key)
+            if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
+                continue
+            yield event.node, op, f"{key[1]}.{key[2]}", before, after
+
+
+def _type_change(before: Call, after: Call, database: str) -> str | None:
+    """How the column's type changes, when that makes the database rewrite or re-check the table."""
+    old, new = django_field_class(before), django_field_class(after)
+    if old is None or new is None:
+        return None
+    if database == "postgresql":
+        old_type, new_type = COLUMN_TYPES.get(old), COLUMN_TYPES.get(new)
+    elif old != new:
+        # The table of column types is PostgreSQL's: elsewhere another field class is another column type
+        # (MySQL's integers differ by sign, SQLite rebuilds the table for any change of type).
+        return f"{old} to {new}"
+    else:
+        old_type = new_type = COLUMN_TYPES.get(old)  # the same class: only its parameters can change
+    if old_type is None or new_type is None:
+        return None if old == new else f"{old} to {new}"
+    if old_type == "varchar" and new_type == "text":
+        return None
+    if old_type == new_type == "varchar":
+        was = before.kwarg("max_length", VARCHAR_DEFAULT_LENGTH[old])
+        now = after.kwarg("max_length", VARCHAR_DEFAULT_LENGTH[new])
+        if isinstance(was, int) and isinstance(now, int) and now < was:
+            return f"max_length {was} to {now}"
+        return None
+    if old_type != new_type:
+        return f"{old} to {new}"
+    if new.startswith("Positive") and not old.startswith("Positive"):
+        return f"{old} to {new}, a new CHECK constraint"
+    for parameter, shrinks_only in (("max_digits", True), ("decimal_places", False)):
+        was, now = before.kwarg(parameter), after.kwarg(parameter)
+        if isinstance(was, int) and isinstance(now, int) and (now < was if shrinks_only else now != was):
+            return f"{parameter} {was} to {now}"
+    return None
