@@ -7,18 +7,20 @@ semantics, off-by-default rules off unless selected), so switching between the t
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import io
 import json
 import os
 import re
 import sys
 import tokenize
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, TextIO
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Final, NoReturn, TextIO
 
 
 import flake8_django_migrations
-from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.facts import MigrationFacts, is_migration_path
+from flake8_django_migrations.files import MAX_SOURCE_BYTES, read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import discover, find_project_root
@@ -26,6 +28,7 @@ from flake8_django_migrations.project.findings_cache import cached_project_findi
 from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.project.index import ProjectIndex, build_index, load_all_facts, run_project_rules
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, PROJECT_RULES, RULES, check_facts
+from flake8_django_migrations.source import SYNTAX_ERROR, decode_source, syntax_error_finding
 from flake8_django_migrations.settings import (
     DATABASES,
     Settings,
@@ -45,6 +48,7 @@ EXIT_USAGE: Final = 2
 # flake8's own definitions (flake8.defaults), repeated because they are not flake8's public API.
 FLAKE8_EXCLUDE: Final = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg")
 NOQA_INLINE_REGEXP: Final = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+UNREADABLE: Final = "E902"  # flake8's code for a file it cannot read
 VALID_CODE_PREFIX: Final = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$", re.ASCII)
 _LIST_SEPARATOR: Final = re.compile(r"[,\s]")
 
@@ -104,6 +108,12 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _usage_error(message: str) -> NoReturn:
+    """A value that makes no sense: one line on standard error and exit status 2, as argparse and flake8 do."""
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    raise SystemExit(EXIT_USAGE)
+
+
 def _comma_list(values: Iterable[str]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
@@ -138,7 +148,7 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
             use_cache=not (args.no_cache or is_true(first("djm-no-cache"))),
         )
     except SettingsError as error:
-        parser.error(str(error))
+        _usage_error(str(error))
 
 
 # Selection and noqa, as flake8 decides them --------------------------------------------------------------------
@@ -164,7 +174,9 @@ class _Decision:
     def _decide(self, code: str) -> bool:
         explicit_select = _longest_prefix(code, self.select or ())
         explicit_ignore = _longest_prefix(code, self.ignore or ())
-        implicit_select = _longest_prefix(code, self.select if self.select is not None else (PREFIX,))
+        # flake8's default selection reports its E999 and E902 (a file that does not parse or cannot be read).
+        default = (PREFIX, SYNTAX_ERROR, UNREADABLE)
+        implicit_select = _longest_prefix(code, self.select if self.select is not None else default)
         implicit_ignore = _longest_prefix(code, OFF_BY_DEFAULT)
         if explicit_select and not explicit_ignore:
             return True
@@ -209,13 +221,10 @@ class _NoqaLines:
 
 
 def _logical_lines(path: str) -> tuple[list[str], dict[int, str]]:
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        source = data.decode(encoding)
-    except (OSError, SyntaxError, UnicodeError, LookupError):
+    data = read_regular_file(path)
+    if data is None:
         return [], {}
+    source = decode_source(data)
     lines = source.splitlines(keepends=True)
     if "noqa" not in source.lower():
         return lines, {}  # nothing to find: most files with findings, and tokenizing them is most of the cost
@@ -255,7 +264,10 @@ def _check(
     targets = [os.path.abspath(path) for path in paths]
     for path, target in zip(paths, targets):
         if not os.path.exists(target):
-            parser.error(f"{path}: no such file or folder")
+            _usage_error(f"{path}: no such file or folder")
+        if settings.project_root and not _is_below(target, [os.path.abspath(settings.project_root)]):
+            # Its migrations would be outside the project pass: a run that checks nothing must not say "clean".
+            _usage_error(f"{path} is not inside --djm-project-root {settings.project_root}")
     by_root: dict[str, list[str]] = {}
     for target in targets:
         by_root.setdefault(find_project_root(target, settings), []).append(target)
@@ -272,12 +284,19 @@ def _check(
             if _is_below(path, group):
                 checked.add(path)
                 found.extend(_file_findings(facts, settings))
-        for target in group:
-            # A file named on the command line is checked even where discovery would not look (flake8 does too).
-            if target not in checked and os.path.isfile(target) and target.endswith(".py"):
-                explicit = cache.facts_for(target)
-                if explicit is not None:
-                    found.extend(_file_findings(explicit, settings))
+        # A migration whose facts could not be read is said so, as flake8 says so, never passed over in silence.
+        for app in discovery.apps.values():
+            for path in app.files:
+                if path not in checked and _is_below(path, group):
+                    checked.add(path)
+                    found.extend(_unreadable(path))
+        # A path named on the command line is checked even where discovery does not look (flake8 does too): a
+        # file outside a migrations package, or a folder reached through a symbolic link.
+        for path in (path for target in group for path in _named_files(target, settings.exclude)):
+            if path not in checked:
+                checked.add(path)
+                explicit = cache.facts_for(path)
+                found.extend(_file_findings(explicit, settings) if explicit is not None else _unreadable(path))
         found.extend(finding for finding in project if _is_below(finding.path, group))
     reported = _report(found, decide)
     if output_format == "json":
@@ -287,6 +306,37 @@ def _check(
         for finding in reported:
             out.write(f"{_display(finding.path)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
     return EXIT_FINDINGS if reported else EXIT_CLEAN
+
+
+def _named_files(target: str, exclude: Sequence[str]) -> Iterator[str]:
+    """The Python files flake8 would check for a path named on the command line, when discovery may not have seen
+    them: the file itself, or the migration modules below a folder whose path runs through a symbolic link."""
+    if os.path.isfile(target):
+        if target.endswith(".py"):
+            yield target
+        return
+    if os.path.realpath(target) == target:
+        return  # discovery walked it
+    for folder, subfolders, files in os.walk(target):
+        subfolders[:] = sorted(
+            name for name in subfolders
+            if not any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(os.path.join(folder, name), p) for p in exclude)
+        )
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if is_migration_path(path) and not os.path.basename(name).startswith(("_", "~")):
+                yield path
+
+
+def _unreadable(path: str) -> list[Finding]:
+    """flake8's E999 for a file that does not parse, or its E902 for one that cannot be read."""
+    data = read_regular_file(path)
+    if data is None:
+        limit = MAX_SOURCE_BYTES // (1 << 20)
+        reason = f"OSError: {_display(path)} is not a readable regular file of at most {limit} MiB"
+        return [Finding(path, 1, 0, UNREADABLE, reason, "")]
+    error = syntax_error_finding(path, data)
+    return [error] if error is not None else []
 
 
 def _file_findings(facts: MigrationFacts, settings: Settings) -> Iterable[Finding]:
@@ -302,7 +352,7 @@ def _with_path(finding: Finding, path: str) -> Finding:
 def _graph(path: str, settings: Settings, decide: _Decision, parser: argparse.ArgumentParser, out: TextIO) -> int:
     target = os.path.abspath(path)
     if not os.path.exists(target):
-        parser.error(f"{path}: no such file or folder")
+        _usage_error(f"{path}: no such file or folder")
     index = build_index(find_project_root(target, settings), settings)
     errors = _report(run_project_rules(index, PROJECT_RULES, settings), decide)
     json.dump(graph_as_json(index, errors), out, indent=2)

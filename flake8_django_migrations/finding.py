@@ -18,8 +18,8 @@ class Finding:
 
     @property
     def text(self) -> str:
-        """The flake8 message: code, what is wrong, how to fix it."""
-        return f"{self.code} {self.message}; {self.hint}"
+        """The flake8 message: code, what is wrong, how to fix it (flake8's own codes have no hint)."""
+        return f"{self.code} {self.message}; {self.hint}" if self.hint else f"{self.code} {self.message}"
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

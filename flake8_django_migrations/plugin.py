@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flake8_django_migrations import __version__
-from flake8_django_migrations.facts import extract_facts
+from flake8_django_migrations.facts import extract_facts, is_migration_path
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES, RULES, check_facts
 from flake8_django_migrations.settings import (
@@ -112,9 +112,10 @@ class MigrationChecker:
         if self.settings.enabled_codes == frozenset():
             return  # none of our codes is selected: cost nothing
         facts = extract_facts(self.tree, self.filename)
-        if facts is None:
-            return
-        yield from check_facts(facts, self.settings)
+        if facts is not None:
+            yield from check_facts(facts, self.settings)
+        elif not is_migration_path(self.filename):
+            return  # a module of a migrations package without a Migration class still has a project finding
         if not any(self.settings.is_enabled(rule.code) for rule in PROJECT_RULES):
             return
         # The project pass is imported here so that files that are not migrations never pay for it.

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from flake8_django_migrations.files import read_regular_file
+
 __all__ = ["DATABASES", "DEFAULT_SWAPPABLE", "Settings", "SettingsError", "build_settings", "is_true"]
 
 DATABASES: Final = ("postgresql", "mysql", "sqlite", "oracle")
@@ -94,6 +96,8 @@ def is_true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "1", "yes", "on")
 
 
+# Configuration files are small; a larger one (or a FIFO, or a device) is not read at all.
+CONFIG_FILE_LIMIT: Final = 1 << 20
 # flake8 reads the first of these that has a [flake8] section, in the directory it runs in.
 FLAKE8_CONFIG_FILES: Final = ("setup.cfg", "tox.ini", ".flake8")
 
@@ -106,10 +110,11 @@ def flake8_config_options(directory: str) -> dict[str, list[str]]:
     import re
 
     for name in FLAKE8_CONFIG_FILES:
+        data = read_regular_file(os.path.join(directory, name), CONFIG_FILE_LIMIT)
         parser = configparser.RawConfigParser()
         try:
-            parser.read(os.path.join(directory, name), encoding="utf-8")
-        except (configparser.Error, OSError, UnicodeDecodeError):
+            parser.read_string(data.decode("utf-8") if data is not None else "", name)
+        except (configparser.Error, UnicodeError):
             continue
         if parser.has_section("flake8"):
             return {
@@ -135,10 +140,10 @@ def pyproject_options(directory: str) -> dict[str, list[str]]:
     else:  # pragma: no cover - the same parser, before it joined the standard library
         import tomli as tomllib
 
+    data = read_regular_file(os.path.join(directory, "pyproject.toml"), CONFIG_FILE_LIMIT)
     try:
-        with open(os.path.join(directory, "pyproject.toml"), "rb") as file:
-            tool = tomllib.load(file).get("tool")
-    except (OSError, ValueError):
+        tool = tomllib.loads(data.decode("utf-8")).get("tool") if data is not None else None
+    except (UnicodeError, ValueError):
         return {}
     table = tool.get(PYPROJECT_TABLE) if isinstance(tool, dict) else None
     if not isinstance(table, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
 import pickle
@@ -16,12 +17,23 @@ from pathlib import Path
 import pytest
 
 import flake8_django_migrations
-from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations import facts as facts_package
+from flake8_django_migrations.facts import MigrationFacts, extract_facts
 from flake8_django_migrations.project import cache as cache_module
-from flake8_django_migrations.project.cache import FactsCache, default_cache_dir, parse_facts
+from flake8_django_migrations.project.cache import FactsCache, default_cache_dir
+from flake8_django_migrations.source import parse_source
 
 MIGRATION = '''\
 from django.db import migrations, models
+
+
+def parse_facts(data: bytes, path: str) -> MigrationFacts | None:
+    """The facts of a module's source bytes, decoded as flake8 decodes them; None when it is no migration."""
+    try:
+        tree = parse_source(data, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return extract_facts(tree, path)
 
 
 def forwards(apps, schema_editor):
@@ -44,6 +56,16 @@ class Migration(migrations.Migration):
         migrations.RunPython(forwards, migrations.RunPython.noop),
     ]
 '''
+
+
+def parse_facts(data: bytes, path: str) -> MigrationFacts | None:
+    """The facts of a module's source bytes, decoded as flake8 decodes them; None when it is no migration."""
+    try:
+        tree = parse_source(data, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return extract_facts(tree, path)
+
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,18 +253,80 @@ def test_unwritable_cache_directory(tmp_path: Path, parses: list[str]) -> None:
     assert len(parses) == 3
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions")
-def test_read_only_cache_directory(tmp_path: Path) -> None:
-    path = write_migration(tmp_path / "src")
+@pytest.mark.parametrize("failure", ["read-only folder", "read-only file system"])
+def test_read_only_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: list[str], failure: str
+) -> None:
+    # Root ignores permission bits, so the error the system gives everyone else is also raised by hand.
+    paths = [write_migration(tmp_path / f"src{n}") for n in range(3)]  # three folders: three shards to write
     root = tmp_path / "cache"
     root.mkdir()
+    if failure == "read-only file system":
+        FactsCache(str(root)).facts_for(paths[0])  # written before the disk turned read-only
+    before = {path: path.read_bytes() if path.is_file() else None for path in root.rglob("*")}
+    refused: list[str] = []
+    code = errno.EACCES if failure == "read-only folder" else errno.EROFS
+
+    def refuse(path: str) -> None:
+        refused.append(path)
+        raise OSError(code, os.strerror(code), path)
+
+    real_mkdir, real_open = os.mkdir, os.open
+
+    def refusing_mkdir(path: str, mode: int = 0o777, *args: int, **kwargs: int) -> None:
+        if os.fspath(path).startswith(str(root)):
+            refuse(os.fspath(path))
+        real_mkdir(path, mode, *args, **kwargs)
+
+    def refusing_open(path: str, flags: int, *args: int, **kwargs: int) -> int:
+        if flags & os.O_CREAT and os.fspath(path).startswith(str(root)):
+            refuse(os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+    monkeypatch.setattr(os, "open", refusing_open)
     root.chmod(0o500)
+    parses.clear()
     try:
-        facts = FactsCache(str(root)).facts_for(path)
-        assert facts is not None and facts.name == "0002_product_note"
-        assert list(root.iterdir()) == []
+        cache = FactsCache(str(root))
+        for path in paths:
+            facts = cache.facts_for(path)
+            assert facts is not None and facts.name == "0002_product_note"
     finally:
         root.chmod(0o700)
+    assert len(refused) == 1, "the cache kept trying to write after the first refusal"
+    assert {path: path.read_bytes() if path.is_file() else None for path in root.rglob("*")} == before
+    # What was written before is still read.
+    assert parses == (paths if failure == "read-only folder" else paths[1:])
+
+
+def test_extractor_fingerprint_covers_every_module_of_the_extractor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "facts"
+    package.mkdir()
+    for name in ("__init__.py", "model.py", "migration.py"):
+        (package / name).write_text(f"# {name}\n")
+    (package / "notes.txt").write_text("not code")
+    inference = package / "model_inference.py"  # the models reader is part of the package
+    inference.write_text("# inference\n")
+    monkeypatch.setattr(facts_package, "__file__", str(package / "__init__.py"))
+    first = cache_module._extractor_fingerprint()
+    assert cache_module._extractor_fingerprint() == first
+    (package / "notes.txt").write_text("still not code")
+    assert cache_module._extractor_fingerprint() == first
+    seen = {first}
+    for path in (package / "migration.py", package / "__init__.py", inference):
+        path.write_text(path.read_text() + "x = 1\n")
+        seen.add(cache_module._extractor_fingerprint())
+    assert len(seen) == 4, "an edit of a module did not change the fingerprint"
+    # A facts module that is a single file: that file counts.
+    single = tmp_path / "facts.py"
+    single.write_text("# one\n")
+    monkeypatch.setattr(facts_package, "__file__", str(single))
+    one = cache_module._extractor_fingerprint()
+    single.write_text("# two\n")
+    assert cache_module._extractor_fingerprint() not in (one, *seen)
 
 
 def test_cache_deleted_while_running(tmp_path: Path) -> None:
@@ -316,7 +400,20 @@ def test_utf8_bom(tmp_path: Path) -> None:
     [
         pytest.param(MIGRATION.encode() + b"\n# \xff\xfe not utf-8\n", id="invalid-utf8"),
         pytest.param(b"# coding: no-such-codec\n" + MIGRATION.encode(), id="unknown-codec"),
-        pytest.param(b"# coding: ascii\nx = '\xe9'\n", id="not-the-declared-codec"),
+        pytest.param(b"# coding: ascii\n" + MIGRATION.encode() + b"# caf\xe9\n", id="not-the-declared-codec"),
+    ],
+)
+def test_undecodable_file_is_read_as_latin1_like_flake8(tmp_path: Path, source: bytes) -> None:
+    """flake8 falls back to latin-1 when the declared or default codec fails, and lints what it reads."""
+    path = write_migration(tmp_path / "src", source=source)
+    facts = FactsCache(str(tmp_path / "cache")).facts_for(path)
+    assert facts is not None and [op.kind for op in facts.operations] == ["AddField", "RunPython"]
+    assert FactsCache(str(tmp_path / "cache")).facts_for(path) == facts == parse_facts(source, path)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
         pytest.param(MIGRATION.encode() + b"\x00", id="null-byte"),
         pytest.param(MIGRATION.encode() + b"\nclass (:\n", id="syntax-error"),
         pytest.param(b"x = " + b"(" * 200_000 + b")" * 200_000 + b"\n", id="too-many-parentheses"),
@@ -364,7 +461,7 @@ def test_facts_that_depend_on_another_file_are_not_served_stale(tmp_path: Path) 
     as_model = FactsCache(str(tmp_path / "cache")).facts_for(path)
     assert as_model is not None and [use.name for use in as_model.live_models] == ["Thing"]
     models.write_text("def Thing():\n    return 1\n")
-    from flake8_django_migrations import model_inference
+    from flake8_django_migrations.facts import model_inference
 
     model_inference.clear_cache()
     as_function = FactsCache(str(tmp_path / "cache")).facts_for(path)

@@ -199,10 +199,12 @@ def test_files_that_are_not_migrations_yield_nothing(tmp_path: Path) -> None:
         path = tmp_path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source)
-    no_class = tmp_path / "orders" / "migrations" / "0003_helpers.py"
-    no_class.write_text("def helper():\n    return 1\n")
+    # Django skips modules starting with `_` or `~`; any other module there must be a migration (DJM311).
+    for name in ("_helpers.py", "~backup.py", "0003_helpers.py"):
+        (tmp_path / "orders" / "migrations" / name).write_text("def helper():\n    return 1\n")
     result = run_flake8("--isolated", "--select", "DJM", ".", cwd=tmp_path)
-    assert result.stdout == "" and result.returncode == 0
+    found = [(path, line, code) for path, line, _, code in parse_output(result.stdout)]
+    assert found == [("./orders/migrations/0003_helpers.py", 1, "DJM311")]
 
 
 def test_flake8_version_lists_the_plugin(tmp_path: Path) -> None:

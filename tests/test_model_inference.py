@@ -406,10 +406,14 @@ def test_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert is_model_class("catalog.models", "Thing", "\0not a path") is None
 
 
-def test_undecodable_file(tmp_path: Path) -> None:
+def test_undecodable_file_is_read_as_flake8_reads_it(tmp_path: Path) -> None:
+    """Invalid UTF-8 falls back to latin-1 (flake8's reading of it); a module that does not parse is unknown."""
     path = tmp_path / "catalog" / "models.py"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"# -*- coding: utf-8 -*-\nclass Thing:\n    x = '\xff\xfe'\n")
+    assert is_model_class("catalog.models", "Thing", migration(tmp_path)) is False
+    path.write_bytes(b"class Thing(:\n")
+    bump_mtime(path)
     assert is_model_class("catalog.models", "Thing", migration(tmp_path)) is None
 
 

@@ -12,7 +12,7 @@ import django
 import pytest
 
 from flake8_django_migrations.facts import UNKNOWN, extract_facts
-from flake8_django_migrations.rules import check_facts
+from flake8_django_migrations.registry import check_facts
 from flake8_django_migrations.settings import Settings
 from tests.flake8_runner import parse_output, run_flake8
 

@@ -5,7 +5,12 @@ module at a time: ``model`` (the records), ``migration`` (the ``Migration`` clas
 ``RunPython`` code does), ``live_models`` (today's models used where historical ones must be), ``names`` (imports).
 """
 
-from flake8_django_migrations.facts.migration import extract_facts, is_migration_path, operation_kind
+from flake8_django_migrations.facts.migration import (
+    extract_facts,
+    find_migration_class,
+    is_migration_path,
+    operation_kind,
+)
 from flake8_django_migrations.facts.model import (
     UNKNOWN,
     Call,
@@ -13,11 +18,12 @@ from flake8_django_migrations.facts.model import (
     Dependency,
     FunctionFacts,
     LiveModelUse,
+    MalformedDependency,
     MigrationFacts,
+    ModelRead,
     Operation,
     QuerysetUse,
     Ref,
-    Reference,
     Site,
     Value,
     django_field_class,
@@ -31,15 +37,17 @@ __all__ = [
     "Dependency",
     "FunctionFacts",
     "LiveModelUse",
+    "MalformedDependency",
     "MigrationFacts",
+    "ModelRead",
     "Operation",
     "QuerysetUse",
     "Ref",
-    "Reference",
     "Site",
     "Value",
     "django_field_class",
     "extract_facts",
+    "find_migration_class",
     "is_migration_path",
     "module_level_statements",
     "operation_kind",

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, Union
 
-from flake8_django_migrations.facts.model import CallSite, FunctionFacts, QuerysetUse, Reference, Site
+from flake8_django_migrations.facts.model import CallSite, FunctionFacts, QuerysetUse, ModelRead, Site
 from flake8_django_migrations.facts.names import Imports
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
 MANAGER_ATTRIBUTES: Final = frozenset({"objects", "_default_manager", "_base_manager"})
 _ROUTING_METHODS: Final = frozenset({"using", "db_manager"})
 
 
 def function_locals(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, walked: Iterable[ast.AST] | None = None
+    node: FunctionNode, walked: Iterable[ast.AST] | None = None
 ) -> frozenset[str]:
     """Parameters and names assigned in a function: they shadow the module's imports."""
     arguments = node.args
@@ -41,17 +43,21 @@ def _chain(node: ast.expr) -> tuple[ast.expr, list[str], list[ast.Call]]:
             return node, attributes[::-1], calls
 
 
-def read_function(imports: Imports, node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFacts:
-    """What a module-level function calls, saves in loops, queries and reads of the historical models."""
-    return _FunctionReader(imports, node).facts()
+def read_function(imports: Imports, node: FunctionNode, name: str | None = None) -> FunctionFacts:
+    """What a module-level function (or a lambda, under ``name``) calls, saves in loops, queries and reads of the
+    historical models."""
+    if name is None:
+        name = node.name if not isinstance(node, ast.Lambda) else f"<lambda at {node.lineno}:{node.col_offset + 1}>"
+    return _FunctionReader(imports, node, name).facts()
 
 
 class _FunctionReader(ast.NodeVisitor):
     """Collects what a module-level function calls, saves in loops and queries."""
 
-    def __init__(self, imports: Imports, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def __init__(self, imports: Imports, node: FunctionNode, name: str) -> None:
         self.imports = imports
         self.node = node
+        self.name = name
         self.walked = list(ast.walk(node))  # walked once, shared by the passes that need every node
         self.shadowed = function_locals(node, self.walked)
         self.calls: list[CallSite] = []
@@ -61,10 +67,10 @@ class _FunctionReader(ast.NodeVisitor):
         self.loop_depth = 0
 
     def facts(self) -> FunctionFacts:
-        for statement in self.node.body:
+        for statement in self.node.body if isinstance(self.node.body, list) else [self.node.body]:
             self.visit(statement)
         return FunctionFacts(
-            self.node.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
+            self.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
             tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
             _HistoricalReads(self.node, self.walked).references(),
         )
@@ -137,16 +143,16 @@ class _HistoricalReads:
     from those querysets. Anything else is left out rather than guessed.
     """
 
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, walked: list[ast.AST]) -> None:
+    def __init__(self, node: FunctionNode, walked: list[ast.AST]) -> None:
         self.node = node
         self.walked = walked
         arguments = node.args
         self.parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
         self.models: dict[str, tuple[str, str]] = {}  # local name -> (app label, lower-cased model)
         self.instances: dict[str, tuple[str, str]] = {}
-        self.found: list[Reference] = []
+        self.found: list[ModelRead] = []
 
-    def references(self) -> tuple[Reference, ...]:
+    def references(self) -> tuple[ModelRead, ...]:
         if "get_model" not in {n.attr for n in self.walked if isinstance(n, ast.Attribute)}:
             return ()
         for statement in self.walked:
@@ -182,7 +188,7 @@ class _HistoricalReads:
         if len(strings) != 2:
             return None
         app, model = strings
-        self.found.append(Reference(app, model.lower(), None, value.lineno, value.col_offset))
+        self.found.append(ModelRead(app, model.lower(), None, value.lineno, value.col_offset))
         return app, model.lower()
 
     def _model_of_chain(self, node: ast.expr) -> tuple[tuple[str, str] | None, list[tuple[str, ast.Call]]]:
@@ -217,7 +223,7 @@ class _HistoricalReads:
     def _field(self, model: tuple[str, str], name: str, node: ast.expr) -> None:
         field_name = name.lstrip("-").split("__")[0]
         if field_name and field_name not in _NOT_LOOKUPS and field_name != "?":
-            self.found.append(Reference(model[0], model[1], field_name, node.lineno, node.col_offset))
+            self.found.append(ModelRead(model[0], model[1], field_name, node.lineno, node.col_offset))
 
     def _queryset_call(self, node: ast.Call) -> None:
         model, steps = self._model_of_chain(node)
@@ -251,7 +257,7 @@ class _HistoricalReads:
         assert isinstance(node.value, ast.Name)
         model = self.instances.get(node.value.id)
         if model is not None and node.attr not in _INSTANCE_API and not node.attr.startswith("__"):
-            self.found.append(Reference(model[0], model[1], node.attr, node.lineno, node.col_offset))
+            self.found.append(ModelRead(model[0], model[1], node.attr, node.lineno, node.col_offset))
 
 
 def _written(node: ast.expr) -> str:

@@ -33,7 +33,7 @@ def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
 
 
 def _scopes(node: ast.AST, shadowed: frozenset[str]) -> Iterator[tuple[ast.AST, frozenset[str]]]:
-    """Each scope (the module, every function) with the names that shadow the module's imports in it."""
+    """Each scope (the module, every function and lambda) with the names that shadow the module's imports in it."""
     todo = [(node, shadowed)]
     while todo:
         scope, names = todo.pop()
@@ -41,7 +41,7 @@ def _scopes(node: ast.AST, shadowed: frozenset[str]) -> Iterator[tuple[ast.AST, 
         todo.extend(
             (child, names | function_locals(child))
             for child in _scope_nodes(scope)
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, _SCOPE_BOUNDARIES)
         )
 
 

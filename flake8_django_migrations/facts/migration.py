@@ -9,7 +9,18 @@ from typing import Any, Final
 
 from flake8_django_migrations.facts.functions import read_function
 from flake8_django_migrations.facts.live_models import find_live_models
-from flake8_django_migrations.facts.model import UNKNOWN, Call, Dependency, MigrationFacts, Operation, Ref, Site, Value
+from flake8_django_migrations.facts.model import (
+    UNKNOWN,
+    Call,
+    Dependency,
+    FunctionFacts,
+    MalformedDependency,
+    MigrationFacts,
+    Operation,
+    Ref,
+    Site,
+    Value,
+)
 from flake8_django_migrations.facts.names import Imports, module_level_statements
 
 # Django's operation signatures, so that positional arguments get their parameter names.
@@ -93,7 +104,7 @@ def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) 
         app_label = os.path.basename(os.path.dirname(os.path.dirname(path)))
     elif os.path.basename(path) == "__init__.py":
         return None
-    migration_class = _find_migration_class(tree.body)
+    migration_class = find_migration_class(tree.body)
     if migration_class is None:
         return None
     imports = Imports.collect(tree, app_label)
@@ -104,6 +115,7 @@ def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) 
         for node in tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
+    functions.update(builder.lambdas)
     return MigrationFacts(
         path=path,
         app_label=app_label,
@@ -116,7 +128,7 @@ def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) 
     )
 
 
-def _find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:
+def find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:
     """The first module-level ``class Migration``, also inside ``if``/``else`` and ``try`` blocks."""
     return next(
         (node for node in module_level_statements(body) if isinstance(node, ast.ClassDef) and node.name == "Migration"),
@@ -130,6 +142,7 @@ class _MigrationBuilder:
     def __init__(self, imports: Imports) -> None:
         self.imports = imports
         self.fields: dict[str, Any] = {}
+        self.lambdas: dict[str, FunctionFacts] = {}
 
     def read_class(self, node: ast.ClassDef) -> None:
         self._read_body(node.body, conditional=False)
@@ -153,6 +166,8 @@ class _MigrationBuilder:
                 continue
             if target in ("dependencies", "run_before", "replaces"):
                 entries, complete = self._dependency_list(value)
+                if target != "replaces" and not conditional:
+                    self._malformed(target, value)
                 self._assign(target, entries, complete, conditional)
                 if target == "dependencies":
                     self.fields.setdefault("dependencies_site", Site(statement.lineno, statement.col_offset))
@@ -164,6 +179,13 @@ class _MigrationBuilder:
                 self._assign(target, tuple(operations), complete, conditional)
             elif target in ("safe", "stage") and not conditional:
                 self.fields["deploy_stage"] = self._deploy_stage(value)
+
+    def _lambda(self, node: ast.Lambda) -> Ref:
+        """A lambda given to ``RunPython`` is code the migration runs: read like a module-level function, under a
+        name no function can have."""
+        function = read_function(self.imports, node)
+        self.lambdas[function.name] = function
+        return Ref(function.name)
 
     def _assign(self, target: str, values: tuple[Any, ...], complete: bool, conditional: bool) -> None:
         if conditional:
@@ -195,6 +217,25 @@ class _MigrationBuilder:
             else:
                 entries.append(dependency)
         return tuple(entries), complete
+
+    def _malformed(self, attribute: str, value: ast.expr) -> None:
+        if not isinstance(value, (ast.List, ast.Tuple)):
+            return
+        found = [*self.fields.get("malformed_dependencies", ())]
+        for node in value.elts:
+            if isinstance(node, (ast.Tuple, ast.List)):
+                shape, length = ("tuple" if isinstance(node, ast.Tuple) else "list"), len(node.elts)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                shape, length = "str", len(node.value)
+            else:
+                continue
+            if shape == "tuple" and length == 2:
+                continue
+            written = ast.unparse(node)
+            if len(written) > 80:
+                written = written[:77] + "..."
+            found.append(MalformedDependency(attribute, written, shape, length, node.lineno, node.col_offset))
+        self.fields["malformed_dependencies"] = tuple(found)
 
     def _dependency(self, node: ast.expr) -> Dependency | None:
         if isinstance(node, ast.Tuple) and len(node.elts) == 2:
@@ -229,6 +270,8 @@ class _MigrationBuilder:
             for name, node in arguments:
                 if name in ("database_operations", "state_operations"):
                     nested[name] = node
+                elif kind == "RunPython" and name in ("code", "reverse_code") and isinstance(node, ast.Lambda):
+                    params[name] = self._lambda(node)
                 else:
                     params[name] = _value(node, self.imports)
             if len(element.args) > len(names) or any(k.arg is None for k in element.keywords):

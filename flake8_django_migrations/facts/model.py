@@ -87,6 +87,19 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True)
+class MalformedDependency:
+    """A literal entry of ``dependencies`` or ``run_before`` that is not an ``(app_label, migration_name)`` pair:
+    a string, a list, or a tuple of another length. Django's loader indexes it as a pair and fails."""
+
+    attribute: str  # "dependencies" or "run_before"
+    written: str  # the entry as written
+    shape: str  # "tuple", "list" or "str"
+    length: int
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One operation of the migration, in source order; those nested in a container are listed after it."""
 
@@ -130,7 +143,7 @@ class QuerysetUse:
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
+class ModelRead:
     """A model, or one field of it, that a migration needs to exist when it runs."""
 
     app: str  # "" when the model is named by a swappable setting
@@ -152,7 +165,7 @@ class FunctionFacts:
     local_calls: tuple[str, ...]  # other module-level functions it calls
     saves_in_loops: tuple[Site, ...]
     querysets: tuple[QuerysetUse, ...]
-    reads: tuple[Reference, ...] = ()  # historical models it fetches with apps.get_model and their fields it uses
+    reads: tuple[ModelRead, ...] = ()  # historical models it fetches with apps.get_model and their fields it uses
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +189,7 @@ class MigrationFacts:
     dependencies: tuple[Dependency, ...] = ()
     dependencies_complete: bool = True
     dependencies_site: Site | None = None  # the `dependencies =` assignment
+    malformed_dependencies: tuple[MalformedDependency, ...] = ()
     run_before: tuple[Dependency, ...] = ()
     run_before_complete: bool = True
     replaces: tuple[Dependency, ...] = ()
@@ -192,10 +206,15 @@ class MigrationFacts:
     def is_post_deploy(self) -> bool:
         return self.deploy_stage == "post"
 
-    def created_models_before(self, index: int) -> frozenset[str]:
-        """Lower-cased names of the models created by operations that come before ``operations[index]``."""
-        names = (op.params.get("name") for op in self.operations[:index] if op.kind == "CreateModel")
-        return frozenset(name.lower() for name in names if isinstance(name, str))
+    def model_creations(self) -> dict[str, int]:
+        """The lower-cased name of each model a ``CreateModel`` of this migration creates, with the index of the
+        first operation that creates it (a model created before an operation has an empty table)."""
+        created: dict[str, int] = {}
+        for index, op in enumerate(self.operations):
+            name = op.params.get("name") if op.kind == "CreateModel" else None
+            if isinstance(name, str):
+                created.setdefault(name.lower(), index)
+        return created
 
     def run_python_functions(self, include_reverse: bool = True) -> Iterator[FunctionFacts]:
         """Module-level functions used as ``RunPython`` code (and reverse code), and the ones they call."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import builtins
 import os
 import threading
-import tokenize
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,9 @@ from typing import Any, Final
 import astroid  # type: ignore[import-untyped]
 from astroid import builder as astroid_builder
 from astroid import modutils, nodes
+
+from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.source import decode_source
 
 __all__ = ["CACHE_SIZE", "clear_cache", "is_model_class"]
 
@@ -374,10 +376,11 @@ def _dotted(node: Any) -> list[str] | None:
 
 def _read_module(path: str, name: str) -> _Module | None:
     """Parse a file and collect its module-level bindings; None when it cannot be read or parsed."""
+    data = read_regular_file(path)  # never a FIFO or device: reading one could block forever
+    if data is None:
+        return None
     try:
-        with tokenize.open(path) as handle:  # honours a PEP 263 coding line
-            source = handle.read()
-        tree = _parse(source, name, path)
+        tree = _parse(decode_source(data), name, path)
     except Exception:  # OSError, UnicodeDecodeError, SyntaxError, AstroidSyntaxError...
         return None
     is_package = os.path.basename(path) == "__init__.py"

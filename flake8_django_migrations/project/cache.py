@@ -8,6 +8,11 @@ is correct: concurrent ``flake8 --jobs`` workers and CI jobs need no lock, and a
 only means a later miss. When a whole folder is loaded, the shard keeps exactly the current files' entries, so
 old versions do not pile up. A ``(path, size, mtime_ns)`` index would save only the 2 us per file of hashing bytes
 that must be read anyway, unless it trusted the stat alone, which serves an edit that kept size and mtime stale.
+
+Whoever can write to the cache decides what flake8 reports, so the cache is used only where nobody else can:
+folders are made 0700 and entries 0600 whatever the umask, a folder owned by another user or writable by others
+turns the cache off, no symbolic link below the configured folder is followed, and unpickling builds nothing but
+the records that facts and findings are made of.
 """
 
 from __future__ import annotations
@@ -19,26 +24,74 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import sys
-import tokenize
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import flake8_django_migrations
 from flake8_django_migrations import facts as facts_module
-from flake8_django_migrations.facts import MigrationFacts, extract_facts
+from flake8_django_migrations.facts import (
+    UNKNOWN,
+    Call,
+    CallSite,
+    Dependency,
+    FunctionFacts,
+    LiveModelUse,
+    MalformedDependency,
+    MigrationFacts,
+    ModelRead,
+    Operation,
+    QuerysetUse,
+    Ref,
+    Site,
+    extract_facts,
+)
+from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.source import parse_source
 
-__all__ = ["FORMAT", "FactsCache", "default_cache_dir", "parse_facts"]
+__all__ = ["FORMAT", "FactsCache", "default_cache_dir"]
 
 # Bump when the layout of an entry or what goes into the key changes; a new value starts an empty cache.
-FORMAT: Final = 2
+FORMAT: Final = 3
 
-_FACTS_MODULE: Final = "flake8_django_migrations.facts"
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
-_READ_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-_WRITE_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+# O_EXCL: the temporary file is always a new one, never a file or link someone planted under its name.
+_WRITE_FLAGS: Final = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
+# A shard holds about 1 kB per migration; far more than any folder of migrations needs, yet a bounded read.
+_ENTRY_LIMIT: Final = 256 * 1024 * 1024
+# Elsewhere the owner and mode bits are made up (every folder looks writable by all on Windows).
+_POSIX_PERMISSIONS: Final = hasattr(os, "geteuid") and hasattr(os, "fchmod")
+_UID: Final = os.geteuid() if _POSIX_PERMISSIONS else -1
+
+# Every class an entry may hold. Listed by hand rather than found in the facts package, so that nothing added
+# there (a helper, an imported module) becomes loadable by accident.
+_RECORDS: Final[tuple[type, ...]] = (
+    MigrationFacts,
+    Operation,
+    Dependency,
+    Ref,
+    Call,
+    Site,
+    CallSite,
+    QuerysetUse,
+    ModelRead,
+    FunctionFacts,
+    LiveModelUse,
+    MalformedDependency,
+    Finding,
+)
+# What an unpickler may look up, by the exact (module, qualified name) the pickler writes. UNKNOWN pickles as a
+# global of its module; a complex number (a literal ``1j`` in a migration) as ``builtins.complex``.
+_LOADABLE: Final[Mapping[tuple[str, str], object]] = {
+    **{(cls.__module__, cls.__qualname__): cls for cls in _RECORDS},
+    (type(UNKNOWN).__module__, "UNKNOWN"): UNKNOWN,
+    ("builtins", "complex"): complex,
+}
 
 
 def _constructor_reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
@@ -51,20 +104,16 @@ def _constructor_reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ..
 
 
 def _dispatch_table() -> Mapping[type, Any]:
-    """Pickle each facts dataclass as ``cls(*fields)``.
+    """Pickle each record as ``cls(*fields)``.
 
     Frozen slots dataclasses otherwise unpickle through a Python ``__setstate__`` that calls ``fields()`` and
     ``object.__setattr__`` per attribute; the constructor is over twice as fast, and loading is most of a warm run.
     """
     table: dict[type, Any] = dict(copyreg.dispatch_table)
-    for value in vars(facts_module).values():
-        if (
-            isinstance(value, type)
-            and value.__module__ == _FACTS_MODULE
-            and dataclasses.is_dataclass(value)
-            and all(f.init and not f.kw_only for f in dataclasses.fields(value))
-        ):
-            table[value] = _constructor_reducer(value)
+    for cls in _RECORDS:
+        # Keyword-only fields cannot be passed positionally: such a class keeps the default reduction.
+        if all(f.init and not f.kw_only for f in dataclasses.fields(cls)):
+            table[cls] = _constructor_reducer(cls)
     return table
 
 
@@ -79,17 +128,11 @@ def default_cache_dir() -> Path:
     return base / "flake8-django-migrations"
 
 
-def parse_facts(data: bytes, path: str) -> MigrationFacts | None:
-    """The facts of a module's source bytes, or None when they are not decodable, valid Python or a migration."""
-    tree = _parse_tree(data, path)
-    return None if tree is None else extract_facts(tree, path)
-
-
 def _parse_tree(data: bytes, path: str) -> ast.Module | None:
+    """The module flake8 would see (the same decoding), or None when it does not parse."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return ast.parse(data.decode(encoding), filename=path)
-    except (SyntaxError, ValueError, UnicodeError, LookupError, RecursionError, MemoryError):
+        return parse_source(data, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -124,16 +167,18 @@ def _is_app_models(dotted: str) -> bool:
     return module not in ("django.db.models", "django.contrib.gis.db.models")
 
 
-_ALLOWED_CLASSES: Final = {("flake8_django_migrations.finding", "Finding")}
-
-
 class _Unpickler(pickle.Unpickler):
-    """Loads only what facts and findings are made of, so a foreign or crafted file in the cache cannot run code."""
+    """Loads only what facts and findings are made of, so a foreign or crafted file in the cache cannot run code.
+
+    Never ``super().find_class``: it imports modules and resolves dotted names, so any allowed module would open
+    the way to everything it imports (``facts`` + ``os.system`` is ``os.system``).
+    """
 
     def find_class(self, module: str, name: str) -> object:
-        if (module == _FACTS_MODULE and not name.startswith("__")) or (module, name) in _ALLOWED_CLASSES:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of MigrationFacts or Finding")
+        found = _LOADABLE.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of MigrationFacts or Finding")
+        return found
 
 
 class _Miss:
@@ -147,22 +192,24 @@ class FactsCache:
     """Facts per file, from disk when the same path with the same content was seen before.
 
     ``facts_for`` never raises: an unreadable, undecodable or unparsable file gives None, and every problem with
-    the cache directory (missing, unwritable, corrupt entries) degrades to parsing the file.
+    the cache directory (missing, unwritable, unsafe, corrupt entries) degrades to parsing the file.
     """
 
     def __init__(self, directory: str | None = None, enabled: bool = True) -> None:
         self.enabled = enabled
         root = Path(directory) if directory else default_cache_dir()
-        # Disabled means no disk access at all, not even the read of facts.py the namespace needs.
+        # Disabled means no disk access at all, not even the reads of the extractor's source the namespace needs.
         self.directory = root / _namespace() if enabled else root
+        self._folders = (os.fspath(root), os.fspath(self.directory))  # above every fan-out folder
         self._prefix = os.fspath(self.directory) + os.sep  # strings, not Paths: pathlib costs show per entry
+        self._safe = enabled  # False once a folder of the cache turned out unsafe: no more reads nor writes
         self._writable = enabled
-        self._made: set[str] = set()  # fan-out folders known to exist, to skip a mkdir per write
+        self._trusted: set[str] = set()  # folders found safe, to skip their checks (and a mkdir) per entry
         # Temporary names must not collide between processes, also on another machine sharing the folder.
         self._token = f"{os.getpid()}-{os.urandom(4).hex()}"
 
-    def facts_for(self, path: str, app_label: str | None = None) -> MigrationFacts | None:
-        return self.facts_for_files([path], app_label=app_label)[path]
+    def facts_for(self, path: str) -> MigrationFacts | None:
+        return self.facts_for_files([path])[path]
 
     def facts_for_files(
         self, paths: Sequence[str], complete: bool = False, app_label: str | None = None
@@ -187,7 +234,7 @@ class FactsCache:
         changed = False
         found: dict[str, MigrationFacts | None] = {}
         for path in paths:
-            data = _read(path)
+            data = read_regular_file(path)
             if data is None:
                 found[path] = None
                 continue
@@ -261,8 +308,11 @@ class FactsCache:
 
     def _load(self, key: str) -> Any:
         # An entry is a pickle of (key, value); the key inside guards against an entry renamed or copied by hand.
+        entry = self._entry(key)
+        if not self._ready(os.path.dirname(entry), create=False):
+            return _MISS
         try:
-            data = _read(self._entry(key))
+            data = read_regular_file(entry, _ENTRY_LIMIT, follow_symlinks=False)
             if not data:
                 return _MISS
             stored_key, value = _Unpickler(io.BytesIO(data)).load()
@@ -273,10 +323,48 @@ class FactsCache:
             return _MISS
         return value
 
+    def _ready(self, folder: str, create: bool) -> bool:
+        """Whether entries in the fan-out ``folder`` may be read and written: it and the folders above it, up to
+        the configured root, exist and are folders of this user that no one else can write to. Otherwise anyone
+        could plant an entry, or a link that sends our writes elsewhere. ``create`` makes the missing ones.
+
+        A folder that exists but is unsafe turns the cache off for the rest of the run rather than trusting
+        part of it; nothing is repaired, since what was planted while it was open cannot be told apart.
+        """
+        if not self._safe:
+            return False
+        if folder in self._trusted:
+            return True
+        for path in (*self._folders, folder):
+            if path in self._trusted:
+                continue
+            # The root may be a link the user set up (to another disk, say); below it, none is followed.
+            is_root = path == self._folders[0]
+            state = _folder_state(path, follow=is_root)
+            if state is None and create and self._writable:
+                try:
+                    _make_private_folder(path, parents=is_root)
+                except FileExistsError:
+                    pass  # a concurrent run made it: judged below like any other
+                except FileNotFoundError:
+                    self._trusted.clear()  # a folder above was deleted under us; the next write starts over
+                    return False
+                except OSError:
+                    self._writable = False  # read-only or full disk: run uncached rather than retry every file
+                    return False
+                state = _folder_state(path, follow=is_root)
+            if state is None:
+                return False  # nothing stored there yet
+            if not state:
+                self._safe = False
+                return False
+            self._trusted.add(path)
+        return True
+
     def _store(
         self, key: str, value: MigrationFacts | tuple[Finding, ...] | dict[str, MigrationFacts | None] | None
     ) -> None:
-        if not self._writable:
+        if not (self._writable and self._safe):
             return
         try:
             buffer = io.BytesIO()
@@ -288,29 +376,31 @@ class FactsCache:
             return  # facts that do not pickle are still correct, just not cached
         entry = self._entry(key)
         folder = os.path.dirname(entry)
+        if not self._ready(folder, create=True):
+            return
         # Not tempfile.mkstemp: its random names cost as much as the rest of the write.
         temporary = os.path.join(folder, f".{key[2:12]}.{self._token}.tmp")
         try:
-            if folder not in self._made:
-                os.makedirs(folder, exist_ok=True)
-                self._made.add(folder)
-            descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)
+            descriptor = os.open(temporary, _WRITE_FLAGS, 0o600)
         except FileExistsError:
             return  # only a leftover of a crashed run of this very process id and token; not worth a retry
         except FileNotFoundError:
-            self._made.discard(folder)  # the cache was deleted under us; the next write makes it again
+            self._trusted.clear()  # the cache was deleted under us; the next write makes and checks it again
             return
         except OSError:
             self._writable = False  # read-only or full disk: run uncached rather than retry every file
             return
         try:
             try:
+                if _POSIX_PERMISSIONS:
+                    os.fchmod(descriptor, 0o600)  # the umask may have taken away the owner's bits too
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(descriptor, view) :]
             finally:
                 os.close(descriptor)
             # Atomic on POSIX and Windows: readers see the old entry, the new one, or none, never a partial one.
+            # A link planted at the entry's name is replaced itself, not written through.
             os.replace(temporary, entry)
         except OSError:
             # Disk full, or (on Windows) a reader holding the entry open; another run writes it.
@@ -320,40 +410,74 @@ class FactsCache:
                 pass
 
 
-def _read(path: str) -> bytes | None:
-    """The whole file, or None. Plain ``open().read()`` costs a third more, which shows on 20,000 small files."""
+def _folder_state(path: str, follow: bool) -> bool | None:
+    """True for a folder of this user that no one else may write to, None when there is nothing at ``path``,
+    False for anything else: a link (unless ``follow``, and then the link too must be ours), a file, another
+    user's folder, a folder writable by its group or by all, or one that cannot be looked at."""
     try:
-        descriptor = os.open(path, _READ_FLAGS)
+        status = os.lstat(path)
+        if follow and stat.S_ISLNK(status.st_mode):
+            if _POSIX_PERMISSIONS and status.st_uid != _UID:
+                return False
+            status = os.stat(path)
+    except FileNotFoundError:
+        return None
     except (OSError, ValueError):
-        return None
+        return False
+    if not stat.S_ISDIR(status.st_mode):
+        return False
+    return not _POSIX_PERMISSIONS or (status.st_uid == _UID and not status.st_mode & 0o022)
+
+
+def _make_private_folder(path: str, parents: bool) -> None:
+    """Make the folder ``path`` (and, with ``parents``, the missing ones above it) with mode 0700.
+
+    The mode given to mkdir only loses bits to the umask, so a umask that takes the owner's would leave a folder
+    we cannot use: the chmod sets it exactly.
+    """
     try:
-        size = os.fstat(descriptor).st_size
-        data = os.read(descriptor, size + 1)
-        if len(data) <= size:
-            return data  # a short read is the end of a regular file
-        chunks = [data]  # it grew since the fstat, or is not a regular file
-        while chunk := os.read(descriptor, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
+        os.mkdir(path, 0o700)
+    except FileNotFoundError:
+        parent = os.path.dirname(path)
+        if not parents or parent == path:
+            raise
+        try:
+            _make_private_folder(parent, parents)
+        except FileExistsError:
+            pass
+        os.mkdir(path, 0o700)
+    if _POSIX_PERMISSIONS:
+        os.chmod(path, 0o700)
 
 
 def _namespace() -> str:
     """Entries of another package version, cache format, Python or fact extractor are never read.
 
-    The fingerprint of ``facts.py`` matters for editable installs, where the version stays the same while the
-    extractor changes; for a released package it is redundant but costs one small read per process.
+    The fingerprint of the extractor's source matters for editable installs, where the version stays the same
+    while the extractor changes; for a released package it is redundant but costs a few small reads per process.
     """
     version = flake8_django_migrations.__version__
     return f"{version}-f{FORMAT}-py{sys.version_info[0]}{sys.version_info[1]}-{_extractor_fingerprint()}"
 
 
 def _extractor_fingerprint() -> str:
-    try:
-        source = Path(facts_module.__file__ or "").read_bytes()
-    except OSError:
-        return "0"
-    return hashlib.blake2b(source, digest_size=4).hexdigest()
+    """A hash of every source file of the facts package (or module); the models reader it calls is one of them."""
+    facts_file = facts_module.__file__ or ""
+    if os.path.basename(facts_file) == "__init__.py":
+        folder = os.path.dirname(facts_file)
+        try:
+            files = {os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".py")}
+        except OSError:
+            return "0"
+    else:
+        files = {facts_file}
+    digest = hashlib.blake2b(digest_size=4)
+    for path in sorted(files):
+        try:
+            source = Path(path).read_bytes()
+        except OSError:
+            return "0"
+        # The name too: moving code from one module to another can change what the modules do.
+        digest.update(f"{os.path.basename(path)}\0{len(source)}\0".encode("utf-8", "surrogatepass"))
+        digest.update(source)
+    return digest.hexdigest()

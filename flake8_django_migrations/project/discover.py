@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from flake8_django_migrations.facts import module_level_statements
+from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.settings import Settings
 
 __all__ = [
@@ -131,10 +132,12 @@ def discover(root: str, settings: Settings) -> Discovery:
 
 def read_app_label(apps_py: str) -> str | None:
     """The ``label`` of the ``AppConfig`` in ``apps.py``, read without importing it; None when there is none."""
+    source = read_regular_file(apps_py)  # a FIFO or device named apps.py must not hang discovery
+    if source is None:
+        return None
     try:
-        with open(apps_py, "rb") as file:
-            tree = ast.parse(file.read(), filename=apps_py)
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = ast.parse(source, filename=apps_py)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     labelled: list[tuple[bool, str]] = []
     for node in (n for n in module_level_statements(tree.body) if isinstance(n, ast.ClassDef)):

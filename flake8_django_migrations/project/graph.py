@@ -18,7 +18,7 @@ from typing import Final
 
 from flake8_django_migrations.facts import Dependency, MigrationFacts
 
-__all__ = ["Key", "MigrationGraph", "Reference", "build_graph", "format_key", "resolve_dependency"]
+__all__ = ["Key", "MigrationGraph", "ResolvedDependency", "build_graph", "format_key", "resolve_dependency"]
 
 Key = tuple[str, str]  # (app label, migration name), as in Django
 
@@ -34,7 +34,7 @@ def format_key(key: Key) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
+class ResolvedDependency:
     """One ``dependencies`` or ``run_before`` entry of a local migration, resolved the way Django resolves it."""
 
     source: Key
@@ -52,7 +52,8 @@ class MigrationGraph:
     parents: Mapping[Key, frozenset[Key]]
     children: Mapping[Key, frozenset[Key]]
     dummies: frozenset[Key]
-    references: tuple[Reference, ...]
+    resolved: tuple[ResolvedDependency, ...]
+    into_empty_apps: tuple[ResolvedDependency, ...]  # `__first__`/`__latest__` of a local app with no migration
     external_apps: frozenset[str]
     replacement_cycles: frozenset[Key]  # squashes whose `replaces` lead back to themselves (Django 6: CommandError)
 
@@ -122,7 +123,8 @@ class _Builder:
         # root/leaf of an app per `check_key`, recomputed only after that app's own nodes or edges change.
         self.first_cache: dict[str, Key | None] = {}
         self.latest_cache: dict[str, Key | None] = {}
-        self.references: list[Reference] = []
+        self.resolved: list[ResolvedDependency] = []
+        self.into_empty_apps: list[ResolvedDependency] = []
         self.external_apps: set[str] = set()
         self.replacement_cycles: set[Key] = set()
 
@@ -179,7 +181,7 @@ class _Builder:
             # Ignore __first__ references to the same app (Django #22325).
             if parent is not None and parent[0] == key[0] and parent[1] != "__first__":
                 self._add_dependency(key, parent)
-                self.references.append(Reference(key, "dependencies", dependency, parent))
+                self.resolved.append(ResolvedDependency(key, "dependencies", dependency, parent))
 
     def _add_external_dependencies(self, key: Key, migration: MigrationFacts) -> None:
         for dependency in migration.dependencies:
@@ -189,7 +191,9 @@ class _Builder:
             parent = self._check_key(written, key[0])
             if parent is not None:
                 self._add_dependency(key, parent)
-                self.references.append(Reference(key, "dependencies", dependency, parent))
+                self.resolved.append(ResolvedDependency(key, "dependencies", dependency, parent))
+            elif self._is_empty_app(written):
+                self.into_empty_apps.append(ResolvedDependency(key, "dependencies", dependency, written))
         for dependency in migration.run_before:
             written = resolve_dependency(dependency, self.swappable)
             if written is None:
@@ -197,7 +201,14 @@ class _Builder:
             child = self._check_key(written, key[0])
             if child is not None:
                 self._add_dependency(child, key)
-                self.references.append(Reference(key, "run_before", dependency, child))
+                self.resolved.append(ResolvedDependency(key, "run_before", dependency, child))
+            elif written[0] != key[0] and self._is_empty_app(written):
+                self.into_empty_apps.append(ResolvedDependency(key, "run_before", dependency, written))
+
+    def _is_empty_app(self, key: Key) -> bool:
+        """``__first__``/``__latest__`` of a local app whose migrations package holds no migration: Django's loader
+        stops with ``ValueError: Dependency on app with no migrations``."""
+        return key[1] in _SPECIAL and key[0] in self.local_apps and not self.app_nodes.get(key[0])
 
     def _check_key(self, key: Key, current_app: str) -> Key | None:
         """Django's ``check_key``, with apps outside the tree treated as external (no edge, not checked)."""
@@ -241,6 +252,12 @@ class _Builder:
                         self.replacement_cycles.update({key, inner})
                     elif inner in replacements and done.get(inner) is None:
                         stack.append((inner, False))
+        # Every squash on a circle of `replaces`, not only the two where the walk above closed it.
+        among_squashes = {
+            key: frozenset(entry for entry in entries if entry in replacements) for key, entries in replacements.items()
+        }
+        for component in _cyclic_components(among_squashes, among_squashes):
+            self.replacement_cycles.update(component)
 
     def _remove_replaced_nodes(self, replacement: Key, replaced_list: list[Key]) -> None:
         """Django's ``remove_replaced_nodes``: drop the originals, point their edges at the replacement."""
@@ -271,7 +288,8 @@ class _Builder:
             parents={key: frozenset(p for p in self.parents[key] if p in real) for key in real},
             children={key: frozenset(c for c in self.children[key] if c in real) for key in real},
             dummies=frozenset(key for key, is_real in self.real.items() if not is_real),
-            references=tuple(self.references),
+            resolved=tuple(self.resolved),
+            into_empty_apps=tuple(self.into_empty_apps),
             external_apps=frozenset(self.external_apps),
             replacement_cycles=frozenset(self.replacement_cycles),
         )

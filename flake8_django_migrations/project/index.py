@@ -10,39 +10,46 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.facts import MigrationFacts, find_migration_class
+from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
 from flake8_django_migrations.project.state import ModelState
 from flake8_django_migrations.settings import Settings
+from flake8_django_migrations.source import parse_source
 
 if TYPE_CHECKING:
     from flake8_django_migrations.rules.rule import Rule
 
 __all__ = ["ProjectIndex", "build_index", "load_all_facts", "run_project_rules"]
 
+_MAX_MIGRATION_LIMIT: Final = 1 << 16  # one migration name; anything larger is not that file
+
 
 class ProjectIndex:
     """What the project rules may read. Built once per run; nothing in it changes after."""
 
-    __slots__ = ("discovery", "migrations", "unknown", "graph", "swappable", "_state", "unsure_replacements",
-                 "dangling_apps")
+    __slots__ = ("discovery", "migrations", "unknown", "without_migration_class", "graph", "swappable", "_state",
+                 "unsure_replacements", "dangling_apps")
 
     def __init__(
         self,
         discovery: Discovery,
         migrations: Mapping[Key, MigrationFacts],
         unknown: Mapping[str, frozenset[str]],
+        without_migration_class: Mapping[str, str],
         graph: MigrationGraph,
         swappable: Mapping[str, str],
     ) -> None:
         self.discovery = discovery
         self.migrations = migrations
         self.unknown = unknown  # label -> names of migration files whose facts could not be read
+        # path -> label of the modules in a migrations package that parse but define no `Migration` class
+        self.without_migration_class = without_migration_class
         self.graph = graph
         self.swappable = swappable
         self._state: ModelState | None = None
@@ -52,7 +59,7 @@ class ProjectIndex:
         # not be a leaf; a dangling reference from another app says nothing about this app's leaves.
         self.dangling_apps = frozenset(
             reference.source[0]
-            for reference in graph.references
+            for reference in graph.resolved
             if reference.target in graph.dummies and reference.target[0] == reference.source[0]
         )
 
@@ -73,6 +80,22 @@ class ProjectIndex:
     def external_apps(self) -> frozenset[str]:
         """Apps referenced but not found in the tree, and labels claimed by two folders (not checked either)."""
         return self.graph.external_apps | self.discovery.ambiguous
+
+    def recorded_max_migration(self, label: str) -> str | None:
+        """What django-linear-migrations' ``max_migration.txt`` of the app says: the one line it should hold,
+        else its text on one line ("(empty)" when blank); None without a readable file."""
+        path = self.discovery.apps[label].max_migration if label in self.discovery.apps else None
+        data = read_regular_file(path, _MAX_MIGRATION_LIMIT) if path is not None else None
+        if data is None:
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeError:
+            return None
+        lines = text.strip().splitlines()
+        if len(lines) == 1:
+            return lines[0].strip()
+        return text.strip().replace("\n", " ") or "(empty)"
 
     def leaves_known(self, app: str) -> bool:
         """Whether the app's graph is fully known: every file read, every list literal, nothing dangling."""
@@ -104,6 +127,7 @@ def build_index(
     cache = cache if cache is not None else FactsCache(settings.cache_dir, settings.use_cache)
     migrations: dict[Key, MigrationFacts] = {}
     unknown: dict[str, frozenset[str]] = {}
+    without_migration_class: dict[str, str] = {}
     for label, app in discovery.apps.items():
         missing: set[str] = set()
         loaded = _load_app_facts(cache, app)
@@ -112,12 +136,27 @@ def build_index(
             name = os.path.splitext(os.path.basename(path))[0]
             if facts is None:
                 missing.add(name)
+                if _parses_without_migration_class(path):
+                    without_migration_class[path] = label
             else:
                 migrations[(label, name)] = facts
         if missing:
             unknown[label] = frozenset(missing)
     graph = build_graph(migrations, discovery.apps.keys(), settings.swappable)
-    return ProjectIndex(discovery, migrations, unknown, graph, settings.swappable)
+    return ProjectIndex(discovery, migrations, unknown, without_migration_class, graph, settings.swappable)
+
+
+def _parses_without_migration_class(path: str) -> bool:
+    """Whether a module whose facts could not be read parses but has no ``Migration`` class (read again: such
+    files are rare, and the cache keeps only what parses into facts)."""
+    data = read_regular_file(path)
+    if data is None:
+        return False
+    try:
+        tree = parse_source(data, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return find_migration_class(tree.body) is None
 
 
 def run_project_rules(index: ProjectIndex, rules: Iterable[Rule], settings: Settings) -> tuple[Finding, ...]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, Reference, Value, django_field_class
+from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, ModelRead, Value, django_field_class
 from flake8_django_migrations.project.graph import Key, MigrationGraph
 
 __all__ = ["ModelState", "Read", "StateEvent", "StateKey"]
@@ -35,7 +35,7 @@ class StateEvent:
 @dataclass(frozen=True, slots=True)
 class Read:
     node: Key
-    reference: Reference
+    reference: ModelRead
 
 
 def _model_label(value: Value, own_app: str, swappable: Mapping[str, str]) -> tuple[str, str, str | None] | None:
@@ -52,7 +52,7 @@ def _model_label(value: Value, own_app: str, swappable: Mapping[str, str]) -> tu
     return None
 
 
-def _operation_reads(facts: MigrationFacts, swappable: Mapping[str, str]) -> Iterator[Reference]:
+def _operation_reads(facts: MigrationFacts, swappable: Mapping[str, str]) -> Iterator[ModelRead]:
     """Models and fields of other apps that the operations point at: relation targets, ``to_field``, ``through``."""
     for op in facts.operations:
         if not op.touches_database and op.side != "state":
@@ -72,13 +72,13 @@ def _operation_reads(facts: MigrationFacts, swappable: Mapping[str, str]) -> Ite
             if target is None:
                 continue
             app, model, setting = target
-            yield Reference(app, model, None, field.line, field.col, setting)
+            yield ModelRead(app, model, None, field.line, field.col, setting)
             to_field = field.kwarg("to_field")
             if isinstance(to_field, str):
-                yield Reference(app, model, to_field, field.line, field.col, setting)
+                yield ModelRead(app, model, to_field, field.line, field.col, setting)
             through = _model_label(field.kwarg("through"), facts.app_label, swappable)
             if through is not None:
-                yield Reference(through[0], through[1], None, field.line, field.col, through[2])
+                yield ModelRead(through[0], through[1], None, field.line, field.col, through[2])
 
 
 class ModelState:
@@ -104,7 +104,7 @@ class ModelState:
                 if reference.app != node[0] and reference.app in local_apps:
                     self.reads.append(Read(node, reference))
 
-    def _reads_of(self, facts: MigrationFacts, swappable: Mapping[str, str]) -> Iterator[Reference]:
+    def _reads_of(self, facts: MigrationFacts, swappable: Mapping[str, str]) -> Iterator[ModelRead]:
         yield from _operation_reads(facts, swappable)
         for function in facts.run_python_functions(include_reverse=False):
             yield from function.reads
@@ -184,7 +184,7 @@ class ModelState:
         self._ancestors[node] = result
         return result
 
-    def state_key(self, reference: Reference) -> StateKey | None:
+    def state_key(self, reference: ModelRead) -> StateKey | None:
         """The key a reference reads; a foreign key's ``<name>_id`` reads the field ``<name>``."""
         model_key = (reference.app, reference.model, None)
         if reference.field is None:

@@ -1,10 +1,10 @@
-"""DJM301: dependencies that do not pin what the migration needs."""
+"""DJM301, DJM310: dependencies that do not pin what the migration needs, or that Django cannot read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.facts import MalformedDependency, MigrationFacts
 from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
@@ -27,3 +27,38 @@ def latest_dependency(facts: MigrationFacts, settings: Settings) -> Iterator[Fla
     for dependency in (*facts.dependencies, *facts.run_before):
         if dependency.name == "__latest__":
             yield Flag(dependency.line, dependency.col, app=dependency.app)
+
+
+@file_rule(
+    code="DJM310",
+    name="malformed-dependency",
+    message="the `{attribute}` entry `{written}` is not an `(app_label, migration_name)` pair, so Django's loader"
+    " stops with `{error}`",
+    hint='write it as a tuple of two strings, such as `("app_label", "0001_initial")`',
+    what_it_does=(
+        "Checks `dependencies` and `run_before` for literal entries that are not a tuple of two strings: a"
+        " string, a list, or a tuple of one or three items."
+    ),
+    why_bad=(
+        "Django's migration loader reads every entry as `(app_label, name)`: a one-item tuple raises"
+        " `IndexError`, a list `TypeError: unhashable type`, and a longer tuple or a string names a node that"
+        " does not exist (`NodeNotFoundError`). Any of them stops every `migrate`, `makemigrations` and"
+        " `showmigrations` of the project."
+    ),
+    example='dependencies = [("catalog",), ["billing", "0002_invoice"], "orders"]\n',
+    use_instead=(
+        'dependencies = [("catalog", "0001_initial"), ("billing", "0002_invoice"), ("orders", "0003_order")]\n'
+    ),
+)
+def malformed_dependency(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    for entry in facts.malformed_dependencies:
+        yield Flag(entry.line, entry.col, attribute=entry.attribute, written=entry.written, error=_loader_error(entry))
+
+
+def _loader_error(entry: MalformedDependency) -> str:
+    """What Django's ``MigrationLoader.build_graph`` raises for the entry (checked against Django in the tests)."""
+    if entry.length < 2:
+        return f"IndexError: {'string' if entry.shape == 'str' else entry.shape} index out of range"
+    if entry.shape == "list":
+        return "TypeError: unhashable type: 'list'"
+    return "NodeNotFoundError"

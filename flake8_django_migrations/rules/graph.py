@@ -1,7 +1,9 @@
-"""DJM302-305, DJM307, DJM904: the migration graph Django would build, and the errors that stop it loading."""
+"""DJM302-305, DJM307-309, DJM311, DJM904: the migration graph Django would build, and the errors that stop it
+loading."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Final, TYPE_CHECKING
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from flake8_django_migrations.project.index import ProjectIndex
 
 _CYCLE_SHOWN: Final = 12  # longer cycles show their ends only
+_NAMES_SHOWN: Final = 3  # a message names this many of a list, then counts the rest
 
 
 @project_rule(
@@ -30,7 +33,7 @@ _CYCLE_SHOWN: Final = 12  # longer cycles show their ends only
     use_instead='dependencies = [("catalog", "0007_product_sku")]\n',
 )
 def missing_dependency_target(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
-    for reference in index.graph.references:
+    for reference in index.graph.resolved:
         target = reference.target
         if target not in index.graph.dummies:
             continue
@@ -96,7 +99,7 @@ def conflicting_leaves(index: ProjectIndex, settings: Settings) -> Iterator[Flag
             continue
         for name in names:
             facts = index.migrations[(app, name)]
-            others = ", ".join(f"`{other}`" for other in names if other != name)
+            others = _some([f"`{other}`" for other in names if other != name])
             yield Flag(facts.line, facts.col, index.path_of((app, name)), app=app, name=name, others=others)
 
 
@@ -155,7 +158,7 @@ def stale_max_migration(index: ProjectIndex, settings: Settings) -> Iterator[Fla
         if app.max_migration is None or len(leaves.get(label, ())) != 1 or not index.leaves_known(label):
             continue
         leaf = leaves[label][0]
-        recorded = _read_max_migration(app.max_migration)
+        recorded = index.recorded_max_migration(label)
         if recorded is None or recorded == leaf:
             continue
         # Reported on the leaf: flake8 only ever checks .py files, and the leaf is the one file to look at.
@@ -196,6 +199,91 @@ def app_dependency_cycle(index: ProjectIndex, settings: Settings) -> Iterator[Fl
         )
 
 
+@project_rule(
+    code="DJM308",
+    name="dependency-on-app-without-migrations",
+    message="`{kind}` names `{target}`, but `{app}` has no migrations, so Django's loader stops with"
+    " `ValueError: Dependency on app with no migrations: {app}`",
+    hint="depend on a migration of `{app}` once it has one, or remove the entry",
+    what_it_does=(
+        "Checks `dependencies` and `run_before` entries naming `__first__` or `__latest__` of an app of this"
+        " project whose migrations package holds no migration."
+    ),
+    why_bad=(
+        "Django resolves `__first__` and `__latest__` to the app's first or last migration; an app with a"
+        " migrations package but no migration has neither, and `migrate` stops with `ValueError: Dependency on"
+        " app with no migrations` before it runs anything."
+    ),
+    example='dependencies = [("billing", "__first__")]  # billing/migrations/ has only __init__.py\n',
+    use_instead="# Run makemigrations billing first, then depend on billing's 0001_initial.\n",
+)
+def dependency_on_app_without_migrations(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for reference in index.graph.into_empty_apps:
+        app = reference.target[0]
+        if app in index.unknown:
+            continue  # a file we could not read may be its migration
+        entry = reference.dependency
+        yield Flag(
+            entry.line, entry.col, index.path_of(reference.source),
+            kind=reference.kind, target=format_key(reference.target), app=app,
+        )
+
+
+@project_rule(
+    code="DJM309",
+    name="circular-replacement",
+    message="this squash and {others} replace one another in a circle, so Django's loader stops with"
+    " `NodeNotFoundError`",
+    hint="let each migration be replaced by one squash that is not itself replaced by what it replaces",
+    what_it_does="Checks for squashed migrations whose `replaces` lists lead back to themselves through another.",
+    why_bad=(
+        "Django swaps each squash in for the migrations it replaces; when two squashes replace each other, the"
+        " first swap removes the second squash from the graph and the second fails with `NodeNotFoundError:"
+        " Unable to find replacement node`, on every command that loads migrations."
+    ),
+    example=(
+        '# 0002_squashed.py\nreplaces = [("shop", "0003_squashed")]\n'
+        '# 0003_squashed.py\nreplaces = [("shop", "0002_squashed")]\n'
+    ),
+    use_instead='# 0003_squashed.py\nreplaces = [("shop", "0001_initial"), ("shop", "0002_add_price")]\n',
+)
+def circular_replacement(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    circle = index.graph.replacement_cycles
+    for key in sorted(circle):
+        facts = index.migrations.get(key)
+        if facts is None:
+            continue
+        others = sorted({(e.app, e.name) for e in facts.replaces} & circle - {key})
+        if others:  # a squash that names only itself is left alone: Django's loader accepts it
+            yield Flag(
+                facts.line, facts.col, index.path_of(key), others=_some([f"`{format_key(o)}`" for o in others])
+            )
+
+
+@project_rule(
+    code="DJM311",
+    name="module-without-migration-class",
+    message="`{name}` is a module of `{app}`'s migrations package without a `Migration` class, so Django's"
+    " loader stops with `BadMigrationError`",
+    hint="move it out of the migrations package, or start its name with `_` so that Django does not load it",
+    what_it_does=(
+        "Checks the modules of each migrations package (those not starting with `_` or `~`) for a `Migration`"
+        " class."
+    ),
+    why_bad=(
+        "Django imports every such module as a migration and stops with `BadMigrationError: Migration ... has no"
+        " Migration class` when one has none: a helper module left beside the migrations breaks every"
+        " `migrate`."
+    ),
+    example="# shop/migrations/utils.py\ndef copy_prices(apps, schema_editor): ...\n",
+    use_instead="# shop/migrations/_utils.py (or shop/migration_utils.py)\ndef copy_prices(apps, schema_editor): ...\n",
+)
+def module_without_migration_class(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for path, label in sorted(index.without_migration_class.items()):
+        name = os.path.splitext(os.path.basename(path))[0]
+        yield Flag(1, 0, os.path.abspath(path), name=name, app=label)
+
+
 def _entry_site(facts: MigrationFacts, parent: Key, swappable: Mapping[str, str]) -> tuple[int, int]:
     """The ``dependencies`` entry naming ``parent``, else one into its app (a squash or ``__latest__`` may stand
     between), else the list, else the class."""
@@ -208,6 +296,13 @@ def _entry_site(facts: MigrationFacts, parent: Key, swappable: Mapping[str, str]
     return (site.line, site.col) if site is not None else (facts.line, facts.col)
 
 
+def _some(names: list[str]) -> str:
+    """A few names and a count of the rest: a message stays one line however many there are."""
+    if len(names) <= _NAMES_SHOWN + 1:
+        return ", ".join(names)
+    return f"{', '.join(names[:_NAMES_SHOWN])} and {len(names) - _NAMES_SHOWN} more"
+
+
 def _describe_edge(edge: tuple[Key, Key]) -> str:
     return f"`{format_key(edge[0])}` depends on `{format_key(edge[1])}`"
 
@@ -218,16 +313,3 @@ def _describe_cycle(path: Iterable[Key | None]) -> str:
         half = _CYCLE_SHOWN // 2
         shown = [*shown[:half], None, *shown[-half:]]
     return " -> ".join("..." if key is None else f"`{format_key(key)}`" for key in shown)
-
-
-def _read_max_migration(path: str) -> str | None:
-    """django-linear-migrations' file: one line naming the leaf. None when it cannot be read at all."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except (OSError, UnicodeError):
-        return None
-    lines = text.strip().splitlines()
-    if len(lines) == 1:
-        return lines[0].strip()
-    return text.strip().replace("\n", " ") or "(empty)"

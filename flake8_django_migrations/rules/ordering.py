@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from flake8_django_migrations.facts import Reference
+from flake8_django_migrations.facts import ModelRead
 from flake8_django_migrations.project.graph import Key, format_key
 from flake8_django_migrations.rules.rule import Flag, project_rule
 from flake8_django_migrations.settings import Settings
@@ -158,6 +158,6 @@ def _dependency(key: Key) -> str:
     return f'("{key[0]}", "{key[1]}")'
 
 
-def _described(reference: Reference) -> str:
+def _described(reference: ModelRead) -> str:
     model = f"{reference.app}.{reference.model}"
     return f"{model}.{reference.field}" if reference.field else model

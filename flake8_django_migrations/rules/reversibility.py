@@ -11,7 +11,7 @@ from flake8_django_migrations.settings import Settings
 
 def _describe(value: Value) -> str:
     if isinstance(value, Ref):
-        return value.path.rpartition(".")[2]
+        return "lambda ..." if value.path.startswith("<lambda") else value.path.rpartition(".")[2]
     return "..." if value is UNKNOWN else repr(value)
 
 

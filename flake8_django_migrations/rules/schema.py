@@ -31,10 +31,11 @@ def _name(value: Value) -> str:
     return value if isinstance(value, str) else "..."
 
 
-def _on_existing_table(facts: MigrationFacts, index: int, op: Operation) -> bool:
-    """The operation's model was not created earlier in this migration (a new table is empty)."""
+def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) -> bool:
+    """The operation's model was not created earlier in this migration (a new table is empty); ``created`` is
+    ``facts.model_creations()``."""
     model = op.model_name
-    return model is not None and model.lower() not in facts.created_models_before(index)
+    return model is not None and created.get(model.lower(), index) >= index
 
 
 @file_rule(
@@ -58,8 +59,9 @@ def _on_existing_table(facts: MigrationFacts, index: int, op: Operation) -> bool
     ),
 )
 def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    created = facts.model_creations()
     for index, op in enumerate(facts.operations):
-        if op.kind != "AddField" or not op.touches_database or not _on_existing_table(facts, index, op):
+        if op.kind != "AddField" or not op.touches_database or not _on_existing_table(created, index, op):
             continue
         field = op.param("field")
         field_class = django_field_class(field)
@@ -207,8 +209,9 @@ def _builds_index(op: Operation) -> bool:
 def non_concurrent_index(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
+    created = facts.model_creations()
     for index, op in enumerate(facts.operations):
-        if op.touches_database and _builds_index(op) and _on_existing_table(facts, index, op):
+        if op.touches_database and _builds_index(op) and _on_existing_table(created, index, op):
             yield Flag(op.line, op.col, operation=op.kind, model=_name(op.model_name))
 
 
