@@ -1,13 +1,13 @@
 """An on-disk cache of ``MigrationFacts``: one shard per migrations folder, holding its files' facts by content.
 
 A shard is read once and, when anything in the folder changed, written once (temporary file, then
-``os.replace``), so a cold run of a 5,000-file project writes 50 files instead of 5,000: creating small files is
-what made a cold run slower than no cache at all (on ext4, 25 us per file, up to 500 us right after mass
-deletions). Entries are keyed by the file's content with its path (facts contain the path), so any complete shard
-is correct: concurrent ``flake8 --jobs`` workers and CI jobs need no lock, and a write lost to a concurrent one
-only means a later miss. When a whole folder is loaded, the shard keeps exactly the current files' entries, so
-old versions do not pile up. A ``(path, size, mtime_ns)`` index would save only the 2 us per file of hashing bytes
-that must be read anyway, unless it trusted the stat alone, which serves an edit that kept size and mtime stale.
+``os.replace``), so a cold run writes a file per migrations folder, not one per migration: creating many small
+files is what made a cold run slower than no cache at all (the README's performance section). Entries are keyed
+by the file's content with its path (facts contain the path), so any complete shard is correct: concurrent
+``flake8 --jobs`` workers and CI jobs need no lock, and a write lost to a concurrent one only means a later miss.
+When a whole folder is loaded, the shard keeps exactly the current files' entries, so old versions do not pile up.
+A ``(path, size, mtime_ns)`` index would save only the hashing of bytes that must be read anyway, unless it
+trusted the stat alone, which serves an edit that kept size and mtime stale.
 
 Whoever can write to the cache decides what flake8 reports, so the cache is used only where nobody else can:
 folders are made 0700 and entries 0600 whatever the umask, a folder owned by another user or writable by others
@@ -107,7 +107,7 @@ def _dispatch_table() -> Mapping[type, Any]:
     """Pickle each record as ``cls(*fields)``.
 
     Frozen slots dataclasses otherwise unpickle through a Python ``__setstate__`` that calls ``fields()`` and
-    ``object.__setattr__`` per attribute; the constructor is over twice as fast, and loading is most of a warm run.
+    ``object.__setattr__`` per attribute; the constructor is much faster, and loading is most of a warm run.
     """
     table: dict[type, Any] = dict(copyreg.dispatch_table)
     for cls in _RECORDS:

@@ -1,0 +1,133 @@
+"""Work stays linear in migrations, operations and line length, counted rather than timed: the number of Python
+function calls a step makes on an input four times larger is at most about four times as many (the benchmark
+measures the time)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from flake8_django_migrations.facts import Dependency, MigrationFacts, extract_facts
+from flake8_django_migrations.project.graph import Key, build_graph
+from flake8_django_migrations.registry import check_facts
+from flake8_django_migrations.settings import Settings
+
+# Four times the input may cost this much more than four times the calls (dict growth, sorting's log factor).
+SLACK = 1.25
+
+
+def calls(step: Callable[[], Any]) -> int:
+    """The Python function calls ``step`` makes (C functions are not counted: they are the constant factor)."""
+    count = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        step()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def assert_linear(step: Callable[[int], Any], size: int) -> None:
+    small, large = calls(lambda: step(size)), calls(lambda: step(4 * size))
+    assert large <= 4 * SLACK * small, f"{large} calls for 4 x {size}, {small} for {size}: not linear"
+
+
+def chain(app: str, count: int, extra: dict[int, list[Dependency]] | None = None) -> dict[Key, MigrationFacts]:
+    migrations: dict[Key, MigrationFacts] = {}
+    for index in range(count):
+        dependencies = [Dependency(app, f"{index - 1:05d}_m", 6, 20)] if index else []
+        dependencies += (extra or {}).get(index, [])
+        name = f"{index:05d}_m"
+        migrations[(app, name)] = MigrationFacts(
+            path=f"/p/{app}/migrations/{name}.py", app_label=app, name=name, line=5, col=0,
+            dependencies=tuple(dependencies),
+        )
+    return migrations
+
+
+def layered(apps: int, per_app: int) -> dict[Key, MigrationFacts]:
+    """Every app depends on the previous app's __latest__ and __first__ at each of its migrations."""
+    migrations: dict[Key, MigrationFacts] = {}
+    for number in range(apps):
+        app = f"app{number:02d}"
+        extra = {
+            index: [
+                Dependency(f"app{number - 1:02d}", "__latest__", 6, 40),
+                Dependency(f"app{number - 1:02d}", "__first__", 6, 60),
+            ]
+            for index in range(per_app)
+        } if number else None
+        migrations.update(chain(app, per_app, extra))
+    return migrations
+
+
+def test_twenty_thousand_migrations() -> None:
+    migrations = layered(20, 1000)
+    graph = build_graph(migrations, {f"app{n:02d}" for n in range(20)}, {})
+    assert len(graph.nodes) == 20_000
+    assert graph.cycles() == []
+    assert all(names == ["00999_m"] for names in graph.leaves_by_app().values())
+
+
+def test_the_graph_is_linear_in_migrations() -> None:
+    def step(per_app: int) -> None:
+        graph = build_graph(layered(10, per_app), {f"app{n:02d}" for n in range(10)}, {})
+        graph.leaves_by_app()
+        graph.cycles()
+
+    assert_linear(step, 200)
+
+
+def test_one_long_cycle() -> None:
+    size = 5000
+    migrations = chain("loop", size, {0: [Dependency("loop", f"{size - 1:05d}_m", 6, 40)]})
+    graph = build_graph(migrations, {"loop"}, {})
+    [component] = graph.cycles()
+    paths = graph.cycle_paths(component)
+    assert len(paths) == size
+    assert paths[("loop", "00000_m")][0] == ("loop", "00000_m")
+    assert all(path[0] == path[-1] for path in paths.values())
+    assert None in paths[("loop", "02500_m")]  # elided in the middle
+
+
+def test_cycle_paths_are_linear_in_the_cycle() -> None:
+    def step(size: int) -> None:
+        migrations = chain("loop", size, {0: [Dependency("loop", f"{size - 1:05d}_m", 6, 40)]})
+        graph = build_graph(migrations, {"loop"}, {})
+        for component in graph.cycles():
+            graph.cycle_paths(component)
+
+    assert_linear(step, 1000)  # above the size where each member gets its own shortest cycle
+
+
+def one_line_migration(operations: int) -> str:
+    """A generator's or a squash's output: every operation on one line, half of them on models it creates."""
+    ops = ", ".join(
+        f'migrations.CreateModel("m{i}", [("id", models.AutoField(primary_key=True))])' if i % 2 == 0
+        else f'migrations.AddField("m{i - 1}", "f{i}", models.IntegerField(db_index=True))'
+        for i in range(operations)
+    )
+    return (
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        f"    dependencies = []\n    operations = [{ops}]\n"
+    )
+
+
+def test_per_file_work_is_linear_in_operations_on_one_line() -> None:
+    settings = Settings(use_cache=False)
+
+    def step(operations: int) -> None:
+        tree = ast.parse(one_line_migration(operations))
+        facts = extract_facts(tree, "shop/migrations/0001_initial.py")
+        assert facts is not None and len(facts.operations) == operations
+        list(check_facts(facts, settings))
+
+    assert_linear(step, 1000)
