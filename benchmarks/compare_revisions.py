@@ -38,7 +38,8 @@ def findings(package_root: Path, tree: Path, database: str) -> list[tuple[str, i
     environment = {**os.environ, "PYTHONPATH": str(package_root)}
     completed = subprocess.run(
         [sys.executable, "-m", "flake8_django_migrations", "check", "--format", "json", "--djm-no-cache",
-         "--select", "DJM", "--djm-project-root", ".", "--djm-database", database, "--djm-swappable", "AUTH_USER_MODEL=accounts.User", "."],
+         "--select", "DJM", "--djm-project-root", ".", "--djm-database", database,
+         "--djm-swappable", "AUTH_USER_MODEL=accounts.User", "."],
         cwd=tree, env=environment, capture_output=True, text=True, timeout=600,
     )
     if completed.returncode not in (0, 1):

@@ -199,7 +199,11 @@ def test_files_that_are_not_migrations_yield_nothing(tmp_path: Path) -> None:
         path = tmp_path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source)
-    # Django skips modules starting with `_` or `~`; any other module there must be a migration (DJM311).
+    # Django skips modules starting with `_` or `~`; any other module of a package holding migrations must be a
+    # migration (DJM311).
+    (tmp_path / "orders" / "migrations" / "0001_initial.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n"
+    )
     for name in ("_helpers.py", "~backup.py", "0003_helpers.py"):
         (tmp_path / "orders" / "migrations" / name).write_text("def helper():\n    return 1\n")
     result = run_flake8("--isolated", "--select", "DJM", ".", cwd=tmp_path)

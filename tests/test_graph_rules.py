@@ -1,4 +1,6 @@
-"""The project rules (DJM302-DJM307, DJM904): exact positions and messages, and silence where facts are missing."""
+"""The machinery under the project rules: discovery, exclusions, the per-file entry point and its cache, silence
+where a file cannot be read. The rules' findings themselves (DJM302-DJM307, DJM904, exact positions and messages,
+and their silent cases) are the project trees in ``tests/fixtures/trees/``, run by ``test_rules.test_tree``."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from flake8_django_migrations.project.discover import find_project_root
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.registry import PROJECT_RULES
 from flake8_django_migrations.settings import Settings
-from tests.fixture_harness import project_findings
+from tests.fixture_harness import TREES, project_findings
 from tests.graph_trees import app, migration, tree, write_tree
 
 SETTINGS = Settings(use_cache=False)
@@ -28,143 +30,6 @@ def findings(root: Path, settings: Settings = SETTINGS) -> list[tuple[str, int, 
     return [
         (os.path.relpath(f.path, root), f.line, f.col + 1, f.code)
         for f in project_findings(root, settings)
-    ]
-
-
-def messages(root: Path, code: str, settings: Settings = SETTINGS) -> list[str]:
-    return [f.message for f in project_findings(root, settings) if f.code == code]
-
-
-def test_missing_target_at_the_entry(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(
-        app("shop", {
-            "0001_initial": migration(),
-            "0002_x": migration(("shop", "0001_initial"), ("shop", "0001_typo"), run_before=[("orders", "0005_gone")]),
-        }),
-        app("orders", {"0001_initial": migration(("thirdparty", "0001_initial"), ("shop", "0001_initial"))}),
-    ))
-    assert findings(root) == [
-        ("shop/migrations/0002_x.py", 6, 47, "DJM302"),
-        ("shop/migrations/0002_x.py", 7, 19, "DJM302"),
-    ]
-    assert messages(root, "DJM302") == [
-        "`dependencies` names `shop.0001_typo`, which is not a migration of the local app `shop`",
-        "`run_before` names `orders.0005_gone`, which is not a migration of the local app `orders`",
-    ]
-
-
-def test_cycle_reported_on_every_member_at_its_dependencies_line(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(
-        app("a", {"0001_initial": migration(("c", "0001_initial"))}),
-        app("b", {"0001_initial": migration(("a", "0001_initial"))}),
-        app("c", {"0001_initial": migration(("b", "0001_initial"))}),
-        app("d", {"0001_initial": migration(("a", "0001_initial"))}),  # depends on the cycle, is not on it
-    ))
-    assert findings(root) == [
-        ("a/migrations/0001_initial.py", 6, 5, "DJM303"),
-        ("b/migrations/0001_initial.py", 6, 5, "DJM303"),
-        ("c/migrations/0001_initial.py", 6, 5, "DJM303"),
-    ]
-    assert messages(root, "DJM303")[0] == (
-        "this migration is on a dependency cycle: `a.0001_initial` -> `c.0001_initial` -> `b.0001_initial`"
-        " -> `a.0001_initial`"
-    )
-
-
-def test_conflicting_leaves_at_each_leaf(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(app("shop", {
-        "0001_initial": migration(),
-        "0002_a": migration(("shop", "0001_initial")),
-        "0002_b": migration(("shop", "0001_initial")),
-        "0002_c": migration(("shop", "0001_initial")),
-    })))
-    assert findings(root) == [
-        ("shop/migrations/0002_a.py", 5, 1, "DJM304"),
-        ("shop/migrations/0002_b.py", 5, 1, "DJM304"),
-        ("shop/migrations/0002_c.py", 5, 1, "DJM304"),
-    ]
-    assert messages(root, "DJM304")[1] == "`shop` has more than one leaf migration: `0002_b` and `0002_a`, `0002_c`"
-
-
-def test_duplicate_replacement_once_per_squash_at_its_class(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(app("shop", {
-        "0001_squashed_0002": migration(replaces=[("shop", "0001_initial"), ("shop", "0002_x")]),
-        "0001_squashed_0003": migration(replaces=[("shop", "0001_initial"), ("shop", "0002_x"), ("shop", "0003_y")]),
-        "0003_squashed_0004": migration(replaces=[("shop", "0003_y"), ("shop", "0004_z")]),
-        "0005_w": migration(("shop", "0004_z")),
-    })))
-    duplicates = [item for item in findings(root) if item[3] == "DJM305"]
-    assert duplicates == [
-        ("shop/migrations/0001_squashed_0002.py", 5, 1, "DJM305"),
-        ("shop/migrations/0001_squashed_0003.py", 5, 1, "DJM305"),
-        ("shop/migrations/0003_squashed_0004.py", 5, 1, "DJM305"),
-    ]
-    assert messages(root, "DJM305") == [
-        "`replaces` names `shop.0001_initial`, `shop.0002_x`, which `shop.0001_squashed_0003` replaces too",
-        "`replaces` names `shop.0001_initial`, `shop.0002_x`, `shop.0003_y`, which `shop.0001_squashed_0002`,"
-        " `shop.0003_squashed_0004` replaces too",
-        "`replaces` names `shop.0003_y`, which `shop.0001_squashed_0003` replaces too",
-    ]
-
-
-def test_squash_chain_that_was_transitioned_is_clean(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(app("shop", {
-        "0001_squashed_0002": migration(replaces=[("shop", "0001_initial"), ("shop", "0002_x")]),
-        "0001_squashed_0003": migration(replaces=[("shop", "0001_squashed_0002"), ("shop", "0003_y")]),
-        "0004_z": migration(("shop", "0003_y")),
-    })))
-    assert findings(root) == []
-
-
-@pytest.mark.parametrize(
-    ("recorded", "expected"),
-    [
-        ("0002_x\n", []),
-        ("0002_x", []),
-        ("0001_initial\n", [("shop/migrations/0002_x.py", 5, 1, "DJM307")]),
-        ("", [("shop/migrations/0002_x.py", 5, 1, "DJM307")]),
-        ("0002_x\n0001_initial\n", [("shop/migrations/0002_x.py", 5, 1, "DJM307")]),
-    ],
-)
-def test_stale_max_migration(tmp_path: Path, recorded: str, expected: list[tuple[str, int, int, str]]) -> None:
-    root = write_tree(tmp_path, tree(
-        app("shop", {"0001_initial": migration(), "0002_x": migration(("shop", "0001_initial"))}),
-        {"shop/migrations/max_migration.txt": recorded},
-    ))
-    assert findings(root) == expected
-    if expected and recorded == "0001_initial\n":
-        assert messages(root, "DJM307") == [
-            "`max_migration.txt` names `0001_initial`, but the app's leaf migration is `0002_x`"
-        ]
-
-
-def test_max_migration_of_an_app_with_two_leaves_is_left_to_djm304(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(
-        app("shop", {
-            "0001_initial": migration(),
-            "0002_a": migration(("shop", "0001_initial")),
-            "0002_b": migration(("shop", "0001_initial")),
-        }),
-        {"shop/migrations/max_migration.txt": "0002_a\n"},
-    ))
-    assert {code for *_, code in findings(root)} == {"DJM304"}
-
-
-def test_apps_depending_on_each_other(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(
-        app("billing", {
-            "0001_initial": migration(),
-            "0002_x": migration(("billing", "0001_initial"), ("orders", "0001_initial")),
-        }),
-        app("orders", {
-            "0001_initial": migration(),
-            "0002_y": migration(("orders", "0001_initial"), ("billing", "0001_initial")),
-        }),
-    ))
-    assert findings(root) == [("billing/migrations/0002_x.py", 6, 50, "DJM904")]
-    assert messages(root, "DJM904") == [
-        "apps `billing` and `orders` depend on each other: `billing.0002_x` depends on `orders.0001_initial`"
-        " and `orders.0002_y` depends on `billing.0001_initial`"
     ]
 
 
@@ -184,50 +49,9 @@ def test_syntax_error_in_one_file_is_skipped(tmp_path: Path) -> None:
     assert findings(root) == []
 
 
-@pytest.mark.parametrize(
-    "dependencies",
-    [
-        "[('shop', '0001_initial')] + EXTRA",
-        "[('shop', '0001_initial'), PARENT]",
-        "dependencies_of('shop')",
-    ],
-)
-def test_no_conflict_reported_for_an_app_with_dependencies_not_known(tmp_path: Path, dependencies: str) -> None:
-    source = (
-        "from django.db import migrations\n\n"
-        "PARENT = ('shop', '0002_a')\n\n\n"
-        "class Migration(migrations.Migration):\n"
-        f"    dependencies = {dependencies}\n"
-    )
-    root = write_tree(tmp_path, tree(app("shop", {
-        "0001_initial": migration(),
-        "0002_a": migration(("shop", "0001_initial")),
-        "0002_b": source,
-    })))
-    assert findings(root) == []
-
-
-def test_no_missing_target_reported_into_an_app_with_replaces_not_known(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(
-        app("shop", {
-            "0001_squashed_0002": (
-                "from django.db import migrations\n\n\n"
-                "class Migration(migrations.Migration):\n"
-                "    replaces = [('shop', '0001_initial'), ('shop', name_of_second())]\n"
-            ),
-        }),
-        app("orders", {"0001_initial": migration(("shop", "0002_x"))}),
-    ))
-    assert findings(root) == []
-
-
-def test_swappable_setting_not_given_is_not_guessed(tmp_path: Path) -> None:
-    source = (
-        "from django.conf import settings\nfrom django.db import migrations\n\n\n"
-        "class Migration(migrations.Migration):\n"
-        "    dependencies = [migrations.swappable_dependency(settings.CUSTOM_MODEL)]\n"
-    )
-    root = write_tree(tmp_path, tree(app("shop", {"0001_initial": source})))
+def test_swappable_setting_not_given_is_not_guessed() -> None:
+    """No finding in the tree (test_rules.test_tree), and the migration stays in the graph."""
+    root = TREES / "DJM302_swappable_setting_not_given"
     index = build_index(str(root), SETTINGS)
     assert project_findings(root, SETTINGS) == ()
     assert index.graph.nodes == {("shop", "0001_initial")}
@@ -266,16 +90,6 @@ def test_one_label_in_two_folders_is_left_out(tmp_path: Path) -> None:
     index = build_index(str(root), SETTINGS)
     assert "shop" in index.external_apps
     assert project_findings(root, SETTINGS) == ()
-
-
-def test_app_label_option_overrides_the_folder_name(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, tree(
-        app("legacy_catalog", {"0001_initial": migration()}, folder="src/catalog"),
-        app("orders", {"0001_initial": migration(("legacy_catalog", "0002_missing"))}),
-    ))
-    assert findings(root) == []  # `legacy_catalog` is not a folder name: external
-    settings = Settings(use_cache=False, app_labels={"src/catalog": "legacy_catalog"})
-    assert findings(root, settings) == [("orders/migrations/0001_initial.py", 6, 21, "DJM302")]
 
 
 def test_project_root_is_the_nearest_marker(tmp_path: Path) -> None:

@@ -1,36 +1,20 @@
-"""The rules over static model state (DJM207-208, DJM401-403), on small project trees with inline expectations."""
+"""Every project rule (graph rules DJM302-DJM307 and DJM904, model-state rules DJM207-208 and DJM401-403) has a
+project tree that fails and a passing case marked ``# ok``. The trees themselves run in ``test_rules.test_tree``."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from flake8_django_migrations.settings import Settings
-from tests.fixture_harness import TREES, project_findings, tree_expectations
+from flake8_django_migrations.registry import PROJECT_RULES
+from tests.fixture_harness import all_trees, passing_lines, tree_expectations, tree_files
 
-STATE_CODES = ("DJM207", "DJM208", "DJM401", "DJM402", "DJM403")
-STATE_TREES = sorted(path for path in TREES.iterdir() if path.name[:6] in STATE_CODES)
-
-
-def _state_findings(tree: Path) -> list[tuple[str, int, int, str]]:
-    return sorted(
-        (os.path.relpath(f.path, tree), f.line, f.col + 1, f.code)
-        for f in project_findings(tree, Settings(use_cache=False))
-        if f.code in STATE_CODES
-    )
+TREES = all_trees()
 
 
-@pytest.mark.parametrize("tree", STATE_TREES, ids=lambda path: path.name)
-def test_state_tree(tree: Path) -> None:
-    assert _state_findings(tree) == tree_expectations(tree)
-
-
-@pytest.mark.parametrize("code", STATE_CODES)
-def test_every_state_rule_has_failing_and_passing_trees(code: str) -> None:
-    trees = [tree for tree in STATE_TREES if tree.name.startswith(code)]
-    assert any(tree_expectations(tree) for tree in trees), f"{code} has no failing tree"
+@pytest.mark.parametrize("code", sorted(rule.code for rule in PROJECT_RULES))
+def test_every_project_rule_has_failing_and_passing_trees(code: str) -> None:
+    trees = [tree for tree in TREES if tree.name.startswith(f"{code}_")]
     assert any(
-        "# ok" in path.read_text() for tree in trees for path in tree.rglob("*.py")
-    ), f"{code} has no passing case"
+        expected_code == code for tree in trees for _, _, _, expected_code, _, _ in tree_expectations(tree)
+    ), f"{code} has no failing tree"
+    assert passing_lines(path for tree in trees for path in tree_files(tree)), f"{code} has no passing case `# ok`"

@@ -267,8 +267,10 @@ def circular_replacement(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     " loader stops with `BadMigrationError`",
     hint="move it out of the migrations package, or start its name with `_` so that Django does not load it",
     what_it_does=(
-        "Checks the modules of each migrations package (those not starting with `_` or `~`) for a `Migration`"
-        " class."
+        "Checks the modules of each migrations package that holds migrations (those not starting with `_` or"
+        " `~`) for a `Migration` class. A package named `migrations` with no migration in it at all is taken for"
+        " a library's (wagtail ships `wagtail/blocks/migrations/` with helpers for data migrations), not an"
+        " app's, and is left alone."
     ),
     why_bad=(
         "Django imports every such module as a migration and stops with `BadMigrationError: Migration ... has no"
@@ -279,7 +281,10 @@ def circular_replacement(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     use_instead="# shop/migrations/_utils.py (or shop/migration_utils.py)\ndef copy_prices(apps, schema_editor): ...\n",
 )
 def module_without_migration_class(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    with_migrations = {key[0] for key in index.migrations}
     for path, label in sorted(index.without_migration_class.items()):
+        if label not in with_migrations:
+            continue  # a package named `migrations` holding no migration at all is a library's, not an app's
         name = os.path.splitext(os.path.basename(path))[0]
         yield Flag(1, 0, os.path.abspath(path), name=name, app=label)
 
