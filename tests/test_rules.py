@@ -94,7 +94,7 @@ def test_continuation_lines_belong_to_the_line_above_them(tmp_path: Path) -> Non
         "third = 3  # expect: DJM104:9\n"
     ))
     assert fixture.expected == ((2, 1, "DJM304"), (2, 5, "DJM304"), (6, 9, "DJM104"))
-    assert fixture.expected_findings[1][3] == "`shop` has more than one leaf migration: `0002_a` and `0002_b`"
+    assert fixture.expected_findings[1][3] == "`shop` has more than one leaf migration: `0002_a`, `0002_b`"
 
 
 @pytest.mark.parametrize(

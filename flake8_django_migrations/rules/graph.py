@@ -23,7 +23,7 @@ _NAMES_SHOWN: Final = 3  # a message names this many of a list, then counts the 
     code="DJM302",
     name="missing-dependency-target",
     message="`{kind}` names `{target}`, which is not a migration of the local app `{app}`",
-    hint="point it at an existing migration of `{app}` (see `ls {app}/migrations`)",
+    hint="point it at an existing migration of `{app}`",
     what_it_does=(
         "Checks `dependencies` and `run_before` entries that name a migration of an app in this project"
         " that does not exist."
@@ -80,7 +80,7 @@ def circular_dependency(index: ProjectIndex, settings: Settings) -> Iterator[Fla
 @project_rule(
     code="DJM304",
     name="conflicting-leaves",
-    message="`{app}` has more than one leaf migration: `{name}` and {others}",
+    message="`{app}` has more than one leaf migration: `{name}`, {others}",
     hint="run `python manage.py makemigrations --merge {app}` and give the merge a descriptive name",
     what_it_does=(
         "Checks for apps whose migration graph has more than one leaf (usually two branches that each"
@@ -106,7 +106,7 @@ def conflicting_leaves(index: ProjectIndex, settings: Settings) -> Iterator[Flag
 @project_rule(
     code="DJM305",
     name="duplicate-replacement",
-    message="`replaces` names `{replaced}`, which `{other}` replaces too",
+    message="`replaces` names `{replaced}`, which is also replaced by `{other}`",
     hint="let one squash replace each migration; remove the entry from all but one",
     what_it_does="Checks for migrations whose `replaces` lists share an entry with another migration's.",
     why_bad=(
@@ -141,7 +141,7 @@ def duplicate_replacement(index: ProjectIndex, settings: Settings) -> Iterator[F
     code="DJM307",
     name="stale-max-migration",
     message="`max_migration.txt` names `{recorded}`, but the app's leaf migration is `{leaf}`",
-    hint="run `python manage.py rebase_migration {app}` or write `{leaf}` into `max_migration.txt`",
+    hint="write `{leaf}` into `{app}`'s `max_migration.txt` (`python manage.py create_max_migration_files --recreate`)",
     what_it_does=(
         "Checks django-linear-migrations' `max_migration.txt` files against the app's only leaf migration."
     ),

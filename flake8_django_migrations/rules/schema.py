@@ -285,7 +285,7 @@ COLUMN_TYPES: Final[Mapping[str, str]] = {
 @project_rule(
     code="DJM207",
     name="alter-column-type",
-    message="`AlterField` changes the column type of `{field}` ({change}), which rewrites or locks the table",
+    message="`AlterField` changes the column of `{field}` ({change}), which rewrites or locks the table",
     hint="add a new column, backfill it in batches and switch over, or accept the lock knowingly",
     what_it_does=(
         "Checks `AlterField` operations that change a column's field class or its type parameters (a smaller"
