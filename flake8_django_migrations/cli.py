@@ -49,6 +49,7 @@ EXIT_USAGE: Final = 2
 FLAKE8_EXCLUDE: Final = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg")
 NOQA_INLINE_REGEXP: Final = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 UNREADABLE: Final = "E902"  # flake8's code for a file it cannot read
+FLAKE8_CODE_NAMES: Final = {SYNTAX_ERROR: "syntax-error", UNREADABLE: "unreadable-file"}
 VALID_CODE_PREFIX: Final = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$", re.ASCII)
 _LIST_SEPARATOR: Final = re.compile(r"[,\s]")
 
@@ -156,7 +157,7 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
 
 class _Decision:
     """flake8's ``DecisionEngine`` for our codes: longest matching prefix wins; off-by-default codes stay off
-    unless a ``--select`` prefix names them (flake8 would also turn them on for any explicit ``--ignore``)."""
+    unless a ``--select`` prefix names them or an explicit ``--ignore`` replaces the default ignore list."""
 
     __slots__ = ("select", "ignore", "_cache")
 
@@ -177,7 +178,8 @@ class _Decision:
         # flake8's default selection reports its E999 and E902 (a file that does not parse or cannot be read).
         default = (PREFIX, SYNTAX_ERROR, UNREADABLE)
         implicit_select = _longest_prefix(code, self.select if self.select is not None else default)
-        implicit_ignore = _longest_prefix(code, OFF_BY_DEFAULT)
+        # flake8's default ignore list, which holds our off-by-default codes, is replaced by an explicit --ignore.
+        implicit_ignore = _longest_prefix(code, OFF_BY_DEFAULT) if self.ignore is None else ""
         if explicit_select and not explicit_ignore:
             return True
         if explicit_ignore and not explicit_select:
@@ -225,7 +227,7 @@ def _logical_lines(path: str) -> tuple[list[str], dict[int, str]]:
     if data is None:
         return [], {}
     source = decode_source(data)
-    lines = source.splitlines(keepends=True)
+    lines = io.StringIO(source).readlines()  # only "\n" ends a line, as for the tokenizer (not "\x0c", "\u2028")
     if "noqa" not in source.lower():
         return lines, {}  # nothing to find: most files with findings, and tokenizing them is most of the cost
     mapping: dict[int, str] = {}
@@ -284,8 +286,14 @@ def _check(
             if _is_below(path, group):
                 checked.add(path)
                 found.extend(_file_findings(facts, settings))
+        # The folders of a label two of them claim are left out of the graph, not out of the per-file rules.
+        for app in discovery.left_out:
+            for path, left_out in cache.facts_for_files(app.files, complete=True, app_label=app.label).items():
+                if left_out is not None and _is_below(path, group):
+                    checked.add(path)
+                    found.extend(_file_findings(left_out, settings))
         # A migration whose facts could not be read is said so, as flake8 says so, never passed over in silence.
-        for app in discovery.apps.values():
+        for app in (*discovery.apps.values(), *discovery.left_out):
             for path in app.files:
                 if path not in checked and _is_below(path, group):
                     checked.add(path)
@@ -324,7 +332,7 @@ def _named_files(target: str, exclude: Sequence[str]) -> Iterator[str]:
         )
         for name in sorted(files):
             path = os.path.join(folder, name)
-            if is_migration_path(path) and not os.path.basename(name).startswith(("_", "~")):
+            if is_migration_path(path):
                 yield path
 
 
@@ -377,7 +385,7 @@ def _as_json(finding: Finding) -> Mapping[str, object]:
         "line": finding.line,
         "col": finding.col + 1,
         "code": finding.code,
-        "name": RULES[finding.code].name,
+        "name": RULES[finding.code].name if finding.code in RULES else FLAKE8_CODE_NAMES[finding.code],
         "message": finding.message,
         "hint": finding.hint,
     }

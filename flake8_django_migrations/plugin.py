@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -111,6 +112,9 @@ class MigrationChecker:
     def _findings(self) -> Iterator[Finding]:
         if self.settings.enabled_codes == frozenset():
             return  # none of our codes is selected: cost nothing
+        folder = os.path.dirname(self.filename)
+        if os.path.basename(folder) != "migrations" or not _in_migrations_package(self.filename):
+            return  # Django would not load it as a migration (the command's discovery agrees)
         facts = extract_facts(self.tree, self.filename)
         if facts is not None:
             yield from check_facts(facts, self.settings)
@@ -124,6 +128,19 @@ class MigrationChecker:
         for finding in project_findings_for(self.filename, self.settings, PROJECT_RULES):
             if self.settings.is_enabled(finding.code):
                 yield dataclasses.replace(finding, path=self.filename)
+
+
+def _in_migrations_package(path: str) -> bool:
+    """Whether Django could load the module at ``path`` as a migration: its folder holds an ``__init__.py``
+    (a folder without one is a namespace package, which Django's loader skips). A file that is not on disk (an
+    editor's buffer on standard input) is taken at its word."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return _is_package(folder) or not os.path.isdir(folder)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_package(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "__init__.py"))
 
 
 def _selected_codes(options: argparse.Namespace) -> frozenset[str] | None:

@@ -23,7 +23,12 @@ def decode_source(data: bytes) -> str:
     """The text flake8 checks for these bytes (``FileProcessor.read_lines``)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
+        if encoding in ("utf-8", "utf-8-sig"):
+            text = data.decode(encoding)
+        else:
+            # Through a text stream, as flake8 reads: its UTF-16 decoder, for one, refuses input without a BOM
+            # that ``bytes.decode`` accepts.
+            text = "".join(io.TextIOWrapper(io.BytesIO(data), encoding, line_buffering=True).readlines())
     except (SyntaxError, UnicodeError, LookupError):
         text = data.decode("latin-1")
         if text.startswith("\xef\xbb\xbf"):  # a UTF-8 BOM read as latin-1 (flake8's strip_utf_bom)

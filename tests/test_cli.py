@@ -121,13 +121,14 @@ def test_paths_outside_the_working_folder_are_absolute(project: Path, monkeypatc
         (("--select", "DJM3"), ["DJM302", "DJM304", "DJM304"]),
         (("--select", "DJM1,DJM302"), ["DJM101", "DJM302"]),
         (("--select", "DJM1", "--select", "DJM302"), ["DJM101", "DJM302"]),
-        (("--ignore", "DJM304"), ["DJM101", "DJM302"]),
-        (("--ignore", "DJM3"), ["DJM101"]),
+        # An explicit --ignore replaces flake8's default ignore list, which holds the off-by-default DJM904.
+        (("--ignore", "DJM304"), ["DJM101", "DJM302", "DJM904"]),
+        (("--ignore", "DJM3"), ["DJM101", "DJM904"]),
         (("--select", "DJM904"), ["DJM904"]),
         (("--select", "DJM3,DJM9"), ["DJM302", "DJM304", "DJM304", "DJM904"]),
         (("--select", "DJM", "--ignore", "DJM30"), ["DJM101", "DJM904"]),
         (("--select", "DJM304", "--ignore", "DJM3"), ["DJM304", "DJM304"]),  # the longer prefix wins
-        (("--ignore", "DJM1"), ["DJM302", "DJM304", "DJM304"]),  # an --ignore does not turn DJM904 on
+        (("--ignore", "DJM1"), ["DJM302", "DJM304", "DJM304", "DJM904"]),
     ],
 )
 def test_select_and_ignore(project: Path, options: tuple[str, ...], codes: list[str]) -> None:

@@ -23,6 +23,7 @@ def _place(fixture: Fixture, root: Path) -> Path:
         shutil.copytree(FIXTURES / "projects" / project, base / "projects" / project)
     target = base / fixture.lint_path
     target.parent.mkdir(parents=True, exist_ok=True)
+    (target.parent / "__init__.py").touch()  # a migrations package, as Django requires
     target.write_text(fixture.source_path.read_text(encoding="utf-8"), encoding="utf-8")
     return target
 
@@ -172,6 +173,7 @@ def test_jobs_1_and_2_give_the_same_output(tmp_path: Path) -> None:
     for index in range(8):
         path = tmp_path / f"app{index % 3}" / "migrations" / f"000{index}_m.py"
         path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / "__init__.py").touch()
         path.write_text(MIGRATION.format(noqa=""))
     one = run_flake8("--isolated", "--select", "DJM", "--jobs", "1", ".", cwd=tmp_path)
     two = run_flake8("--isolated", "--select", "DJM", "--jobs", "2", ".", cwd=tmp_path)
@@ -218,6 +220,7 @@ def test_flake8_version_lists_the_plugin(tmp_path: Path) -> None:
 def test_migration_class_inside_if_else(tmp_path: Path) -> None:
     path = tmp_path / "orders" / "migrations" / "0002_x.py"
     path.parent.mkdir(parents=True)
+    (path.parent / "__init__.py").touch()
     path.write_text(textwrap.dedent('''\
         import django
         from django.db import migrations

@@ -20,6 +20,7 @@ from tests.flake8_runner import parse_output, run_flake8
 def _write(root: Path, relative: str, content: str | bytes) -> Path:
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / "__init__.py").touch()  # a migrations package, as Django requires
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:

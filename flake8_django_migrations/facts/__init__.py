@@ -8,6 +8,7 @@ module at a time: ``model`` (the records), ``migration`` (the ``Migration`` clas
 from flake8_django_migrations.facts.migration import (
     extract_facts,
     find_migration_class,
+    is_migration_module_name,
     is_migration_path,
     operation_kind,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "django_field_class",
     "extract_facts",
     "find_migration_class",
+    "is_migration_module_name",
     "is_migration_path",
     "module_level_statements",
     "operation_kind",

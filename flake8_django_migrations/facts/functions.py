@@ -48,7 +48,11 @@ def read_function(imports: Imports, node: FunctionNode, name: str | None = None)
     historical models."""
     if name is None:
         name = node.name if not isinstance(node, ast.Lambda) else f"<lambda at {node.lineno}:{node.col_offset + 1}>"
-    return _FunctionReader(imports, node, name).facts()
+    try:
+        return _FunctionReader(imports, node, name).facts()
+    except RecursionError:
+        # Expressions nested deeper than the reader's recursion allows: nothing is known about what it does.
+        return FunctionFacts(name, node.lineno, node.col_offset, (), (), (), ())
 
 
 class _FunctionReader(ast.NodeVisitor):

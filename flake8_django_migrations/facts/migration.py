@@ -79,10 +79,16 @@ _DEPLOY_STAGES: Final[Mapping[str, str]] = {
 }
 
 
+def is_migration_module_name(filename: str) -> bool:
+    """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``."""
+    return filename.endswith(".py") and filename[:1] not in ("_", "~") and filename != ".py"
+
+
 def is_migration_path(path: str) -> bool:
-    """A module inside a ``migrations`` package, other than the package's ``__init__.py``."""
+    """A module Django would load from a folder named ``migrations`` (a ``MIGRATION_MODULES`` folder of another
+    name is known only to the project pass)."""
     folder, name = os.path.split(path)
-    return name.endswith(".py") and name != "__init__.py" and os.path.basename(folder) == "migrations"
+    return is_migration_module_name(name) and os.path.basename(folder) == "migrations"
 
 
 def operation_kind(func: str | None) -> str | None:
@@ -273,7 +279,7 @@ class _MigrationBuilder:
                 elif kind == "RunPython" and name in ("code", "reverse_code") and isinstance(node, ast.Lambda):
                     params[name] = self._lambda(node)
                 else:
-                    params[name] = _value(node, self.imports)
+                    params[name] = _value_or_unknown(node, self.imports)
             if len(element.args) > len(names) or any(k.arg is None for k in element.keywords):
                 complete = complete and kind is None
             operations.append(Operation(kind, func, element.lineno, element.col_offset, params, side))
@@ -298,6 +304,13 @@ def _literal(node: ast.expr) -> Value:
     if isinstance(node, ast.Constant) and node.value is not Ellipsis:
         return node.value
     return UNKNOWN
+
+
+def _value_or_unknown(node: ast.expr, imports: Imports) -> Value:
+    try:
+        return _value(node, imports)
+    except RecursionError:
+        return UNKNOWN  # a literal nested deeper than the recursion limit: not worth knowing
 
 
 def _value(node: ast.expr, imports: Imports) -> Value:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.facts import module_level_statements
+from flake8_django_migrations.facts import is_migration_module_name, module_level_statements
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.settings import Settings
 
@@ -26,7 +26,6 @@ __all__ = [
     "Discovery",
     "discover",
     "find_project_root",
-    "is_migration_module_name",
     "read_app_label",
 ]
 
@@ -51,6 +50,7 @@ class Discovery:
     root: str
     apps: Mapping[str, AppMigrations]  # label -> its migrations
     ambiguous: frozenset[str]  # labels claimed by more than one folder: left out of the graph
+    left_out: tuple[AppMigrations, ...] = ()  # the folders of those labels: their files still get per-file rules
 
 
 def find_project_root(path: str, settings: Settings) -> str:
@@ -78,11 +78,6 @@ def _root_above(start: str) -> str:
     if os.path.basename(start) == "migrations":
         return os.path.dirname(os.path.dirname(start))
     return start
-
-
-def is_migration_module_name(filename: str) -> bool:
-    """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``."""
-    return filename.endswith(".py") and filename[:1] not in ("_", "~") and filename != ".py"
 
 
 def discover(root: str, settings: Settings) -> Discovery:
@@ -121,13 +116,16 @@ def discover(root: str, settings: Settings) -> Discovery:
 
     apps: dict[str, AppMigrations] = {}
     ambiguous: set[str] = set()
+    left_out: list[AppMigrations] = []
     for label, claimed in claims.items():
         if len(claimed) > 1:
             ambiguous.add(label)
+            left_out.extend(_read_package(label, app_folder, folder) for app_folder, folder in claimed)
             continue
         app_folder, folder = claimed[0]
         apps[label] = _read_package(label, app_folder, folder)
-    return Discovery(root, dict(sorted(apps.items())), frozenset(ambiguous))
+    left_out.sort(key=lambda app: app.folder)
+    return Discovery(root, dict(sorted(apps.items())), frozenset(ambiguous), tuple(left_out))
 
 
 def read_app_label(apps_py: str) -> str | None:
