@@ -166,9 +166,11 @@ class _HistoricalReads:
                 self._assignment(statement.target, statement.iter, iterating=True)
         if not self.models:
             return ()
+        receivers = _method_receivers(self.walked)
         for node in self.walked:
             if isinstance(node, ast.Call):
-                self._queryset_call(node)
+                if id(node) not in receivers:  # the call it is chained into reads all of its chain
+                    self._queryset_call(node)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 self._instance_attribute(node)
         return tuple(dict.fromkeys(self.found))
@@ -262,6 +264,20 @@ class _HistoricalReads:
         model = self.instances.get(node.value.id)
         if model is not None and node.attr not in _INSTANCE_API and not node.attr.startswith("__"):
             self.found.append(ModelRead(model[0], model[1], node.attr, node.lineno, node.col_offset))
+
+
+def _method_receivers(nodes: Iterable[ast.AST]) -> set[int]:
+    """The calls whose result another call's method is called on (``filter(...)`` in ``M.objects.filter(...)
+    .update(...)``): reading each chain once, from its outermost call, keeps the work linear in its length."""
+    receivers: set[int] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            inner = node.func.value
+            while isinstance(inner, ast.Attribute):
+                inner = inner.value
+            if isinstance(inner, ast.Call):
+                receivers.add(id(inner))
+    return receivers
 
 
 def _written(node: ast.expr) -> str:
