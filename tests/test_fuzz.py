@@ -347,6 +347,7 @@ _MIGRATION_CLASS = (
 )
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
 @fuzz(60)
 @given(source=hypothesmith.from_grammar(), shape=st.sampled_from(("module", "with_migration", "in_function")))
 def test_extract_facts_never_raises_on_arbitrary_python(source: str, shape: str) -> None:
