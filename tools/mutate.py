@@ -20,6 +20,7 @@ Usage::
     .venv/bin/python tools/mutate.py --module 'project/graph.py' --per-module 20
     .venv/bin/python tools/mutate.py --list --total 175          # show the sample, run nothing
     .venv/bin/python tools/mutate.py --ids-from /tmp/mutation.json  # re-run the survivors of an earlier run
+    .venv/bin/python tools/mutate.py --reuse-package --total 175 --seed 1  # same mutants, the tests as they are now
 """
 
 from __future__ import annotations
