@@ -61,13 +61,9 @@ class MigrationGraph:
         """(child, parent) pairs, sorted."""
         return sorted((child, parent) for child, parents in self.parents.items() for parent in parents)
 
-    def leaf_nodes(self, app: str | None = None) -> list[Key]:
+    def leaf_nodes(self) -> list[Key]:
         """Nodes with no child in their own app, as Django's ``MigrationGraph.leaf_nodes``."""
-        return sorted(
-            node
-            for node in self.nodes
-            if (app is None or node[0] == app) and all(child[0] != node[0] for child in self.children[node])
-        )
+        return sorted(node for node in self.nodes if all(child[0] != node[0] for child in self.children[node]))
 
     def leaves_by_app(self) -> dict[str, list[str]]:
         leaves: dict[str, list[str]] = {}
