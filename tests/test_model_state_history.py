@@ -114,7 +114,9 @@ def test_a_foreign_key_read_through_its_column_name(tmp_path: Path) -> None:
                 migrations.CreateModel(name="Brand", fields=[("id", models.AutoField(primary_key=True))]),
                 migrations.AddField(
                     "product", "brand",
-                    models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, to="catalog.brand"),
+                    models.ForeignKey(
+                        null=True, db_index=False, on_delete=django.db.models.deletion.CASCADE, to="catalog.brand"
+                    ),
                 ),
             ]
         """),
@@ -156,8 +158,9 @@ def test_alter_field_compares_with_the_nearest_definition_of_its_own_app(tmp_pat
     )]
 
 
-def test_a_foreign_key_becoming_a_one_to_one_field_is_a_type_change(tmp_path: Path) -> None:
-    """Relation fields are not in the table of column types: they compare by class."""
+def test_a_foreign_key_becoming_a_one_to_one_field_keeps_its_column(tmp_path: Path) -> None:
+    """Both store the target's key in the same column: no type change (DJM207), but the unique constraint a
+    ``OneToOneField`` adds builds an index (DJM205)."""
     relation = '{}(on_delete=django.db.models.deletion.CASCADE, to="shop.brand")'
     root = project(tmp_path, {
         "shop/0001_initial": module("[]", f"""
@@ -178,8 +181,7 @@ def test_a_foreign_key_becoming_a_one_to_one_field_is_a_type_change(tmp_path: Pa
         ),
     })
     assert findings(root) == [expected(
-        "shop/migrations/0002_one_brand_each.py", 7, 18, "DJM207",
-        field="product.brand", change="ForeignKey to OneToOneField",
+        "shop/migrations/0002_one_brand_each.py", 7, 18, "DJM205", operation="AlterField", model="product",
     )]
 
 

@@ -11,6 +11,7 @@ import pytest
 from flake8_django_migrations.facts import extract_facts
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.registry import RULES, check_facts
+from flake8_django_migrations.rules.schema import builds_index
 from flake8_django_migrations.settings import Settings
 
 PATH = "shop/migrations/0002_x.py"
@@ -38,7 +39,12 @@ def findings(body: str) -> list[Finding]:
 ])
 def test_a_together_option_given_positionally_builds_an_index(operation: str, kind: str) -> None:
     body = f"    dependencies = [(\"shop\", \"0001_initial\")]\n    operations = [{operation}]\n"
-    assert findings(body) == [RULES["DJM205"].finding(PATH, 11, 18, operation=kind, model="order")]
+    facts = extract_facts(ast.parse(HEADER + body), PATH)
+    assert facts is not None
+    (op,) = facts.operations
+    option = "unique_together" if kind == "AlterUniqueTogether" else "index_together"
+    assert (op.kind, op.model_name, op.param(option)) == (kind, "order", (("region", "created_at"),))
+    assert builds_index(op)
 
 
 def test_an_operation_with_every_parameter_positional_is_fully_known() -> None:

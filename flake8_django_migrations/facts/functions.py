@@ -13,6 +13,14 @@ FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
 MANAGER_ATTRIBUTES: Final = frozenset({"objects", "_default_manager", "_base_manager"})
 _ROUTING_METHODS: Final = frozenset({"using", "db_manager"})
+# Calls that keep a function to run later: a signal receiver (``post_migrate.connect(handler)``) runs when every
+# app has migrated, ``transaction.on_commit(callback)`` after the migration's transaction commits.
+_DEFERRING_CALLS: Final = frozenset({"connect", "on_commit"})
+
+
+def _parameters(node: FunctionNode) -> frozenset[str]:
+    arguments = node.args
+    return frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs])
 
 
 def function_locals(
@@ -62,7 +70,17 @@ class _FunctionReader(ast.NodeVisitor):
         self.imports = imports
         self.node = node
         self.name = name
-        self.walked = list(ast.walk(node))  # walked once, shared by the passes that need every node
+        walked = list(ast.walk(node))
+        deferred = _deferred_functions(node)
+        # Walked once, shared by the passes that need every node; deferred code makes no calls in the migration.
+        self.deferred = _nodes_of(deferred)
+        self.walked = [inner for inner in walked if id(inner) not in self.deferred]
+        # A deferred function that rebinds the registry (``apps = kwargs["apps"]``, post_migrate's final state)
+        # reads no historical model of this migration; one that uses the enclosing ``apps`` still reads this
+        # migration's state, later.
+        parameters = _parameters(node)
+        rebinding = _nodes_of(function for function in deferred if function_locals(function) & parameters)
+        self.read_walked = [inner for inner in walked if id(inner) not in rebinding]
         self.shadowed = function_locals(node, self.walked)
         self.calls: list[CallSite] = []
         self.local_calls: list[str] = []
@@ -76,7 +94,7 @@ class _FunctionReader(ast.NodeVisitor):
         return FunctionFacts(
             self.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
             tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
-            _HistoricalReads(self.node, self.walked).references(),
+            _HistoricalReads(self.node, self.read_walked).references(),
         )
 
     def _loop(self, node: ast.AST) -> None:
@@ -85,6 +103,10 @@ class _FunctionReader(ast.NodeVisitor):
         self.loop_depth -= 1
 
     visit_For = visit_AsyncFor = visit_While = _loop
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if id(node) not in self.deferred:
+            super().generic_visit(node)
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _loop
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -150,8 +172,7 @@ class _HistoricalReads:
     def __init__(self, node: FunctionNode, walked: list[ast.AST]) -> None:
         self.node = node
         self.walked = walked
-        arguments = node.args
-        self.parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+        self.parameters = _parameters(node)
         self.models: dict[str, tuple[str, str]] = {}  # local name -> (app label, lower-cased model)
         self.instances: dict[str, tuple[str, str]] = {}
         self.found: list[ModelRead] = []
@@ -278,6 +299,35 @@ def _method_receivers(nodes: Iterable[ast.AST]) -> set[int]:
             if isinstance(inner, ast.Call):
                 receivers.add(id(inner))
     return receivers
+
+
+def _deferred_functions(function: FunctionNode) -> list[FunctionNode]:
+    """The functions this one hands to a signal or ``on_commit`` instead of calling: they run after the migration,
+    outside its transaction."""
+    handed: set[str] = set()
+    deferred: list[FunctionNode] = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if callee not in _DEFERRING_CALLS:
+            continue
+        receiver = node.args[0]
+        if isinstance(receiver, ast.Lambda):
+            deferred.append(receiver)
+        elif isinstance(receiver, ast.Name):
+            handed.add(receiver.id)
+    if handed:
+        deferred += [
+            node for node in ast.walk(function)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node is not function and node.name in handed
+        ]
+    return deferred
+
+
+def _nodes_of(functions: Iterable[FunctionNode]) -> frozenset[int]:
+    return frozenset(id(inner) for function in functions for inner in ast.walk(function))
 
 
 def _written(node: ast.expr) -> str:

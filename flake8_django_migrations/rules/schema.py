@@ -19,6 +19,7 @@ _NO_WRITTEN_COLUMN: Final = frozenset(
      "SmallAutoField"}
 )
 _INDEXED_BY_DEFAULT: Final = frozenset({"ForeignKey", "OneToOneField", "SlugField"})
+_UNIQUE_BY_DEFAULT: Final = frozenset({"OneToOneField"})
 _RENAMES: Final = {
     "RenameField": ("model_name", "old_name"),
     "RenameModel": (None, "old_name"),
@@ -45,7 +46,10 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
     hint="add it with `null=True` (or `db_default=`) first, backfill, then make it NOT NULL later",
     what_it_does=(
         "Checks for `AddField` of a column that is not nullable and has no `db_default`, on a model not"
-        " created earlier in the same migration. Fields without a column (many-to-many) are skipped."
+        " created earlier in the same migration. Fields without a column (many-to-many) are skipped, and so is"
+        " a column that django-add-default-value's `AddDefaultValue` gives a database default in the same"
+        " migration. `db_default=None` counts as no default: it is `DEFAULT NULL`, which a NOT NULL column"
+        " rejects."
     ),
     why_bad=(
         "Django's `default=` is applied once to existing rows and then dropped from the database. During a"
@@ -60,6 +64,7 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
 )
 def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     created = facts.model_creations()
+    database_defaults = _database_defaults_set(facts)
     for index, op in enumerate(facts.operations):
         if op.kind != "AddField" or not op.touches_database or not _on_existing_table(created, index, op):
             continue
@@ -67,17 +72,47 @@ def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Sett
         field_class = django_field_class(field)
         if field_class is None or field_class in _NO_WRITTEN_COLUMN or not isinstance(field, Call):
             continue
-        if "**" in field.kwargs or "db_default" in field.kwargs or field.kwarg("null", False) is not False:
+        if "**" in field.kwargs or field.kwarg("null", False) is not False:
+            continue
+        # `db_default=None` is `DEFAULT NULL`: no default at all for a NOT NULL column.
+        if field.kwarg("db_default") is not None or database_defaults is None:
+            continue
+        model, name = op.model_name, op.param("name")
+        if isinstance(model, str) and isinstance(name, str) and (model.lower(), name.lower()) in database_defaults:
             continue
         yield Flag(op.line, op.col, model=_name(op.param("model_name")), field=_name(op.param("name")))
 
 
+def _database_defaults_set(facts: MigrationFacts) -> set[tuple[str, str]] | None:
+    """The (model, field) columns that django-add-default-value's ``AddDefaultValue`` gives a database default in
+    this migration; None when one of them names its column in a way that cannot be read (it may be any)."""
+    columns: set[tuple[str, str]] = set()
+    for op in facts.operations:
+        if op.kind is None and (op.func or "").rpartition(".")[2] == "AddDefaultValue":
+            model, name = op.param("model_name"), op.param("name")
+            if not isinstance(model, str) or not isinstance(name, str):
+                return None
+            columns.add((model.lower(), name.lower()))
+    return columns
+
+
 def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
+    """The drops of ``kind`` that remove something that existed before the migration ran: not a model this
+    migration created, nor a field it added (a squash often creates and later drops the same thing)."""
     if facts.is_post_deploy:
         return
-    for op in facts.operations:
-        if op.kind == kind and op.touches_database:
-            yield op
+    created = facts.model_creations()
+    added: set[tuple[str, str]] = set()
+    for position, op in enumerate(facts.operations):
+        model, field = op.model_name, op.param("name")
+        if op.kind == "AddField" and model is not None and isinstance(field, str):
+            added.add((model.lower(), field.lower()))
+        if op.kind != kind or not op.touches_database or not _on_existing_table(created, position, op):
+            continue
+        if kind == "RemoveField" and model is not None and isinstance(field, str):
+            if (model.lower(), field.lower()) in added:
+                continue
+        yield op
 
 
 @file_rule(
@@ -88,7 +123,8 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
     what_it_does=(
         "Checks for `RemoveField` operations that drop a column (not state-only removals), unless the"
         " migration is marked to run after deploy (django-safemigrate `safe = Safe.after_deploy()`,"
-        " django-syzygy `stage = Stage.POST_DEPLOY`)."
+        " django-syzygy `stage = Stage.POST_DEPLOY`). A column that the same migration added, or of a model it"
+        " created (a squash often creates and later drops both), existed for no running code and is skipped."
     ),
     why_bad=(
         "During a rolling deploy the old code keeps running while the migration runs. It still selects the"
@@ -115,7 +151,8 @@ def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     hint="stop using the model first and delete it in a later release marked post-deploy (or `# noqa: DJM203`)",
     what_it_does=(
         "Checks for `DeleteModel` operations that drop a table (not state-only deletions), unless the"
-        " migration is marked to run after deploy."
+        " migration is marked to run after deploy. A model that the same migration created (as squashes do)"
+        " is skipped."
     ),
     why_bad=(
         "Code that is still running during the deploy queries the table and fails, exactly as with a"
@@ -160,7 +197,8 @@ def rename_column_or_table(facts: MigrationFacts, settings: Settings) -> Iterato
         yield Flag(op.line, op.col, operation=op.kind, target=target)
 
 
-def _builds_index(op: Operation) -> bool:
+def builds_index(op: Operation) -> bool:
+    """Whether the operation builds an index on its model's table (given the field it adds, for ``AddField``)."""
     if op.kind == "AddIndex":
         return True
     if op.kind == "AddConstraint":
@@ -171,15 +209,30 @@ def _builds_index(op: Operation) -> bool:
         return isinstance(together, tuple) and len(together) > 0
     if op.kind == "AddField":
         field = op.param("field")
-        if not isinstance(field, Call) or "**" in field.kwargs:
-            return False
-        if field.kwarg("db_index") is True or field.kwarg("unique") is True:
-            return True
-        return django_field_class(field) in _INDEXED_BY_DEFAULT and field.kwarg("db_index", True) is True
+        return isinstance(field, Call) and "**" not in field.kwargs and bool(_indexes(field))
     return False
 
 
-@file_rule(
+def _indexes(field: Call) -> frozenset[str]:
+    """The indexes Django builds for a plain Django field: "unique" (a unique constraint or primary key, which
+    PostgreSQL backs with an index) and "index" (``db_index``, or a class indexed by default)."""
+    field_class = django_field_class(field)
+    if field_class is None:
+        return frozenset()
+    unique = field.kwarg("primary_key") is True or field.kwarg("unique", field_class in _UNIQUE_BY_DEFAULT) is True
+    index = field.kwarg("db_index", field_class in _INDEXED_BY_DEFAULT) is True
+    return frozenset(name for name, built in (("unique", unique), ("index", index and not unique)) if built)
+
+
+def _alter_builds_index(before: Call, after: Call) -> bool:
+    """An ``AlterField`` that adds a unique constraint, or an index where the column had neither."""
+    was, now = _indexes(before), _indexes(after)
+    if django_field_class(before) is None or not now:
+        return False
+    return ("unique" in now and "unique" not in was) or ("index" in now and not was)
+
+
+@project_rule(
     code="DJM205",
     name="non-concurrent-index",
     message="`{operation}` builds an index on `{model}` without `CONCURRENTLY`, locking the table against writes",
@@ -188,8 +241,10 @@ def _builds_index(op: Operation) -> bool:
         "On PostgreSQL, checks for operations that build an index on an existing table the blocking way:"
         " `AddIndex`, `AddConstraint` with a `UniqueConstraint`, `AlterUniqueTogether`, `AlterIndexTogether`,"
         " and `AddField` of a field that gets an index (`db_index=True`, `unique=True`, `ForeignKey`,"
-        " `OneToOneField`, `SlugField`, unless `db_index=False`). Models created in the same migration are"
-        " empty and skipped."
+        " `OneToOneField`, `SlugField`, unless `db_index=False`), and `AlterField` that adds `unique=True`,"
+        " `db_index=True` or a class indexed by default to a column that had no such index before (its previous"
+        " definition is found along the migration graph). Models created in the same migration are empty and"
+        " skipped."
     ),
     why_bad=(
         "`CREATE INDEX` without `CONCURRENTLY` holds a lock that blocks every insert, update and delete on"
@@ -206,13 +261,26 @@ def _builds_index(op: Operation) -> bool:
     ),
     options=("djm-database",),
 )
-def non_concurrent_index(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
+    for key, facts in index.migrations.items():
+        created = facts.model_creations()
+        for position, op in enumerate(facts.operations):
+            if op.touches_database and builds_index(op) and _on_existing_table(created, position, op):
+                yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=_name(op.model_name))
+    for node, op, _, before, after in _altered_fields(index):
+        if _alter_builds_index(before, after) and _on_existing_table_in(index.migrations[node], op):
+            yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=_name(op.model_name))
+
+
+def _on_existing_table_in(facts: MigrationFacts, op: Operation) -> bool:
     created = facts.model_creations()
-    for index, op in enumerate(facts.operations):
-        if op.touches_database and _builds_index(op) and _on_existing_table(created, index, op):
-            yield Flag(op.line, op.col, operation=op.kind, model=_name(op.model_name))
+    model = op.model_name
+    if model is None or model.lower() not in created:
+        return model is not None
+    # Before its CreateModel (a model deleted and created again) the table existed; after it, it is new and empty.
+    return any(other is op for other in facts.operations[: created[model.lower()]])
 
 
 def _sql_strings(value: Value) -> Iterator[str]:
@@ -360,12 +428,22 @@ def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, 
             yield event.node, op, f"{key[1]}.{key[2]}", before, after
 
 
+_TO_ONE_RELATIONS: Final = frozenset({"ForeignKey", "OneToOneField"})
+
+
+def _relation_target(field: Call) -> Value:
+    target = field.kwarg("to", field.args[0] if field.args else None)
+    return target.lower() if isinstance(target, str) else None
+
+
 def _type_change(before: Call, after: Call) -> str | None:
     """How the column's type changes, when that makes the database rewrite or re-check the table."""
     old, new = django_field_class(before), django_field_class(after)
     if old is None or new is None:
         return None
     old_type, new_type = COLUMN_TYPES.get(old), COLUMN_TYPES.get(new)
+    if {old, new} <= _TO_ONE_RELATIONS and _relation_target(before) == _relation_target(after) is not None:
+        return None  # the same column; the unique constraint a OneToOneField adds is DJM205's
     if old_type is None or new_type is None:
         return None if old == new else f"{old} to {new}"
     if old_type == "varchar" and new_type == "text":
