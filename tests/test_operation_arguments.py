@@ -59,7 +59,7 @@ def test_an_operation_with_every_parameter_positional_is_fully_known() -> None:
     )
     assert findings(body) == [
         RULES["DJM204"].finding(PATH, 12, 8, operation="RenameField", target="customer.name"),
-        RULES["DJM104"].finding(PATH, 13, 8),
+        RULES["DJM104"].finding(PATH, 13, 8, operation="RunPython"),
     ]
 
 

@@ -91,7 +91,7 @@ def test_continuation_lines_belong_to_the_line_above_them(tmp_path: Path) -> Non
         "#   ^ expect: DJM304:1 app=shop name=0002_b others=\"`0002_a`\"\n"
         "#   ^ DJM304:5 app=shop\n"
         "  #   ^ name=0002_a others=\"`0002_b`\"\n"
-        "third = 3  # expect: DJM104:9\n"
+        "third = 3  # expect: DJM104:9 operation=RunPython\n"
     ))
     assert fixture.expected == ((2, 1, "DJM304"), (2, 5, "DJM304"), (6, 9, "DJM104"))
     assert fixture.expected_findings[1][3] == "`shop` has more than one leaf migration: `0002_a`, `0002_b`"
@@ -102,7 +102,7 @@ def test_continuation_lines_belong_to_the_line_above_them(tmp_path: Path) -> Non
     [
         ("# expect: DJM402:9 target=a.b.c readers=x", "lacks the field(s) `dependencies`"),
         ("# expect: DJM402:9", "lacks the field(s) `target`, `readers`, `dependencies`"),
-        ("# expect: DJM104:9 model=x", "names `model`, which DJM104's message and hint do not use"),
+        ("# expect: DJM104:9 operation=RunPython model=x", "names `model`, which DJM104's message and hint do not use"),
         ("# expect: DJM999:9", "DJM999 is not a rule"),
         ("# expect: DJM104", "'DJM104' is neither CODE:COLUMN nor name=value"),
         ("# expect: name=x DJM104:9", "'name=x' is neither CODE:COLUMN nor name=value"),

@@ -1,23 +1,92 @@
 """Find live models: app models imported into a migration and used as models, and global model registries.
 
-Whether an imported name that is only instantiated is a model (or a custom field) needs its models module:
-``model_inference`` parses it with astroid, imported only when that question comes up.
+An import counts wherever it is written: at module level, or inside the function that uses it (``from orders import
+models`` in a ``RunPython`` callable is the same live model as at the top of the file). Whether an imported name
+that is only instantiated is a model (or a custom field) needs its models module: ``model_inference`` parses it with
+astroid, imported only when that question comes up.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from flake8_django_migrations.facts.functions import MANAGER_ATTRIBUTES, function_locals
-from flake8_django_migrations.facts.model import LiveModelUse
+from flake8_django_migrations.facts.model import LiveModelUse, Site
 from flake8_django_migrations.facts.names import Imports
 
 # Not app models modules: importing these is how migrations are meant to be written.
 _FRAMEWORK_MODELS_MODULES: Final = frozenset({"django.db.models", "django.contrib.gis.db.models"})
+# `_meta` counts: `Order._meta.db_table` is today's table name, which an `AlterModelTable` or a `RenameModel` later
+# in history makes differ from the table this migration runs against.
 _MODEL_ATTRIBUTES: Final = MANAGER_ATTRIBUTES | {"_meta"}
 _SCOPE_BOUNDARIES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_FUNCTIONS: Final = (ast.FunctionDef, ast.AsyncFunctionDef)
+# What a migration imports when it reaches today's models through a registry instead of an app's models module.
+_LIVE_REGISTRIES: Final = ("django.contrib.auth", "django.apps")
+
+
+@dataclass(frozen=True, slots=True)
+class _Import:
+    """One import that reaches an app's models module, as bound to one local name."""
+
+    key: str  # what a finding calls it: the local name, or `catalog.models` for `import catalog.models`
+    target: str  # the dotted path the local name stands for
+    site: Site
+    through_dotted_path: bool  # `import catalog.models` binds `catalog`: only uses written `catalog.models.X` count
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """The names one scope (the module, a function, a lambda) sees."""
+
+    targets: Mapping[str, str | None]  # local name -> the dotted path it was imported as; None: a plain local
+    live: Mapping[str, tuple[_Import, ...]]  # local name -> the imports through which it reaches app models
+
+    @classmethod
+    def of_imports(cls, imports: Imports, inherited: _Scope | None = None, locals_: Iterable[str] = ()) -> _Scope:
+        """A scope whose own imports are ``imports`` and whose other locals are ``locals_``, inside ``inherited``."""
+        targets: dict[str, str | None] = dict(inherited.targets) if inherited else {}
+        live: dict[str, tuple[_Import, ...]] = dict(inherited.live) if inherited else {}
+        for name, target in imports.bindings.items():
+            targets[name] = target
+            live.pop(name, None)
+            if _is_live_models_path(target):
+                live[name] = (_Import(name, target, imports.sites[name], False),)
+        for key, site in imports.sites.items():
+            top = key.partition(".")[0]
+            if "." in key and _is_live_models_path(key) and imports.bindings.get(top) == top:
+                live[top] = (*live.get(top, ()), _Import(key, top, site, True))
+        # A name both imported and assigned in one function may be either when it is used: not a live model.
+        for name in locals_:
+            targets[name] = None
+            live.pop(name, None)
+        return cls(targets, live)
+
+    def resolve(self, node: ast.expr) -> str | None:
+        """The dotted path an expression names, its first name resolved through the imports this scope sees."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        return ".".join([self.targets.get(node.id) or node.id, *reversed(parts)])
+
+
+_UseOfModel = tuple[_Import, str, str, bool]  # (import, qualified model, evidence, is an instantiation)
+
+
+def find_live_models(
+    imports: Imports, tree: ast.Module, path: str, app_label: str | None = None
+) -> tuple[LiveModelUse, ...]:
+    """``app_label`` resolves relative imports written inside functions; by default the folder above the
+    migrations package, as flake8's per-file pass names an app."""
+    label = app_label if app_label is not None else os.path.basename(os.path.dirname(os.path.dirname(path)))
+    return tuple(_LiveModelFinder(imports, tree, path, label).find())
 
 
 def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
@@ -32,73 +101,95 @@ def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
             stack.extend(list(ast.iter_child_nodes(child))[::-1])
 
 
-def _scopes(node: ast.AST, shadowed: frozenset[str]) -> Iterator[tuple[ast.AST, frozenset[str]]]:
-    """Each scope (the module, every function and lambda) with the names that shadow the module's imports in it."""
-    todo = [(node, shadowed)]
-    while todo:
-        scope, names = todo.pop()
-        yield scope, names
-        todo.extend(
-            (child, names | function_locals(child))
-            for child in _scope_nodes(scope)
-            if isinstance(child, _SCOPE_BOUNDARIES)
-        )
+def _own_statements(statements: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """The statements of one scope, in blocks at any depth but not inside nested functions. Imports are statements:
+    looking only at statements skips the expressions, which make up most of a migration's nodes."""
+    stack = list(statements)
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if not isinstance(statement, _FUNCTIONS):
+            for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+                nested = getattr(statement, block, None)
+                if isinstance(nested, list):
+                    stack.extend(nested)
 
 
-# What a migration imports when it reaches today's models through a registry instead of an app's models module.
-_LIVE_REGISTRIES: Final = ("django.contrib.auth", "django.apps")
-_UseOfModel = tuple[str, str, str, bool]  # (binding, qualified model, evidence, is an instantiation)
+def _own_imports(function: ast.AST) -> list[ast.stmt]:
+    body = function.body if isinstance(function, _FUNCTIONS) else []
+    return [node for node in _own_statements(body) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
-def find_live_models(imports: Imports, tree: ast.Module, path: str) -> tuple[LiveModelUse, ...]:
-    return tuple(_LiveModelFinder(imports, tree, path).find())
+def _imports_in_functions(tree: ast.Module) -> bool:
+    """Whether a function (or method) defined at module level, or one nested in it, imports anything."""
+    functions = [node for node in _own_statements(tree.body) if isinstance(node, _FUNCTIONS)]
+    while functions:
+        function = functions.pop()
+        for node in _own_statements(function.body):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                return True
+            if isinstance(node, _FUNCTIONS):
+                functions.append(node)
+    return False
 
 
 class _LiveModelFinder:
     """Finds live models: app models imported into the migration and used as models, and global registries."""
 
-    def __init__(self, imports: Imports, tree: ast.Module, path: str) -> None:
-        self.imports = imports
+    def __init__(self, imports: Imports, tree: ast.Module, path: str, app_label: str) -> None:
         self.tree = tree
         self.path = path
-        self.live = {name: target for name, target in imports.bindings.items() if _is_live_models_path(target)}
-        # `import app.models` binds `app`: uses through it are matched against the dotted import itself.
-        self.dotted_imports = [key for key in imports.sites if "." in key and _is_live_models_path(key)]
+        self.app_label = app_label
+        self.imports = imports
+        self.module_scope = _Scope.of_imports(imports)
+        self.function_imports = _imports_in_functions(tree)
 
     def find(self) -> Iterator[LiveModelUse]:
-        imported = [*self.imports.bindings.values(), *self.imports.sites]
-        registries = any(target.startswith(_LIVE_REGISTRIES) for target in imported)
-        if not (self.live or self.dotted_imports or registries):
+        paths = [*self.imports.bindings.values(), *self.imports.sites]
+        registries = any(path.startswith(_LIVE_REGISTRIES) for path in paths)
+        if not (self.module_scope.live or registries or self.function_imports):
             return  # the common case: the module imports nothing that can reach a live model
-        reported: set[str] = set()
-        instantiated: dict[str, tuple[str, str]] = {}
-        for scope, shadowed in _scopes(self.tree, frozenset()):
-            for node in _scope_nodes(scope):
+        reported: set[_Import] = set()
+        instantiated: dict[_Import, tuple[str, str]] = {}
+        for scope_node, scope in self._scopes():
+            for node in _scope_nodes(scope_node):
                 if isinstance(node, ast.Call):
-                    registry = self._registry_call(node, shadowed)
+                    registry = self._registry_call(node, scope)
                     if registry is not None:
                         yield registry
-                use = self._model_use(node, shadowed)
+                use = self._model_use(node, scope)
                 if use is None:
                     continue
-                binding, model, evidence, is_instantiation = use
+                imported, model, evidence, is_instantiation = use
                 if is_instantiation:
-                    instantiated.setdefault(binding, (model, evidence))
-                elif binding not in reported:
-                    reported.add(binding)
-                    yield self._report(binding, model, evidence)
-        for binding, (model, evidence) in instantiated.items():
-            if binding not in reported and self._is_model_class(model):
-                yield self._report(binding, model, evidence + "(...)")
+                    instantiated.setdefault(imported, (model, evidence))
+                elif imported not in reported:
+                    reported.add(imported)
+                    yield _report(imported, model, evidence)
+        for imported, (model, evidence) in instantiated.items():
+            if imported not in reported and self._is_model_class(model):
+                yield _report(imported, model, evidence + "(...)")
 
-    def _report(self, binding: str, model: str, evidence: str) -> LiveModelUse:
-        site = self.imports.sites[binding]
-        return LiveModelUse(binding, model, site.line, site.col, evidence)
+    def _scopes(self) -> Iterator[tuple[ast.AST, _Scope]]:
+        """Each scope (the module, every function and lambda) with the names it sees: a function's parameters,
+        assignments and imports shadow the names of the scopes around it."""
+        todo: list[tuple[ast.AST, _Scope]] = [(self.tree, self.module_scope)]
+        while todo:
+            node, scope = todo.pop()
+            yield node, scope
+            for child in _scope_nodes(node):
+                if isinstance(child, _SCOPE_BOUNDARIES):
+                    own_imports = _own_imports(child) if self.function_imports else []
+                    local_imports = (
+                        Imports.collect(ast.Module(body=own_imports, type_ignores=[]), self.app_label)
+                        if own_imports else Imports()
+                    )
+                    todo.append((child, _Scope.of_imports(local_imports, scope, function_locals(child))))
 
-    def _registry_call(self, node: ast.Call, shadowed: frozenset[str]) -> LiveModelUse | None:
+    def _registry_call(self, node: ast.Call, scope: _Scope) -> LiveModelUse | None:
         if not isinstance(node.func, (ast.Name, ast.Attribute)):
             return None
-        resolved = self.imports.resolve(node.func, shadowed)
+        resolved = scope.resolve(node.func)
         if resolved == "django.contrib.auth.get_user_model":
             model = "settings.AUTH_USER_MODEL"
         elif resolved == "django.apps.apps.get_model":
@@ -109,8 +200,15 @@ class _LiveModelFinder:
         written = ast.unparse(node.func)
         return LiveModelUse(written, model, node.lineno, node.col_offset, f"{written}(...)")
 
-    def _model_use(self, node: ast.AST, shadowed: frozenset[str]) -> _UseOfModel | None:
-        if isinstance(node, ast.Attribute) and node.attr in _MODEL_ATTRIBUTES:
+    def _model_use(self, node: ast.AST, scope: _Scope) -> _UseOfModel | None:
+        """A model reached through an import and used as a model: a manager, ``_meta``, or a call.
+
+        Other attributes are not uses: ``Order.STATUS_CHOICES`` or ``Order.Status.PAID`` reads a constant, and
+        the rows are still written through whatever model the function queries."""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "_meta":
+            # Seen before the `_meta` inside it: the finding then shows what is read, e.g. `Order._meta.db_table`.
+            model, is_instantiation = node.value.value, False
+        elif isinstance(node, ast.Attribute) and node.attr in _MODEL_ATTRIBUTES:
             model, is_instantiation = node.value, False
         elif isinstance(node, ast.Call):
             model, is_instantiation = node.func, True
@@ -120,29 +218,29 @@ class _LiveModelFinder:
         while isinstance(model, ast.Attribute):
             parts.append(model.attr)
             model = model.value
-        if not isinstance(model, ast.Name) or model.id in shadowed:
+        if not isinstance(model, ast.Name):
             return None
         written = [model.id, *reversed(parts)]
-        if model.id in self.live:
-            binding, full = model.id, [*self.live[model.id].split("."), *written[1:]]
-        else:
-            dotted = ".".join(written)
-            binding = next((key for key in self.dotted_imports if dotted.startswith(key + ".")), "")
-            if not binding or self.imports.bindings.get(model.id) != model.id:
-                return None
-            full = written
-        models_at = len(full) - 1 - full[::-1].index("models")
-        rest = full[models_at + 1 :]
-        if not rest:
-            return None  # the models module itself
-        evidence = ast.unparse(node.func if isinstance(node, ast.Call) else node)
-        return binding, ".".join(full), evidence, is_instantiation
+        for imported in reversed(scope.live.get(model.id, ())):
+            full = [*imported.target.split("."), *written[1:]]
+            if imported.through_dotted_path and not ".".join(full).startswith(imported.key + "."):
+                continue
+            models_at = len(full) - 1 - full[::-1].index("models")
+            if not full[models_at + 1 :]:
+                return None  # the models module itself
+            evidence = ast.unparse(node.func if isinstance(node, ast.Call) else node)
+            return imported, ".".join(full), evidence, is_instantiation
+        return None
 
     def _is_model_class(self, qualified: str) -> bool:
         from flake8_django_migrations.facts import model_inference  # astroid is loaded only when this is needed
 
         module, _, name = qualified.rpartition(".")
         return model_inference.is_model_class(module, name, self.path) is True
+
+
+def _report(imported: _Import, model: str, evidence: str) -> LiveModelUse:
+    return LiveModelUse(imported.key, model, imported.site.line, imported.site.col, evidence)
 
 
 def _is_live_models_path(target: str) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from flake8_django_migrations.facts.functions import read_function
@@ -21,7 +22,14 @@ from flake8_django_migrations.facts.model import (
     Site,
     Value,
 )
-from flake8_django_migrations.facts.names import Imports, module_level_statements
+from flake8_django_migrations.facts.names import (
+    ClassDefinition,
+    Imports,
+    ModuleNames,
+    Origin,
+    ProjectClasses,
+    module_level_statements,
+)
 
 # Django's operation signatures, so that positional arguments get their parameter names.
 _SIGNATURES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -79,6 +87,14 @@ _DEPLOY_STAGES: Final[Mapping[str, str]] = {
 }
 
 
+# Django's own Migration class, under the names a migration module can import it by.
+_DJANGO_MIGRATION: Final = frozenset({"django.db.migrations.Migration", "django.db.migrations.migration.Migration"})
+# How many classes deep a Migration class's ancestry is followed, and how many module-level lists deep
+# `operations = a + b` where `a = c + [...]`.
+_MAX_ANCESTORS: Final = 20
+_MAX_LIST_HOPS: Final = 10
+
+
 def is_migration_module_name(filename: str) -> bool:
     """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``."""
     return filename.endswith(".py") and filename[:1] not in ("_", "~") and filename != ".py"
@@ -114,8 +130,11 @@ def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) 
     if migration_class is None:
         return None
     imports = Imports.collect(tree, app_label)
-    builder = _MigrationBuilder(imports)
+    module = ModuleNames.read(tree, os.path.abspath(path))
+    builder = _MigrationBuilder(imports, module, _class_bindings(migration_class))
     builder.read_class(migration_class)
+    if "atomic" not in builder.fields:
+        builder.fields["atomic"] = inherited_atomic(module, migration_class, ProjectClasses(read_files=True))
     functions = {
         node.name: read_function(imports, node)
         for node in tree.body
@@ -142,31 +161,162 @@ def find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:
     )
 
 
+def atomic_reads_other_modules(tree: ast.Module) -> bool:
+    """Whether the ``atomic`` of the module's ``Migration`` class comes from a class in another module, so that
+    its facts depend on a file other than this one (the facts cache must not key them by this file alone)."""
+    node = find_migration_class(tree.body)
+    if node is None or not isinstance(class_flag(node.body, "atomic"), _Absent):
+        return False
+    classes = ProjectClasses(read_files=False)
+    inherited_atomic(ModuleNames.read(tree, None), node, classes)
+    return classes.looked_outside
+
+
+class _Absent:
+    """An attribute that the class body does not set: inherited from its bases."""
+
+    __slots__ = ()
+
+
+_ABSENT: Final = _Absent()
+
+
+def class_flag(body: list[ast.stmt], name: str) -> bool | None | _Absent:
+    """A boolean attribute as the class body sets it: the literal of its last assignment, None when that is not
+    a literal or runs only on some paths (inside ``if``/``try``), ``_ABSENT`` when the body does not set it."""
+    value: bool | None | _Absent = _ABSENT
+    for statement, conditional in _class_statements(body, False):
+        target, assigned = _assignment(statement)
+        if target == name and assigned is not None:
+            constant = assigned.value if isinstance(assigned, ast.Constant) else None
+            value = constant if isinstance(constant, bool) and not conditional else None
+    return value
+
+
+# How a class's ancestors are named while linearizing: a project class by (file, name), Django's Migration and
+# ``object`` by these keys.
+_ClassKey = tuple[str, str]
+_DJANGO_KEY: Final = ("", "django.db.migrations.Migration")
+_OBJECT_KEY: Final = ("", "object")
+
+
+def inherited_atomic(module: ModuleNames, node: ast.ClassDef, classes: ProjectClasses) -> bool | None:
+    """The ``atomic`` a ``Migration`` class that does not set it inherits: from the first class in its method
+    resolution order that sets it, Django's ``Migration`` (True) included. None when an ancestor cannot be read
+    (not found, not a plain name, a cycle, too deep) or none of them is Django's ``Migration``."""
+    try:
+        definitions: dict[_ClassKey, ClassDefinition] = {}
+        order = _linearize(ClassDefinition(module, node), classes, definitions, (), 0)
+    except (OSError, ValueError, RecursionError):
+        return None
+    for key in order or ():
+        if key == _DJANGO_KEY:
+            return True
+        definition = definitions.get(key)
+        flag = class_flag(definition.node.body, "atomic") if definition is not None else _ABSENT
+        if not isinstance(flag, _Absent):
+            return flag
+    return None
+
+
+def _linearize(
+    definition: ClassDefinition, classes: ProjectClasses, definitions: dict[_ClassKey, ClassDefinition],
+    resolving: tuple[_ClassKey, ...], depth: int,
+) -> list[_ClassKey] | None:
+    """Python's C3 method resolution order of a class, as keys; None when an ancestor cannot be known."""
+    key = definition.key
+    if key in resolving or depth > _MAX_ANCESTORS:
+        return None  # a class among its own ancestors: Python refuses it, and so the answer is unknown
+    definitions[key] = definition
+    bases: list[_ClassKey] = []
+    orders: list[list[_ClassKey]] = []
+    for written in definition.node.bases:
+        base = _base_class(definition.module, written, classes)
+        if base is None:
+            return None
+        if isinstance(base, ClassDefinition):
+            order = _linearize(base, classes, definitions, (*resolving, key), depth + 1)
+            if order is None:
+                return None
+        else:
+            order = [base] if base == _OBJECT_KEY else [base, _OBJECT_KEY]
+        bases.append(order[0])
+        orders.append(order)
+    merged = _c3_merge([*orders, bases] if bases else [[_OBJECT_KEY]])
+    return None if merged is None else [key, *merged]
+
+
+def _base_class(module: ModuleNames, written: ast.expr, classes: ProjectClasses) -> ClassDefinition | _ClassKey | None:
+    found = module.resolve_base(written)
+    if not isinstance(found, Origin):
+        return found
+    if not found.level and found.dotted in _DJANGO_MIGRATION:
+        return _DJANGO_KEY
+    if not found.level and found.dotted == "builtins.object":
+        return _OBJECT_KEY
+    if not found.level and found.dotted.partition(".")[0] == "django":
+        return None  # another of Django's classes: not something a Migration class inherits from
+    return classes.find(found)
+
+
+def _c3_merge(sequences: list[list[_ClassKey]]) -> list[_ClassKey] | None:
+    """The merge step of C3 linearization; None where Python raises "Cannot create a consistent MRO"."""
+    pending = [list(sequence) for sequence in sequences if sequence]
+    merged: list[_ClassKey] = []
+    while pending:
+        head = next((s[0] for s in pending if not any(s[0] in other[1:] for other in pending)), None)
+        if head is None:
+            return None
+        merged.append(head)
+        pending = [rest for rest in ((s[1:] if s[0] == head else s) for s in pending) if rest]
+    return merged
+
+
+def _class_statements(body: list[ast.stmt], conditional: bool) -> Iterator[tuple[ast.stmt, bool]]:
+    """The statements of a class body with whether each runs only on some paths: those in ``if``/``try`` blocks
+    do, those in a ``with`` block always run."""
+    for statement in body:
+        if isinstance(statement, (ast.If, ast.Try, ast.With)):
+            blocks = [statement.body]
+            if isinstance(statement, ast.If):
+                blocks.append(statement.orelse)
+            elif isinstance(statement, ast.Try):
+                blocks += [*(handler.body for handler in statement.handlers), statement.orelse, statement.finalbody]
+            for block in blocks:
+                yield from _class_statements(block, conditional or not isinstance(statement, ast.With))
+        else:
+            yield statement, conditional
+
+
+def _class_bindings(node: ast.ClassDef) -> frozenset[str]:
+    """The names a class body assigns, which its own expressions see before the module's."""
+    return frozenset(
+        target for statement, _ in _class_statements(node.body, False)
+        for target in (_assignment(statement)[0],) if target is not None
+    )
+
+
 class _MigrationBuilder:
     """Reads the attributes of the ``Migration`` class body."""
 
-    def __init__(self, imports: Imports) -> None:
+    def __init__(self, imports: Imports, module: ModuleNames, class_names: frozenset[str]) -> None:
         self.imports = imports
+        self.module = module
+        self.class_names = class_names  # names the class body binds: they hide module-level ones of that name
         self.fields: dict[str, Any] = {}
         self.lambdas: dict[str, FunctionFacts] = {}
 
     def read_class(self, node: ast.ClassDef) -> None:
-        self._read_body(node.body, conditional=False)
+        self._read_body(node.body)
+        for flag in ("initial", "atomic"):
+            value = class_flag(node.body, flag)
+            if not isinstance(value, _Absent):
+                self.fields[flag] = value
 
-    def _read_body(self, body: list[ast.stmt], conditional: bool) -> None:
+    def _read_body(self, body: list[ast.stmt]) -> None:
         """Assignments in the class body. One inside ``if``/``try`` (``if connection.vendor == ...``) depends on
         how the code runs: its values from every branch are kept, but the attribute is marked not complete."""
-        for statement in body:
-            if isinstance(statement, (ast.If, ast.Try, ast.With)):
-                blocks = [statement.body]
-                if isinstance(statement, ast.If):
-                    blocks.append(statement.orelse)
-                elif isinstance(statement, ast.Try):
-                    blocks += [*(handler.body for handler in statement.handlers), statement.orelse,
-                               statement.finalbody]
-                for block in blocks:
-                    self._read_body(block, conditional=conditional or not isinstance(statement, ast.With))
-                continue
+        for statement, conditional in _class_statements(body, False):
             target, value = _assignment(statement)
             if target is None or value is None:
                 continue
@@ -177,11 +327,11 @@ class _MigrationBuilder:
                 self._assign(target, entries, complete, conditional)
                 if target == "dependencies":
                     self.fields.setdefault("dependencies_site", Site(statement.lineno, statement.col_offset))
-            elif target in ("initial", "atomic"):
-                constant = value.value if isinstance(value, ast.Constant) else UNKNOWN
-                self.fields[target] = constant if isinstance(constant, bool) and not conditional else None
             elif target == "operations":
-                operations, complete = self._operations(value, "both")
+                try:
+                    operations, complete = self._operations(value, "both", conditional)
+                except RecursionError:
+                    operations, complete = [], False  # `[] + [] + ...` nested deeper than the recursion limit
                 self._assign(target, tuple(operations), complete, conditional)
             elif target in ("safe", "stage") and not conditional:
                 self.fields["deploy_stage"] = self._deploy_stage(value)
@@ -258,36 +408,90 @@ class _MigrationBuilder:
                 )
         return None
 
-    def _operations(self, value: ast.expr, side: str) -> tuple[list[Operation], bool]:
+    def _operations(
+        self, value: ast.expr, side: str, conditional: bool, seen: frozenset[str] = frozenset()
+    ) -> tuple[list[Operation], bool]:
+        """The operations a list expression holds, and whether that is all of them. Lists joined with ``+`` or
+        unpacked with ``*``, module-level lists named in them, and both branches of ``a if X else b`` are read;
+        a branch's operations are conditional and make the list not complete."""
+        if isinstance(value, ast.IfExp):
+            chosen, _ = self._operations(value.body, side, True, seen)
+            otherwise, _ = self._operations(value.orelse, side, True, seen)
+            return [*chosen, *otherwise], False
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            left, left_complete = self._operations(value.left, side, conditional, seen)
+            right, right_complete = self._operations(value.right, side, conditional, seen)
+            return [*left, *right], left_complete and right_complete
+        if isinstance(value, ast.Name):
+            return self._module_list(value.id, side, conditional, seen)
         if not isinstance(value, (ast.List, ast.Tuple)):
             return [], False
         operations: list[Operation] = []
         complete = True
         for element in value.elts:
+            if isinstance(element, ast.Starred):
+                unpacked, unpacked_complete = self._operations(element.value, side, conditional, seen)
+                operations.extend(unpacked)
+                complete = complete and unpacked_complete
+                continue
             if not isinstance(element, ast.Call):
                 complete = False
                 continue
-            func = self.imports.resolve(element.func)
-            kind = operation_kind(func)
-            names = _SIGNATURES.get(kind or "", ())
-            params: dict[str, Value] = {}
-            nested: dict[str, ast.expr] = {}
-            arguments = [*zip(names, element.args), *((k.arg, k.value) for k in element.keywords if k.arg)]
-            for name, node in arguments:
-                if name in ("database_operations", "state_operations"):
-                    nested[name] = node
-                elif kind == "RunPython" and name in ("code", "reverse_code") and isinstance(node, ast.Lambda):
-                    params[name] = self._lambda(node)
-                else:
-                    params[name] = _value_or_unknown(node, self.imports)
-            if len(element.args) > len(names) or any(k.arg is None for k in element.keywords):
-                complete = complete and kind is None
-            operations.append(Operation(kind, func, element.lineno, element.col_offset, params, side))
+            operation, nested, known = self._operation(element, side, conditional)
+            operations.append(operation)
+            complete = complete and known
             for name, node in nested.items():
                 inner_side = "database" if name == "database_operations" else "state"
-                inner, inner_complete = self._operations(node, inner_side if side == "both" else side)
+                inner_side = inner_side if side == "both" else side
+                inner, inner_complete = self._operations(node, inner_side, conditional, seen)
                 operations.extend(inner)
                 complete = complete and inner_complete
+        return operations, complete
+
+    def _operation(
+        self, element: ast.Call, side: str, conditional: bool
+    ) -> tuple[Operation, dict[str, ast.expr], bool]:
+        """One operation call, the operation lists nested in it, and whether its arguments are all known."""
+        func = self.imports.resolve(element.func)
+        kind = operation_kind(func)
+        names = _SIGNATURES.get(kind or "", ())
+        params: dict[str, Value] = {}
+        nested: dict[str, ast.expr] = {}
+        positional = list(itertools.takewhile(lambda node: not isinstance(node, ast.Starred), element.args))
+        unpacked = len(positional) < len(element.args) or any(k.arg is None for k in element.keywords)
+        arguments = [*zip(names, positional), *((k.arg, k.value) for k in element.keywords if k.arg)]
+        for name, node in arguments:
+            if name in ("database_operations", "state_operations"):
+                nested[name] = node
+            elif kind == "RunPython" and name in ("code", "reverse_code") and isinstance(node, ast.Lambda):
+                params[name] = self._lambda(node)
+            else:
+                params[name] = _value_or_unknown(node, self.imports)
+        if unpacked:
+            # `*args` or `**kwargs` may pass any parameter not written out: unknown, never taken as absent.
+            given = {name for name, _ in arguments}
+            params.update((name, UNKNOWN) for name in names if name not in given)
+        known = kind is None or not (unpacked or len(element.args) > len(names))
+        operation = Operation(kind, func, element.lineno, element.col_offset, params, side, conditional)
+        return operation, nested, known
+
+    def _module_list(
+        self, name: str, side: str, conditional: bool, seen: frozenset[str]
+    ) -> tuple[list[Operation], bool]:
+        """The operations of a module-level list named in ``operations`` (``operations = base + [...]``). One
+        assigned in ``if``/``try`` blocks gives the operations of every assignment, conditional."""
+        assignments = self.module.assignments.get(name, ())
+        if not assignments or name in seen or name in self.class_names or len(seen) > _MAX_LIST_HOPS:
+            return [], False
+        several = len(assignments) > 1
+        operations: list[Operation] = []
+        complete = not several
+        for value, inside_block in assignments:
+            found, found_complete = self._operations(
+                value, side, conditional or several or inside_block, seen | {name}
+            )
+            operations.extend(found)
+            complete = complete and found_complete and not inside_block
         return operations, complete
 
 

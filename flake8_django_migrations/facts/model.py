@@ -109,6 +109,8 @@ class Operation:
     col: int
     params: Mapping[str, Value]  # positional arguments are named after Django's signature
     side: str = "both"  # "both", or "database"/"state" inside SeparateDatabaseAndState or RunSQL(state_operations)
+    # Runs only on some paths: written in a branch of `ops if X else []` or of an `if` in the class body.
+    conditional: bool = False
 
     def param(self, name: str, default: Value = None) -> Value:
         return self.params.get(name, default)
@@ -195,7 +197,7 @@ class MigrationFacts:
     replaces: tuple[Dependency, ...] = ()
     replaces_complete: bool = True
     initial: bool | None = False  # None: not a literal
-    atomic: bool | None = True  # None: not a literal
+    atomic: bool | None = True  # None: not a literal, or inherited from a base class that cannot be read
     deploy_stage: str | None = None  # "pre" or "post" from django-safemigrate or django-syzygy markers
     operations: tuple[Operation, ...] = ()
     operations_complete: bool = True

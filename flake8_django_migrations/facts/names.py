@@ -1,11 +1,19 @@
-"""Module-level imports of a migration: which dotted path each local name stands for."""
+"""Module-level names: which dotted path each import of a migration stands for, and the classes of the project's
+own modules that a ``Migration`` class may inherit from."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Final
 
 from flake8_django_migrations.facts.model import Site
+from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.source import parse_source
 
 
 class Imports:
@@ -74,3 +82,276 @@ def _absolute_module(node: ast.ImportFrom, app_label: str) -> str:
     # A migration lives in <app>/migrations/: one dot is the migrations package, two the app.
     package = [app_label, "migrations"][: max(0, 3 - node.level)] if node.level <= 2 else []
     return ".".join([*package, *([node.module] if node.module else [])])
+
+
+# Classes of the project's own modules -------------------------------------------------------------------------
+#
+# A migration may subclass a base class of its project (``class Migration(CheckedMigration)``) whose attributes it
+# inherits. The base is found the way the project's code would find it, but statically: relative imports from the
+# importing file's folder, absolute ones by walking up from it to the folder that holds the top-level package. No
+# ``sys.path`` (flake8's environment is not the project's) and nothing is imported.
+
+_MAX_MODULE_HOPS: Final = 10  # re-exports and bases in other modules followed before the answer is unknown
+_MODULE_CACHE_SIZE: Final = 128
+
+_Stamp = tuple[int, int, int, int]  # (st_ino, st_size, st_mtime_ns, st_ctime_ns)
+
+# Parsed modules per file, revalidated by a stat on every use: thousands of migrations share one base module.
+_MODULES: Final[OrderedDict[str, tuple[_Stamp, ModuleNames | None]]] = OrderedDict()
+_MODULES_LOCK: Final = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClassDefinition:
+    """A class defined at module level: its statement and the module it is in, for resolving its bases."""
+
+    module: ModuleNames
+    node: ast.ClassDef
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.module.path or "", self.node.name)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModuleNames:
+    """What a module binds at import time, as far as following a class's bases needs it.
+
+    A name bound once, unconditionally, by a ``class`` or an import is known; a name bound more than once, inside
+    ``if``/``try``, or by anything else (an assignment, a function, a loop) is in ``ambiguous``: what it stands for
+    depends on how the code runs, so bases written with it stay unknown.
+    """
+
+    path: str | None  # None: the module being checked, whose other files are not to be read
+    classes: Mapping[str, ast.ClassDef]
+    imports: Mapping[str, tuple[int, str]]  # local name -> (relative import level, dotted target)
+    ambiguous: frozenset[str]
+    star_import: bool  # `from x import *`: any unbound name may come from it
+    assignments: Mapping[str, tuple[tuple[ast.expr, bool], ...]] = field(default_factory=dict)
+    # ^ names bound only by plain `name = value` statements: each value, and whether it is inside if/try
+
+    @classmethod
+    def read(cls, tree: ast.Module, path: str | None) -> ModuleNames:
+        bindings: dict[str, list[tuple[ast.stmt, bool]]] = {}
+        star = False
+        for statement, conditional in _module_statements(tree.body, False):
+            if isinstance(statement, ast.ImportFrom) and any(alias.name == "*" for alias in statement.names):
+                star = True
+            for name in _bound_names(statement):
+                bindings.setdefault(name, []).append((statement, conditional))
+        classes: dict[str, ast.ClassDef] = {}
+        imports: dict[str, tuple[int, str]] = {}
+        assignments: dict[str, tuple[tuple[ast.expr, bool], ...]] = {}
+        ambiguous: set[str] = set()
+        for name, found in bindings.items():
+            values = [(_plain_value(statement), conditional) for statement, conditional in found]
+            if all(value is not None for value, _ in values):
+                assignments[name] = tuple((value, conditional) for value, conditional in values if value is not None)
+            statement, conditional = found[0]
+            if all(not inside and _imports_package(binding, name) for binding, inside in found):
+                imports[name] = (0, name)  # `import django.db.models.deletion`, `import django.utils.timezone`
+            elif conditional or len(found) > 1:
+                ambiguous.add(name)
+            elif isinstance(statement, ast.ClassDef):
+                classes[name] = statement
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                imports[name] = _import_target(statement, name)
+            else:
+                ambiguous.add(name)
+        return cls(path, classes, imports, frozenset(ambiguous), star, assignments)
+
+    def class_named(self, name: str) -> ClassDefinition | Origin | None:
+        """What the module-level ``name`` is: a class of this module, the origin of an imported name, or None
+        when that cannot be known."""
+        if name in self.classes:
+            return ClassDefinition(self, self.classes[name])
+        if name in self.imports:
+            level, dotted = self.imports[name]
+            return Origin(self.path, level, dotted)
+        return None
+
+    def resolve_base(self, node: ast.expr) -> ClassDefinition | Origin | None:
+        """What a base class as written here (``Base``, ``module.Base``) stands for, or None when unknown."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None  # a call, a subscript: computed when the class statement runs
+        if node.id in self.imports:
+            level, dotted = self.imports[node.id]
+            return Origin(self.path, level, ".".join([dotted, *reversed(parts)]))
+        if parts:
+            return None  # an attribute of a class or of a value: not followed
+        if node.id in self.classes:
+            return ClassDefinition(self, self.classes[node.id])
+        if node.id == "object" and not self.star_import and node.id not in self.ambiguous:
+            return Origin(None, 0, "builtins.object")
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an imported name comes from: ``(level, dotted)`` as written in the module at ``importer``."""
+
+    importer: str | None  # the file that imports it; None when no file may be read
+    level: int  # 0 for an absolute import, else the number of leading dots
+    dotted: str  # the module path and the name, e.g. "sentry.new_migrations.migrations.CheckedMigration"
+
+
+class ProjectClasses:
+    """Finds the class an ``Origin`` names by reading the project's files. Records whether it had to."""
+
+    def __init__(self, read_files: bool) -> None:
+        self.read_files = read_files
+        self.looked_outside = False  # True once a name was looked for in another module
+
+    def find(self, origin: Origin, hops: int = 0) -> ClassDefinition | None:
+        """The class ``origin`` names when it is defined in a module of the project, else None."""
+        self.looked_outside = True
+        if not self.read_files or origin.importer is None or hops > _MAX_MODULE_HOPS:
+            return None
+        module_name, _, name = origin.dotted.rpartition(".")
+        path = locate_module(module_name, origin.level, os.path.dirname(os.path.abspath(origin.importer)))
+        module = read_module(path) if path is not None else None
+        if module is None or not name:
+            return None
+        found = module.class_named(name)
+        if isinstance(found, Origin):  # re-exported, e.g. by a package's __init__.py
+            return self.find(found, hops + 1)
+        return found
+
+
+def locate_module(module: str, level: int, folder: str) -> str | None:
+    """The file of the dotted ``module`` imported from a file in ``folder`` with ``level`` leading dots, or None.
+
+    Relative: ``level - 1`` folders up from ``folder``. Absolute: the first ancestor of ``folder`` (itself included)
+    below which the module's file exists. Whatever exists at a candidate's name counts, a FIFO or a link too:
+    reading it then gives nothing, rather than a module further up that the project would not import.
+    """
+    relative = os.path.join(*module.split(".")) if module else ""
+    if level:
+        for _ in range(level - 1):
+            folder = os.path.dirname(folder)
+        return _module_file(folder, relative)
+    if not relative:
+        return None
+    while True:
+        found = _module_file(folder, relative)
+        if found is not None:
+            return found
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _module_file(folder: str, relative: str) -> str | None:
+    package = os.path.join(folder, relative, "__init__.py") if relative else os.path.join(folder, "__init__.py")
+    candidates = (os.path.join(folder, relative + ".py"), package) if relative else (package,)
+    for candidate in candidates:
+        if os.path.lexists(candidate) and not os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def read_module(path: str) -> ModuleNames | None:
+    """The module-level names of the file at ``path``; None when it cannot be read or parsed. Never raises."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    stamp = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    with _MODULES_LOCK:
+        cached = _MODULES.get(path)
+        if cached is not None and cached[0] == stamp:
+            _MODULES.move_to_end(path)
+            return cached[1]
+    data = read_regular_file(path)  # never a FIFO or device: reading one could block forever
+    module: ModuleNames | None = None
+    if data is not None:
+        try:
+            module = ModuleNames.read(parse_source(data, path), path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            module = None
+    with _MODULES_LOCK:
+        _MODULES[path] = (stamp, module)
+        _MODULES.move_to_end(path)
+        while len(_MODULES) > _MODULE_CACHE_SIZE:
+            _MODULES.popitem(last=False)
+    return module
+
+
+def clear_module_cache() -> None:
+    """Forget the parsed modules (for tests and long-running processes)."""
+    with _MODULES_LOCK:
+        _MODULES.clear()
+
+
+def _module_statements(body: Iterable[ast.stmt], conditional: bool) -> Iterator[tuple[ast.stmt, bool]]:
+    """``module_level_statements`` with whether each one runs only on some paths (inside ``if``/``try``)."""
+    for node in body:
+        yield node, conditional
+        if isinstance(node, ast.If):
+            yield from _module_statements([*node.body, *node.orelse], True)
+        elif isinstance(node, ast.Try):
+            blocks = [*node.body, *(s for handler in node.handlers for s in handler.body), *node.orelse]
+            yield from _module_statements(blocks, True)
+            yield from _module_statements(node.finalbody, conditional)
+        elif isinstance(node, ast.With):
+            yield from _module_statements(node.body, conditional)
+
+
+def _bound_names(statement: ast.stmt) -> Iterator[str]:
+    """The module-level names a statement binds (not those of the blocks inside an ``if``/``try``)."""
+    if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        yield statement.name
+    elif isinstance(statement, ast.Import):
+        for alias in statement.names:
+            yield alias.asname or alias.name.split(".")[0]
+    elif isinstance(statement, ast.ImportFrom):
+        for alias in statement.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name
+    elif isinstance(statement, (ast.If, ast.Try)):
+        return
+    else:
+        # Assignments, loops, `with ... as`, walrus: every name stored anywhere in the statement. Names local to
+        # a comprehension are counted too, which only makes more names unknown.
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                yield node.id
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            # `extra.append(op)`, `extra.extend(...)`: the value of `extra` is no longer its assignment.
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                yield func.value.id
+
+
+def _imports_package(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` is ``import name.sub`` (or ``import name``): each binds ``name`` to the same package."""
+    return isinstance(statement, ast.Import) and any(
+        alias.asname is None and alias.name.split(".")[0] == name for alias in statement.names
+    )
+
+
+def _plain_value(statement: ast.stmt) -> ast.expr | None:
+    """The value of ``name = value`` (or ``a = b = value``, ``name: T = value``); None for any other binding, such as
+    unpacking, where the name gets only a part of the value."""
+    if isinstance(statement, ast.Assign) and all(isinstance(target, ast.Name) for target in statement.targets):
+        return statement.value
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return statement.value
+    return None
+
+
+def _import_target(statement: ast.Import | ast.ImportFrom, name: str) -> tuple[int, str]:
+    if isinstance(statement, ast.Import):
+        for alias in statement.names:
+            if alias.asname == name:
+                return 0, alias.name
+        return 0, name  # `import a.b` binds `a`
+    for alias in statement.names:
+        if (alias.asname or alias.name) == name:
+            return statement.level or 0, ".".join(part for part in (statement.module, alias.name) if part)
+    return statement.level or 0, name

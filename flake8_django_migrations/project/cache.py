@@ -48,6 +48,7 @@ from flake8_django_migrations.facts import (
     Site,
     extract_facts,
 )
+from flake8_django_migrations.facts.migration import atomic_reads_other_modules
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.source import parse_source
@@ -139,9 +140,18 @@ def _parse_tree(data: bytes, path: str) -> ast.Module | None:
 def _reads_other_files(tree: ast.Module) -> bool:
     """Whether the facts may depend on a file other than this one, so the content of this one is not a valid key.
 
-    ``extract_facts`` asks ``model_inference`` to read an app's models module when the migration imports a name
-    from one and only calls it; those migrations are rare (DJM103 flags them), so they are simply not cached.
+    ``extract_facts`` reads other modules of the project in two cases, and those migrations are simply not cached:
+
+    * an app's models module, when the migration imports a name from one and only calls it (``model_inference``;
+      rare, DJM103 flags them);
+    * the base class a ``Migration`` class inherits ``atomic`` from, when it is defined in another module
+      (sentry's ``CheckedMigration``). A class that sets ``atomic`` itself, or whose bases are Django's
+      ``Migration`` or classes of its own module, reads nothing else and stays cached.
     """
+    return _imports_app_models(tree) or atomic_reads_other_modules(tree)
+
+
+def _imports_app_models(tree: ast.Module) -> bool:
     todo: list[ast.stmt] = list(tree.body)
     while todo:
         node = todo.pop()

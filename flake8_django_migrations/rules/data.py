@@ -2,33 +2,110 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Final
 
-from flake8_django_migrations.facts import MigrationFacts
+from flake8_django_migrations.facts import MigrationFacts, Operation, Ref, Value
 from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
 _DATA_OPERATIONS: Final = frozenset({"RunPython", "RunSQL", "SeparateDatabaseAndState"})
+# Schema operations whose `database_forwards` does nothing: they change only Django's state.
+_STATE_ONLY_OPERATIONS: Final = frozenset({"AlterModelOptions", "AlterModelManagers", "AlterConstraint"})
 _SIDE_EFFECT_MODULES: Final = (
     "requests", "httpx", "urllib.request", "urllib3", "aiohttp", "smtplib", "socket", "boto3", "django.core.mail",
 )
 _TASK_QUEUE_METHODS: Final = frozenset({"delay", "apply_async"})
+_ROW_CHANGING_STATEMENTS: Final = frozenset({"insert", "update", "delete", "merge"})
+# Comments and quoted text are skipped whole, so that a keyword inside them is not a statement's keyword.
+_SQL_TOKENS: Final = re.compile(
+    r"""--[^\n]*
+    | /\*.*?(?:\*/|\Z)
+    | '(?:[^']|'')*'?
+    | "(?:[^"]|"")*"?
+    | `[^`]*`?
+    | \$(?P<tag>[A-Za-z_]\w*|)\$.*?(?:\$(?P=tag)\$|\Z)
+    | (?P<word>[A-Za-z_][\w$]*)
+    | (?P<end>;)""",
+    re.DOTALL | re.VERBOSE,
+)
+
+
+def _sql_changes_rows(sql: str) -> bool:
+    """Whether a statement of ``sql`` starts with ``INSERT``, ``UPDATE``, ``DELETE`` or ``MERGE``, or is a ``WITH``
+    query that holds one (a data-modifying common table expression)."""
+    words: list[str] = []
+    for token in _SQL_TOKENS.finditer(sql + ";"):
+        if token["word"]:
+            words.append(token["word"].lower())
+        elif token["end"]:
+            if words and (
+                words[0] in _ROW_CHANGING_STATEMENTS
+                or (words[0] == "with" and not _ROW_CHANGING_STATEMENTS.isdisjoint(words))
+            ):
+                return True
+            words = []
+    return False
+
+
+def _run_sql_changes_rows(value: Value) -> bool:
+    """Whether literal ``RunSQL`` text changes rows: a string, or a list of strings and ``(sql, params)`` pairs.
+    SQL that is not written as a literal is unknown and reported as nothing."""
+    entries = value if isinstance(value, tuple) else (value,)
+    texts = [entry[0] if isinstance(entry, tuple) and entry else entry for entry in entries]
+    return any(isinstance(text, str) and _sql_changes_rows(text) for text in texts)
+
+
+def _is_noop(value: Value) -> bool:
+    return value is None or (isinstance(value, Ref) and value.path.endswith("RunPython.noop"))
+
+
+def _changes_data(op: Operation) -> bool:
+    """A ``RunPython`` that runs code (in either direction) or a ``RunSQL`` whose literal SQL changes rows."""
+    if not op.touches_database:
+        return False
+    if op.kind == "RunPython":
+        return not (_is_noop(op.param("code")) and _is_noop(op.param("reverse_code")))
+    if op.kind == "RunSQL":
+        return _run_sql_changes_rows(op.param("sql")) or _run_sql_changes_rows(op.param("reverse_sql"))
+    return False
+
+
+def _has_no_table(options: Value) -> bool:
+    """Whether ``CreateModel`` options make a proxy or unmanaged model, for which Django creates no table."""
+    if not isinstance(options, tuple):
+        return False
+    pairs = dict(pair for pair in options if isinstance(pair, tuple) and len(pair) == 2)
+    return pairs.get("proxy") is True or pairs.get("managed") is False
+
+
+def _changes_schema(op: Operation) -> bool:
+    if op.kind is None or op.kind in _DATA_OPERATIONS or op.kind in _STATE_ONLY_OPERATIONS:
+        return False
+    if op.kind == "CreateModel" and _has_no_table(op.param("options")):
+        return False
+    return op.touches_database
 
 
 @file_rule(
     code="DJM104",
     name="mixed-schema-and-data",
-    message="this atomic migration changes data with `RunPython` and also changes the schema",
-    hint="move the `RunPython` into a migration of its own, or set `atomic = False` deliberately",
+    message="this atomic migration changes data with `{operation}` and also changes the schema",
+    hint="move the `{operation}` into a migration of its own, or set `atomic = False` deliberately",
     what_it_does=(
-        "Checks for atomic migrations that contain both a `RunPython` and a schema operation (anything but"
-        " `RunPython`, `RunSQL` and a state-only `SeparateDatabaseAndState`)."
+        "Checks for atomic migrations that contain both an operation that changes rows (a `RunPython` that runs"
+        " code, or a `RunSQL` whose literal SQL has an `INSERT`, `UPDATE`, `DELETE` or `MERGE` statement) and an"
+        " operation that changes the schema (any other Django operation that touches the database; not"
+        " `AlterModelOptions`, `AlterModelManagers`, `AlterConstraint`, a proxy or unmanaged `CreateModel`, or a"
+        " state-only `SeparateDatabaseAndState`). SQL that is not a literal, and a migration whose `atomic` cannot"
+        " be read, are not reported."
     ),
     why_bad=(
         "One transaction then holds schema locks for as long as the data migration runs, and on PostgreSQL"
         " an `ALTER TABLE` after rows were changed in the same transaction can fail with 'pending trigger"
-        " events'. A failed backfill also rolls back the schema change, which is hard to reason about."
+        " events'. A failed backfill also rolls back the schema change, which is hard to reason about. An"
+        " `UPDATE` in `RunSQL` is the same data migration written in SQL."
     ),
     example=(
         "operations = [\n"
@@ -45,14 +122,11 @@ _TASK_QUEUE_METHODS: Final = frozenset({"delay", "apply_async"})
 )
 def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if facts.atomic is not True or not facts.operations_complete:
-        return  # with operations from alternative branches, the two kinds may never run together
-    changes_schema = any(
-        op.kind is not None and op.kind not in _DATA_OPERATIONS and op.touches_database for op in facts.operations
-    )
-    if changes_schema:
+        return  # not atomic, or unknown; with operations from alternative branches, both may never run together
+    if any(_changes_schema(op) for op in facts.operations):
         for op in facts.operations:
-            if op.kind == "RunPython":
-                yield Flag(op.line, op.col)
+            if _changes_data(op):
+                yield Flag(op.line, op.col, operation=op.kind)
 
 
 def _is_side_effect(callee: str) -> bool:

@@ -17,13 +17,18 @@ from flake8_django_migrations.settings import Settings
     what_it_does=(
         "Checks for models imported from an app's `models` module (or `get_user_model()` and the global"
         " `django.apps.apps` registry) and used as models inside a migration: through `.objects`,"
-        " `._default_manager`, `._base_manager`, `._meta`, or by instantiating them. Importing a models"
-        " module only for a custom field, manager or callable, as `makemigrations` itself writes, is fine."
+        " `._default_manager`, `._base_manager`, `._meta` (`Order._meta.db_table` too), or by instantiating"
+        " them. An import inside the function that uses the model counts as one at the top of the file. Importing"
+        " a models module only for a custom field, manager or callable, as `makemigrations` itself writes, is"
+        " fine, and so is reading a constant of a model (`Order.STATUS_CHOICES`, `Order.Status.PAID`): the rows"
+        " still go through the historical model the function queries."
     ),
     why_bad=(
         "A migration runs against the schema as it was at that point in history, but an imported model is"
         " today's class. Once the model gains a field, loses one or changes its manager, the old migration"
-        " queries columns that do not exist yet on a fresh database and breaks every new environment."
+        " queries columns that do not exist yet on a fresh database and breaks every new environment. Its"
+        " `_meta` is today's too: after an `AlterModelTable`, or a `RenameModel` of a model without `db_table`,"
+        " SQL built from `Order._meta.db_table` names a table that does not exist yet at this migration."
     ),
     example=(
         "from catalog.models import Product\n\n\n"
