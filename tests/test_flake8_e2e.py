@@ -214,7 +214,7 @@ def test_files_that_are_not_migrations_yield_nothing(tmp_path: Path) -> None:
 
 
 def test_flake8_version_lists_the_plugin(tmp_path: Path) -> None:
-    assert "flake8-django-migrations" in run_flake8("--version", cwd=tmp_path).stdout
+    assert "django-migrations-lint: " in run_flake8("--version", cwd=tmp_path).stdout
 
 
 def test_migration_class_inside_if_else(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from tests.graph_trees import app, migration, tree, write_tree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-_SCRIPTS = '\n[project.scripts]\nflake8-django-migrations = "flake8_django_migrations.cli:main"\n'
+_SCRIPTS = '\n[project.scripts]\ndjango-migrations-lint = "flake8_django_migrations.cli:main"\n'
 _NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "venv", "__pycache__", "*.egg-info", ".pytest_cache", ".mypy_cache", "build", "dist", "benchmarks"
 )
@@ -66,7 +66,7 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
 
     def try_repo(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(PRE_COMMIT), "try-repo", str(hooks), "flake8-django-migrations", *args],
+            [str(PRE_COMMIT), "try-repo", str(hooks), "django-migrations-lint", *args],
             cwd=project, env=environment, capture_output=True, text=True, timeout=900, check=False,
         )
 
@@ -89,3 +89,14 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     clean = try_repo("--all-files")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "Passed" in clean.stdout
+
+
+def test_the_hook_keeps_its_earlier_id() -> None:
+    """Configurations written for earlier builds name the hook ``flake8-django-migrations``: it runs the same."""
+    import yaml  # pre-commit's own dependency
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((REPOSITORY / ".pre-commit-hooks.yaml").read_text())}
+    current, earlier = hooks["django-migrations-lint"], hooks["flake8-django-migrations"]
+    assert {k: v for k, v in earlier.items() if k not in ("id", "name")} == {
+        k: v for k, v in current.items() if k not in ("id", "name")
+    }
