@@ -229,14 +229,18 @@ class ModelState:
             seen.add(current)
             event = defined.get(current)
             if event is not None:
-                op = event.operation
-                if op.kind == "CreateModel":
-                    declared = op.param("fields")
-                    for pair in declared if isinstance(declared, tuple) else ():
-                        if isinstance(pair, tuple) and len(pair) == 2 and pair[0] == key[2]:
-                            return pair[1] if isinstance(pair[1], Call) else None
-                    return None
-                field = op.param("field")
-                return field if isinstance(field, Call) else None
+                return definition_in(event.operation, key[2])
             queue.extend(sorted(p for p in self.graph.parents.get(current, ()) if p[0] == node[0]))
         return None
+
+
+def definition_in(op: Operation, field: str | None) -> Call | None:
+    """The definition of ``field`` that ``op`` (a ``CreateModel``, ``AddField`` or ``AlterField``) sets."""
+    if op.kind == "CreateModel":
+        declared = op.param("fields")
+        for pair in declared if isinstance(declared, tuple) else ():
+            if isinstance(pair, tuple) and len(pair) == 2 and pair[0] == field:
+                return pair[1] if isinstance(pair[1], Call) else None
+        return None
+    definition = op.param("field")
+    return definition if isinstance(definition, Call) else None

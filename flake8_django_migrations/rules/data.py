@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts, Operation, Ref, Value
@@ -13,9 +13,23 @@ from flake8_django_migrations.settings import Settings
 _DATA_OPERATIONS: Final = frozenset({"RunPython", "RunSQL", "SeparateDatabaseAndState"})
 # Schema operations whose `database_forwards` does nothing: they change only Django's state.
 _STATE_ONLY_OPERATIONS: Final = frozenset({"AlterModelOptions", "AlterModelManagers", "AlterConstraint"})
-_SIDE_EFFECT_MODULES: Final = (
-    "requests", "httpx", "urllib.request", "urllib3", "aiohttp", "smtplib", "socket", "boto3", "django.core.mail",
-)
+_HTTP_VERBS: Final = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+# The callables of each module that reach the network or send mail; the rest of them (``urllib3.util.parse_url``,
+# ``requests.utils.quote``, ``socket.gethostname``) compute locally.
+_SIDE_EFFECTS: Final = {
+    "requests": frozenset({*_HTTP_VERBS, "Session", "session"}),
+    "httpx": frozenset({*_HTTP_VERBS, "stream", "Client", "AsyncClient"}),
+    "urllib.request": frozenset({"urlopen", "urlretrieve"}),
+    "urllib3": frozenset({"request", "PoolManager", "ProxyManager", "HTTPConnectionPool", "HTTPSConnectionPool",
+                          "connection_from_url"}),
+    "aiohttp": frozenset({"request", "ClientSession"}),
+    "smtplib": frozenset({"SMTP", "SMTP_SSL", "LMTP"}),
+    "socket": frozenset({"socket", "create_connection", "create_server", "getaddrinfo", "gethostbyname",
+                         "gethostbyname_ex", "gethostbyaddr"}),
+    "boto3": frozenset({"client", "resource", "Session"}),
+    "django.core.mail": frozenset({"send_mail", "send_mass_mail", "mail_admins", "mail_managers", "EmailMessage",
+                                   "EmailMultiAlternatives", "get_connection"}),
+}
 _TASK_QUEUE_METHODS: Final = frozenset({"delay", "apply_async"})
 _ROW_CHANGING_STATEMENTS: Final = frozenset({"insert", "update", "delete", "merge"})
 # Comments and quoted text are skipped whole, so that a keyword inside them is not a statement's keyword.
@@ -62,14 +76,23 @@ def _is_noop(value: Value) -> bool:
 
 
 def _changes_data(op: Operation) -> bool:
-    """A ``RunPython`` that runs code (in either direction) or a ``RunSQL`` whose literal SQL changes rows."""
+    """A ``RunPython`` that runs code, or a ``RunSQL`` whose literal SQL changes rows, when the migration is applied
+    (the direction every deploy runs; a reverse-only data step matters only to a rollback)."""
     if not op.touches_database:
         return False
     if op.kind == "RunPython":
-        return not (_is_noop(op.param("code")) and _is_noop(op.param("reverse_code")))
+        return not _is_noop(op.param("code"))
     if op.kind == "RunSQL":
-        return _run_sql_changes_rows(op.param("sql")) or _run_sql_changes_rows(op.param("reverse_sql"))
+        return _run_sql_changes_rows(op.param("sql"))
     return False
+
+
+def _on_existing_table(op: Operation, position: int, created: Mapping[str, int]) -> bool:
+    """Whether a schema operation changes a table that existed before the migration (not one it creates)."""
+    model = op.model_name
+    if op.kind == "CreateModel" or model is None:
+        return op.kind != "CreateModel"
+    return created.get(model.lower(), position) >= position
 
 
 def _has_no_table(options: Value) -> bool:
@@ -98,8 +121,10 @@ def _changes_schema(op: Operation) -> bool:
         " code, or a `RunSQL` whose literal SQL has an `INSERT`, `UPDATE`, `DELETE` or `MERGE` statement) and an"
         " operation that changes the schema (any other Django operation that touches the database; not"
         " `AlterModelOptions`, `AlterModelManagers`, `AlterConstraint`, a proxy or unmanaged `CreateModel`, or a"
-        " state-only `SeparateDatabaseAndState`). SQL that is not a literal, and a migration whose `atomic` cannot"
-        " be read, are not reported."
+        " state-only `SeparateDatabaseAndState`). Only the forward direction counts (a `RunPython` whose code is"
+        " `RunPython.noop` changes nothing when applied), and schema operations on tables the migration created"
+        " before its data step (a squash or initial migration filling its new tables) do not count. SQL that is"
+        " not a literal, and a migration whose `atomic` cannot be read, are not reported."
     ),
     why_bad=(
         "One transaction then holds schema locks for as long as the data migration runs, and on PostgreSQL"
@@ -123,16 +148,25 @@ def _changes_schema(op: Operation) -> bool:
 def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if facts.atomic is not True or not facts.operations_complete:
         return  # not atomic, or unknown; with operations from alternative branches, both may never run together
-    if any(_changes_schema(op) for op in facts.operations):
-        for op in facts.operations:
-            if _changes_data(op):
-                yield Flag(op.line, op.col, operation=op.kind)
+    data = [position for position, op in enumerate(facts.operations) if _changes_data(op)]
+    if not data:
+        return
+    created = facts.model_creations()
+    # Tables this migration creates before its data step are new and empty: nothing waits on their locks (a
+    # squash or an initial migration that fills what it created). A schema change after the data step, or of a
+    # table that existed before, is the hazard.
+    if any(
+        _changes_schema(op) and (position > data[0] or _on_existing_table(op, position, created))
+        for position, op in enumerate(facts.operations)
+    ):
+        for position in data:
+            op = facts.operations[position]
+            yield Flag(op.line, op.col, operation=op.kind)
 
 
 def _is_side_effect(callee: str) -> bool:
-    if callee.rpartition(".")[2] in _TASK_QUEUE_METHODS:
-        return True
-    return any(callee == module or callee.startswith(module + ".") for module in _SIDE_EFFECT_MODULES)
+    module, _, name = callee.rpartition(".")
+    return name in _TASK_QUEUE_METHODS or name in _SIDE_EFFECTS.get(module, ())
 
 
 @file_rule(
@@ -142,9 +176,12 @@ def _is_side_effect(callee: str) -> bool:
     hint="do it in a management command or a deploy step; a migration may run many times, anywhere",
     what_it_does=(
         "Checks `RunPython` functions for calls to the network, mail or task queues. It looks at the"
-        " functions defined in the migration and the module's functions they call, for `requests`, `httpx`,"
-        " `urllib.request`, `urllib3`, `aiohttp`, `smtplib`, `socket`, `boto3`, `django.core.mail`, and"
-        " `.delay()`/`.apply_async()`."
+        " functions defined in the migration and the module's functions they call, for the calls of `requests`,"
+        " `httpx`, `urllib.request`, `urllib3`, `aiohttp`, `smtplib`, `socket`, `boto3` and `django.core.mail`"
+        " that reach the network or send mail (not their local helpers such as `urllib3.util.parse_url`), and"
+        " `.delay()`/`.apply_async()`. A function handed to a signal (`post_migrate.connect(handler)`) or to"
+        " `transaction.on_commit` is not checked: it runs after the migration, outside its transaction, which is"
+        " the usual way to start a long backfill once every app has migrated."
     ),
     why_bad=(
         "Migrations run on every fresh database: in CI, on every developer machine, on every staging"

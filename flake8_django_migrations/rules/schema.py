@@ -6,18 +6,21 @@ from collections.abc import Iterator, Mapping
 from typing import Final, TYPE_CHECKING
 
 from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operation, Value, django_field_class
+from flake8_django_migrations.project.state import definition_in
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
     from flake8_django_migrations.project.graph import Key
     from flake8_django_migrations.project.index import ProjectIndex
+    from flake8_django_migrations.project.state import StateEvent
 
 # Fields with no column of their own, or whose value the database computes.
 _NO_WRITTEN_COLUMN: Final = frozenset(
     {"ManyToManyField", "GenericRelation", "ForeignObject", "GeneratedField", "AutoField", "BigAutoField",
      "SmallAutoField"}
 )
+_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
 _INDEXED_BY_DEFAULT: Final = frozenset({"ForeignKey", "OneToOneField", "SlugField"})
 _UNIQUE_BY_DEFAULT: Final = frozenset({"OneToOneField"})
 _RENAMES: Final = {
@@ -417,14 +420,20 @@ def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, 
     when both are plain Django field calls: (migration, operation, ``model.field``, before, after)."""
     state = index.state
     for key, events in state.definitions.items():
+        previous: StateEvent | None = None
         for event in events:
             op = event.operation
+            # A second AlterField of the field in one migration changes what the first one left.
+            earlier = previous if previous is not None and previous.node == event.node else None
+            previous = event
             if op.kind != "AlterField" or not op.touches_database:
                 continue
             after = op.param("field")
-            before = state.definition_before(event.node, key)
+            before = definition_in(earlier.operation, key[2]) if earlier else state.definition_before(event.node, key)
             if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
                 continue
+            if _WITHOUT_COLUMN.intersection((django_field_class(before), django_field_class(after))):
+                continue  # a many-to-many field is a table of its own: nothing to alter, nothing to make NOT NULL
             yield event.node, op, f"{key[1]}.{key[2]}", before, after
 
 
