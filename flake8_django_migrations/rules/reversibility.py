@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flake8_django_migrations.facts import UNKNOWN, MigrationFacts, Ref, Value
+from flake8_django_migrations.facts import Call, MigrationFacts, Ref, Value
 from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
 
 def _describe(value: Value) -> str:
+    """The ``RunPython`` code as a reader recognises it: its name, ``make_fill(...)`` for a call, else ``...``."""
     if isinstance(value, Ref):
         return "lambda ..." if value.path.startswith("<lambda") else value.path.rpartition(".")[2]
-    return "..." if value is UNKNOWN else repr(value)
+    if isinstance(value, Call) and value.func is not None:
+        return value.func.rpartition(".")[2] + "(...)"
+    return "..."
 
 
 @file_rule(
