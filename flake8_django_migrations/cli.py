@@ -23,7 +23,8 @@ from flake8_django_migrations.facts import MigrationFacts, is_migration_path
 from flake8_django_migrations.files import MAX_SOURCE_BYTES, read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.project.discover import discover, find_project_root
+from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
+from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.findings_cache import cached_project_findings
 from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.project.index import ProjectIndex, build_index, load_all_facts, run_project_rules
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         ignore = _codes(args.ignore, parser, "--ignore") if args.ignore is not None else None
         decide = _Decision(select, ignore)
         if args.command == "check":
-            return _check(args.paths or ["."], args.format, settings, decide, parser, out)
+            return _check(args.paths or ["."], args.format, settings, decide, parser, out, args.verbose)
         return _graph(args.path or ".", settings, decide, parser, out)
     except SystemExit as exit_:
         # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
@@ -81,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run every rule over the migrations below the paths")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="say on standard error which Django settings were read, from where, and what is unknown")
     graph = commands.add_parser("graph", help="print the migration graph Django would build, as JSON")
     graph.add_argument("path", nargs="?", metavar="PATH", help="a file or folder of the project (default: .)")
     graph.add_argument("--format", choices=("json",), default="json")
@@ -101,6 +104,9 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--djm-swappable", "--swappable", dest="swappable", action="append", default=[],
                         metavar="SETTING=APP.MODEL", help="e.g. AUTH_USER_MODEL=accounts.User")
     parser.add_argument("--djm-database", "--database", dest="database", choices=DATABASES, default=None)
+    parser.add_argument("--djm-settings", "--settings", dest="settings_module", metavar="MODULE",
+                        help="the Django settings module (dotted, or a .py path), read without importing it;"
+                        " 'none' to read no settings (default: DJANGO_SETTINGS_MODULE, manage.py, pytest-django)")
     parser.add_argument("--exclude", action="append", metavar="PATTERNS", help="comma-separated glob patterns")
     parser.add_argument("--djm-cache-dir", "--cache-dir", dest="cache_dir", metavar="PATH")
     parser.add_argument(
@@ -147,6 +153,7 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
             exclude=exclude,
             cache_dir=args.cache_dir or first("djm-cache-dir"),
             use_cache=not (args.no_cache or is_true(first("djm-no-cache"))),
+            settings_module=args.settings_module or first("djm-settings"),
         )
     except SettingsError as error:
         _usage_error(str(error))
@@ -262,6 +269,7 @@ def _check(
     decide: _Decision,
     parser: argparse.ArgumentParser,
     out: TextIO,
+    verbose: bool = False,
 ) -> int:
     targets = [os.path.abspath(path) for path in paths]
     for path, target in zip(paths, targets):
@@ -275,10 +283,14 @@ def _check(
         by_root.setdefault(find_project_root(target, settings), []).append(target)
     cache = FactsCache(settings.cache_dir, settings.use_cache)
     found: list[Finding] = []
+    options = settings
     for root, group in by_root.items():
+        settings = settings_for_project(options, root)
         # Not through the per-process cache that serves flake8: a command reads the files as they are now, also
         # when it runs twice in one process. The disk cache is keyed by every file's stat, so it is never stale.
         discovery = discover(root, settings)
+        if verbose:
+            _describe_settings(settings, discovery, sys.stderr)
         project, index = cached_project_findings(root, settings, cache, discovery, PROJECT_RULES)
         facts_by_path = index.facts_by_path() if index is not None else load_all_facts(discovery, cache)
         checked: set[str] = set()
@@ -376,7 +388,57 @@ def graph_as_json(index: ProjectIndex, errors: Iterable[Finding] = ()) -> dict[s
         "leaves": graph.leaves_by_app(),
         "external": sorted(index.external_apps),
         "errors": [_as_json(finding) for finding in errors],
+        "settings": settings_as_json(index.settings, index.discovery),
     }
+
+
+def settings_as_json(settings: Settings, discovery: Discovery) -> dict[str, object]:
+    """What was read from the project's Django settings, from which file, what stayed unknown, and the values the
+    linter uses after the options (which win)."""
+    read = settings.django.as_json() if settings.django is not None else {"module": None, "values": {}, "unknown": {}}
+    if isinstance(read.get("path"), str):
+        read["path"] = _display(str(read["path"]))
+    values = read.get("values")
+    for value in values.values() if isinstance(values, dict) else ():
+        value["path"] = _display(value["path"])
+    return {
+        **read,
+        "installed_apps": [
+            {"entry": app.entry, "label": app.label, "folder": _display(app.folder) if app.folder else None,
+             "external": app.external}
+            for app in discovery.installed_apps
+        ],
+        "used": {
+            "database": settings.database,
+            "swappable": dict(sorted(settings.swappable.items())),
+            "migration_modules": dict(sorted(settings.migration_modules.items())),
+        },
+    }
+
+
+def _describe_settings(settings: Settings, discovery: Discovery, err: TextIO) -> None:
+    """``check -v``: the settings block of ``graph --format json``, as lines."""
+    described = settings_as_json(settings, discovery)
+    if described["module"] is None:
+        err.write(f"{PROG}: Django settings: none read ({_first_reason(described)})\n")
+    else:
+        err.write(f"{PROG}: Django settings: {described['module']} ({described['path']}), named by "
+                  f"{described['module_origin']}\n")
+    values = described.get("values")
+    for name, read in (values.items() if isinstance(values, dict) else ()):
+        err.write(f"{PROG}:   {name} = {json.dumps(read['value'])}  ({read['path']}:{read['line']})\n")
+    unknown = described.get("unknown")
+    for name, reason in (unknown.items() if isinstance(unknown, dict) and described["module"] is not None else ()):
+        err.write(f"{PROG}:   {name}: unknown, {reason}\n")
+    for app in discovery.installed_apps:
+        where = _display(app.folder) if app.folder else "not found here (external)"
+        err.write(f"{PROG}:   app {app.label or '?'} ({app.entry}): {where}\n")
+    err.write(f"{PROG}:   used: {json.dumps(described['used'])}\n")
+
+
+def _first_reason(described: Mapping[str, object]) -> str:
+    unknown = described.get("unknown")
+    return next(iter(unknown.values()), "") if isinstance(unknown, dict) and unknown else "reading is off"
 
 
 def _as_json(finding: Finding) -> Mapping[str, object]:

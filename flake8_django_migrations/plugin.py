@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flake8_django_migrations import __version__
-from flake8_django_migrations.facts import extract_facts, is_migration_path
+from flake8_django_migrations.facts import extract_facts, is_migration_module_name
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES, RULES, check_facts
 from flake8_django_migrations.settings import (
@@ -40,8 +40,14 @@ class MigrationChecker:
     @classmethod
     def add_options(cls, manager: Any) -> None:
         manager.add_option(
-            "--djm-database", default="postgresql", choices=DATABASES, parse_from_config=True,
-            help="Database the migrations run on; DJM205 and DJM206 apply to PostgreSQL only. (Default: %(default)s)",
+            "--djm-database", default=None, choices=DATABASES, parse_from_config=True,
+            help="Database the migrations run on; DJM205 and DJM206 apply to PostgreSQL only. (Default: the ENGINE"
+            " of the Django settings' default database, else postgresql)",
+        )
+        manager.add_option(
+            "--djm-settings", default=None, parse_from_config=True,
+            help="The Django settings module (dotted, or a .py path), read without importing it; 'none' to read no"
+            " settings. (Default: DJANGO_SETTINGS_MODULE, else manage.py's, else pytest-django's)",
         )
         manager.add_option(
             "--djm-project-root", default=None, parse_from_config=True,
@@ -81,7 +87,7 @@ class MigrationChecker:
 
         try:
             cls.settings = build_settings(
-                database=configured("djm-database", options.djm_database, "postgresql"),
+                database=configured("djm-database", options.djm_database),
                 project_root=configured("djm-project-root", options.djm_project_root),
                 app_labels=[*pyproject.get("djm-app-label", []), *options.djm_app_label],
                 migration_modules=[*pyproject.get("djm-migration-modules", []), *options.djm_migration_modules],
@@ -90,6 +96,7 @@ class MigrationChecker:
                 cache_dir=configured("djm-cache-dir", options.djm_cache_dir),
                 use_cache=not (options.djm_no_cache or is_true(configured("djm-no-cache", None))),
                 enabled_codes=_selected_codes(options),
+                settings_module=configured("djm-settings", options.djm_settings),
             )
         except SettingsError as error:
             # As flake8 reports a bad value of its own options: a usage error, exit status 2.
@@ -112,22 +119,45 @@ class MigrationChecker:
     def _findings(self) -> Iterator[Finding]:
         if self.settings.enabled_codes == frozenset():
             return  # none of our codes is selected: cost nothing
-        folder = os.path.dirname(self.filename)
-        if os.path.basename(folder) != "migrations" or not _in_migrations_package(self.filename):
+        named_migrations = os.path.basename(os.path.dirname(self.filename)) == "migrations"
+        if not _in_migrations_package(self.filename) or not (named_migrations or self._in_moved_migrations()):
             return  # Django would not load it as a migration (the command's discovery agrees)
-        facts = extract_facts(self.tree, self.filename)
-        if facts is not None:
-            yield from check_facts(facts, self.settings)
-        elif not is_migration_path(self.filename):
-            return  # a module of a migrations package without a Migration class still has a project finding
-        if not any(self.settings.is_enabled(rule.code) for rule in PROJECT_RULES):
-            return
         # The project pass is imported here so that files that are not migrations never pay for it.
-        from flake8_django_migrations.project.findings_cache import project_findings_for
+        from flake8_django_migrations.project.findings_cache import file_context, project_findings_for
 
-        for finding in project_findings_for(self.filename, self.settings, PROJECT_RULES):
-            if self.settings.is_enabled(finding.code):
+        # The project's settings (its Django settings read) and the app label the project pass gives this folder
+        # (AppConfig.label, --djm-app-label), so that the per-file rules see what the command's see.
+        settings, app_label = file_context(self.filename, self.settings)
+        if not named_migrations and app_label is None:
+            return  # not a MIGRATION_MODULES package of an app the project pass found
+        is_migration = is_migration_module_name(os.path.basename(self.filename))
+        facts = extract_facts(self.tree, self.filename, app_label=app_label if is_migration else None)
+        if facts is not None:
+            yield from check_facts(facts, settings)
+        elif not is_migration:
+            return  # a module of a migrations package without a Migration class still has a project finding
+        if not any(settings.is_enabled(rule.code) for rule in PROJECT_RULES):
+            return
+        for finding in project_findings_for(self.filename, settings, PROJECT_RULES):
+            if settings.is_enabled(finding.code):
                 yield dataclasses.replace(finding, path=self.filename)
+
+    def _in_moved_migrations(self) -> bool:
+        """Whether the file's folder may be a ``MIGRATION_MODULES`` package (from the options or the project's
+        Django settings): its path ends with one of the modules. Other folders cost a few stats, not a walk."""
+        if not self.settings.migration_modules and not self.settings.read_django_settings:
+            return False
+        from flake8_django_migrations.project.discover import find_project_root
+        from flake8_django_migrations.project.django_settings import settings_for_project
+
+        try:
+            settings = settings_for_project(self.settings, find_project_root(self.filename, self.settings))
+        except Exception:  # noqa: BLE001 - unreadable settings are no settings; never abort flake8's run
+            return False
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        return any(
+            folder.endswith(os.sep + module.replace(".", os.sep)) for module in settings.migration_modules.values()
+        )
 
 
 def _in_migrations_package(path: str) -> bool:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations.files import read_regular_file
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.project.django_settings import DjangoSettings
 
 __all__ = ["DATABASES", "DEFAULT_SWAPPABLE", "Settings", "SettingsError", "build_settings", "is_true"]
 
@@ -29,6 +32,13 @@ class Settings:
     use_cache: bool = True
     # The codes flake8 will report (None: all). Rules whose code is off are not run at all.
     enabled_codes: frozenset[str] | None = None
+    # The project's Django settings: the module named by djm-settings (else found, see project/django_settings.py),
+    # and, once read for a project root, what was read. Options win: `given` names the values set explicitly
+    # (`database`, `swappable.AUTH_USER_MODEL`), which the Django settings do not change.
+    settings_module: str | None = None
+    read_django_settings: bool = True
+    given: frozenset[str] = frozenset()
+    django: DjangoSettings | None = None
 
     def is_enabled(self, code: str) -> bool:
         return self.enabled_codes is None or code in self.enabled_codes
@@ -53,13 +63,17 @@ def build_settings(
     cache_dir: str | None = None,
     use_cache: bool = True,
     enabled_codes: frozenset[str] | None = None,
+    settings_module: str | None = None,
 ) -> Settings:
     """Settings from option values as written (``KEY=VALUE`` entries, comma-separated or not), the one place
     where they are checked and where defaults apply. Raises ``SettingsError`` for a value that makes no sense."""
+    given = {"database"} if database else set()
     database = database or "postgresql"
     if database not in DATABASES:
         raise SettingsError(f"djm-database must be one of {', '.join(DATABASES)}, not {database!r}")
-    swappable_models = {**DEFAULT_SWAPPABLE, **_pairs(swappable, "djm-swappable")}
+    swappable_options = _pairs(swappable, "djm-swappable")
+    given.update(f"swappable.{setting}" for setting in swappable_options)
+    swappable_models = {**DEFAULT_SWAPPABLE, **swappable_options}
     for setting, model in swappable_models.items():
         app, dot, name = model.partition(".")
         if not (dot and app and name and "." not in name):
@@ -74,7 +88,19 @@ def build_settings(
         cache_dir=cache_dir or None,
         use_cache=use_cache,
         enabled_codes=enabled_codes,
+        settings_module=_settings_module(settings_module),
+        read_django_settings=(settings_module or "").strip().lower() not in _NO_SETTINGS,
+        given=frozenset(given),
     )
+
+
+# `djm-settings = none`: do not look for Django settings at all.
+_NO_SETTINGS: Final = frozenset({"none", "off", "false"})
+
+
+def _settings_module(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value if value and value.lower() not in _NO_SETTINGS else None
 
 
 def _pairs(values: Iterable[str], option: str) -> dict[str, str]:

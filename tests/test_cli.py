@@ -204,7 +204,7 @@ def test_graph_json(project: Path) -> None:
     code, output = run("graph", "--format", "json")
     assert code == 0
     graph = json.loads(output)
-    assert list(graph) == ["nodes", "edges", "leaves", "external", "errors"]
+    assert list(graph) == ["nodes", "edges", "leaves", "external", "errors", "settings"]
     assert graph["nodes"] == [
         "billing.0001_initial", "orders.0001_initial", "orders.0002_x",
         "shop.0001_initial", "shop.0002_a", "shop.0002_b",

@@ -160,3 +160,82 @@ def test_many_conflicting_leaves_keep_each_message_short(tmp_path: Path) -> None
     found = [finding for finding in json.loads(out.getvalue()) if finding["code"] == "DJM304"]
     assert len(found) == 300
     assert all(len(finding["message"]) < 200 and finding["message"].endswith("and 296 more") for finding in found)
+
+
+def _merge_project(root: Path, written: str) -> Path:
+    """The app in folder ``shop`` is labelled ``store`` by its AppConfig; ``0003_merge`` depends on two
+    migrations of the app written ``written``. Django's app is ``store``."""
+    def migration(dependencies: str) -> str:
+        return HEADER + f"    dependencies = {dependencies}\n    operations = []\n"
+
+    return project(root, {
+        "shop/apps.py": "from django.apps import AppConfig\n\n\nclass Config(AppConfig):\n    label = 'store'\n",
+        "shop/migrations/0001_initial.py": migration("[]"),
+        "shop/migrations/0002_a.py": migration("[('store', '0001_initial')]"),
+        "shop/migrations/0002_b.py": migration("[('store', '0001_initial')]"),
+        "shop/migrations/0003_merge.py": migration(f"[({written!r}, '0002_a'), ({written!r}, '0002_b')]"),
+    })
+
+
+@pytest.mark.parametrize("written", ["shop", "store"])
+def test_per_file_rules_see_the_label_of_the_app_config_in_both(tmp_path: Path, written: str) -> None:
+    """DJM306 compares a merge's dependencies with its own app's label: flake8 used to take the folder's name."""
+    root = _merge_project(tmp_path, written)
+    _, by_check, _ = check(root, "--select", "DJM306")
+    _, by_flake8 = flake8(root, "--select", "DJM306", ".")
+    merge = [("shop/migrations/0003_merge.py", 4, 1, "DJM306")]
+    assert by_check == by_flake8 == (merge if written == "store" else [])
+
+
+def test_the_app_label_option_reaches_the_per_file_rules_in_both(tmp_path: Path) -> None:
+    root = _merge_project(tmp_path, "market")
+    _, by_check, _ = check(root, "--select", "DJM306", "--djm-app-label", "shop=market")
+    _, by_flake8 = flake8(root, "--select", "DJM306", "--djm-app-label", "shop=market", ".")
+    assert by_check == by_flake8 == [("shop/migrations/0003_merge.py", 4, 1, "DJM306")]
+
+
+@pytest.mark.parametrize(("engine", "reported"), [("sqlite3", False), ("postgresql", True)])
+def test_the_settings_database_decides_postgresql_rules_in_both(tmp_path: Path, engine: str, reported: bool) -> None:
+    """DJM206 applies to PostgreSQL only; the default database's ENGINE says which one, unless djm-database does."""
+    concurrently = HEADER + (
+        '    dependencies = [("shop", "0001_initial")]\n'
+        '    operations = [migrations.RunSQL("CREATE INDEX CONCURRENTLY i ON t (c)", migrations.RunSQL.noop)]\n'
+    )
+    root = project(tmp_path, {
+        "shop/migrations/0002_index.py": concurrently,
+        "project/settings.py": (
+            "INSTALLED_APPS = ['shop']\n"
+            f"DATABASES = {{'default': {{'ENGINE': 'django.db.backends.{engine}', 'NAME': 'x'}}}}\n"
+        ),
+    })
+    (root / "manage.py").write_text("import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings')\n")
+    _, by_check, _ = check(root, "--select", "DJM206")
+    _, by_flake8 = flake8(root, "--select", "DJM206", ".")
+    assert by_check == by_flake8
+    assert bool(by_check) is reported
+    # An explicit option wins over the settings.
+    _, by_check, _ = check(root, "--select", "DJM206", "--djm-database", "postgresql")
+    _, by_flake8 = flake8(root, "--select", "DJM206", "--djm-database", "postgresql", ".")
+    assert by_check == by_flake8 and by_check
+
+
+def test_migrations_kept_elsewhere_by_the_settings_are_linted_by_both(tmp_path: Path) -> None:
+    """MIGRATION_MODULES read from the settings: the files of ``blog/db_migrations`` are migrations for flake8
+    too, with their per-file findings and their project findings."""
+    root = project(tmp_path, {
+        "blog/db_migrations/0001_initial.py": INITIAL.replace("    dependencies = []\n",
+                                                              '    dependencies = [("blog", "0000_gone")]\n'),
+        "blog/db_migrations/0002_sql.py": RUN_SQL.replace('("shop", "0001_initial")', '("blog", "0001_initial")'),
+        "blog/helpers.py": RUN_SQL,  # not a migration: nothing
+        "project/settings.py": (
+            "INSTALLED_APPS = ['blog', 'shop']\nMIGRATION_MODULES = {'blog': 'blog.db_migrations'}\n"
+        ),
+    })
+    (root / "blog" / "__init__.py").touch()
+    (root / "manage.py").write_text("import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings')\n")
+    _, by_check, _ = check(root)
+    _, by_flake8 = flake8(root, ".")
+    assert by_check == by_flake8
+    assert {(path, code) for path, _, _, code in by_check} == {
+        ("blog/db_migrations/0001_initial.py", "DJM302"), ("blog/db_migrations/0002_sql.py", "DJM102"),
+    }

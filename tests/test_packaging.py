@@ -17,10 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sdist")
+    """Built from a copy: setuptools leaves an ``*.egg-info`` folder where it builds, and one in the checkout
+    would register the plugin a second time for every flake8 started there."""
+    out, source = tmp_path_factory.mktemp("sdist"), tmp_path_factory.mktemp("source") / "checkout"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".mypy_cache", ".hypothesis", "build", "dist",
+    ))
     subprocess.run(
         [sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(out)!r})"],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=source, check=True, capture_output=True,
     )
     (archive,) = out.glob("*.tar.gz")
     return archive

@@ -1,9 +1,14 @@
-"""Find the project root and every migration package below it, with each app's label, without importing anything.
+"""Find the project root and every migration package Django would load, with each app's label, without importing
+anything.
 
-Django finds migrations through ``INSTALLED_APPS``; we have no settings, so we walk the tree instead and read what
-Django would read: ``<app>/migrations/__init__.py`` makes a package, an ``AppConfig``'s ``label`` names the app,
-``MIGRATION_MODULES`` moves its migrations elsewhere. What cannot be told apart statically (two folders claiming
-one label) is left out of the graph rather than guessed.
+Django finds migrations through ``INSTALLED_APPS``. When the project's settings give it as a literal
+(``django_settings``), each entry is located as Django would import it, without importing: in the project first,
+else in the interpreter the linter runs in (``importlib.util.find_spec`` on the top-level name only, then the file
+system), so ``django.contrib.auth`` and third-party apps join the graph; migration folders of the project that no
+installed app owns are left out of it (their files still get the per-file rules). Without settings we walk the tree
+and read what Django would read: ``<app>/migrations/__init__.py`` makes a package, an ``AppConfig``'s ``label``
+names the app, ``MIGRATION_MODULES`` moves its migrations elsewhere. What cannot be told apart statically (two
+folders claiming one label) is left out of the graph rather than guessed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import functools
+import importlib.util
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,14 +24,17 @@ from typing import Final
 
 from flake8_django_migrations.facts import is_migration_module_name, module_level_statements
 from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.project.django_settings import DjangoSettings, find_module_file
 from flake8_django_migrations.settings import Settings
 
 __all__ = [
     "ROOT_MARKERS",
     "AppMigrations",
     "Discovery",
+    "InstalledApp",
     "discover",
     "find_project_root",
+    "installed_apps",
     "read_app_label",
 ]
 
@@ -46,11 +55,34 @@ class AppMigrations:
 
 
 @dataclass(frozen=True, slots=True)
+class InstalledApp:
+    """An ``INSTALLED_APPS`` entry as Django would load it, found without importing."""
+
+    entry: str  # as written
+    label: str | None  # None when it cannot be read (an AppConfig path not found here)
+    folder: str | None  # the app's package, absolute; None when not found here
+    external: bool  # found in the interpreter the linter runs in, outside the project
+
+
+@dataclass(frozen=True, slots=True)
 class Discovery:
     root: str
     apps: Mapping[str, AppMigrations]  # label -> its migrations
     ambiguous: frozenset[str]  # labels claimed by more than one folder: left out of the graph
-    left_out: tuple[AppMigrations, ...] = ()  # the folders of those labels: their files still get per-file rules
+    # Migration folders outside the graph: those of an ambiguous label, and, when INSTALLED_APPS is known, those of
+    # apps it does not list. Their files still get the per-file rules.
+    left_out: tuple[AppMigrations, ...] = ()
+    # The labels Django would load, when INSTALLED_APPS and every entry's label are known; None otherwise.
+    installed: frozenset[str] | None = None
+    unlocated: frozenset[str] = frozenset()  # installed labels not found here: external, never checked
+    installed_apps: tuple[InstalledApp, ...] = ()
+
+    def label_of_folder(self, folder: str) -> str | None:
+        """The label discovery gave the migrations package ``folder`` (absolute), also when it is left out."""
+        for app in (*self.apps.values(), *self.left_out):
+            if app.folder == folder:
+                return app.label
+        return None
 
 
 def find_project_root(path: str, settings: Settings) -> str:
@@ -91,58 +123,181 @@ def discover(root: str, settings: Settings) -> Discovery:
     label_overrides = _normalise_label_overrides(settings.app_labels, root)
     default_folders: list[tuple[str, str]] = []  # (app folder, migrations folder)
     moved_folders: dict[str, list[str]] = {}  # label -> candidate folders for its MIGRATION_MODULES entry
+    packages: set[str] = set()
     for folder, names in _walk(root, settings.exclude):
         if "__init__.py" not in names:
             continue
+        packages.add(folder)
         for label, parts in modules.items():
             if _ends_with(folder, parts):
                 moved_folders.setdefault(label, []).append(folder)
         if os.path.basename(folder) == "migrations":
             default_folders.append((os.path.dirname(folder), folder))
 
-    claims: dict[str, list[tuple[str, str]]] = {}
-    for app_folder, folder in default_folders:
-        label = (
+    def label_of(app_folder: str) -> str:
+        return (
             label_overrides.get(app_folder)
             or read_app_label(os.path.join(app_folder, "apps.py"))
             or os.path.basename(app_folder)
         )
-        if label in disabled or label in modules:
-            continue  # Django reads this app's migrations from elsewhere, or not at all
-        claims.setdefault(label, []).append((app_folder, folder))
-    for label, candidates in moved_folders.items():
-        folder = min(candidates, key=lambda candidate: (len(candidate), candidate))
-        claims.setdefault(label, []).append((os.path.dirname(folder), folder))
+
+    django = settings.django
+    installed = (
+        installed_apps(django, label_overrides) if django is not None and django.installed_apps is not None else None
+    )
+    claims: dict[str, list[tuple[str, str]]] = {}
+    not_installed: list[AppMigrations] = []
+    unlocated: set[str] = set()
+    if installed is None:
+        for app_folder, folder in default_folders:
+            label = label_of(app_folder)
+            if label in disabled or label in modules:
+                continue  # Django reads this app's migrations from elsewhere, or not at all
+            claims.setdefault(label, []).append((app_folder, folder))
+        for label, candidates in moved_folders.items():
+            folder = min(candidates, key=lambda candidate: (len(candidate), candidate))
+            claims.setdefault(label, []).append((os.path.dirname(folder), folder))
+    else:
+        assert django is not None
+        for app in installed:
+            if app.label is None or app.folder is None:
+                if app.label is not None:
+                    unlocated.add(app.label)
+                continue
+            if app.label in disabled:
+                continue
+            migrations: str | None = (
+                _package_folder(".".join(modules[app.label]), django.import_roots)
+                if app.label in modules
+                else os.path.join(app.folder, "migrations")
+            )
+            if migrations is None or not os.path.isfile(os.path.join(migrations, "__init__.py")):
+                if app.label in modules:
+                    unlocated.add(app.label)  # a MIGRATION_MODULES package not found here: not guessed
+                continue  # an app without migrations
+            if not app.external and migrations not in packages:
+                continue  # excluded, or in a folder discovery does not enter
+            claims.setdefault(app.label, []).append((app.folder, migrations))
+        claimed = {folder for candidates in claims.values() for _, folder in candidates}
+        not_installed = [
+            _read_package(label_of(app_folder), app_folder, folder)
+            for app_folder, folder in default_folders
+            if folder not in claimed
+        ]
 
     apps: dict[str, AppMigrations] = {}
     ambiguous: set[str] = set()
-    left_out: list[AppMigrations] = []
-    for label, claimed in claims.items():
-        if len(claimed) > 1:
+    left_out: list[AppMigrations] = list(not_installed)
+    for label, claimed_folders in claims.items():
+        if len(claimed_folders) > 1:
             ambiguous.add(label)
-            left_out.extend(_read_package(label, app_folder, folder) for app_folder, folder in claimed)
+            left_out.extend(_read_package(label, app_folder, folder) for app_folder, folder in claimed_folders)
             continue
-        app_folder, folder = claimed[0]
+        app_folder, folder = claimed_folders[0]
         apps[label] = _read_package(label, app_folder, folder)
     left_out.sort(key=lambda app: app.folder)
-    return Discovery(root, dict(sorted(apps.items())), frozenset(ambiguous), tuple(left_out))
+    labels = frozenset(app.label for app in installed or () if app.label is not None)
+    known = installed is not None and all(app.label is not None for app in installed)
+    return Discovery(
+        root, dict(sorted(apps.items())), frozenset(ambiguous), tuple(left_out),
+        installed=labels if known else None,
+        unlocated=frozenset(unlocated),
+        installed_apps=tuple(installed or ()),
+    )
+
+
+def installed_apps(django: DjangoSettings, label_overrides: Mapping[str, str]) -> tuple[InstalledApp, ...]:
+    """Each ``INSTALLED_APPS`` entry with its label and package folder, as ``AppConfig.create`` would find them:
+    a module (its label from its ``apps.py``, else its last name) or the path of an ``AppConfig`` subclass (its
+    ``name`` and ``label`` read from the class)."""
+    return tuple(_installed_app(entry, django.import_roots, label_overrides) for entry in django.installed_apps or ())
+
+
+def _installed_app(entry: str, roots: tuple[str, ...], label_overrides: Mapping[str, str]) -> InstalledApp:
+    found = _locate(entry, roots)
+    if found is not None:
+        path, external = found
+        folder = os.path.dirname(path) if os.path.basename(path) == "__init__.py" else None
+        label = (label_overrides.get(folder) or read_app_label(os.path.join(folder, "apps.py"))) if folder else None
+        return InstalledApp(entry, label or entry.rpartition(".")[2], folder, external)
+    module, _, class_name = entry.rpartition(".")
+    config_file = _locate(module, roots) if module else None
+    if config_file is not None:
+        config = next((c for c in _app_configs(config_file[0]) if c.class_name == class_name), None)
+        if config is not None and config.name:
+            app = _locate(config.name, roots)
+            folder = os.path.dirname(app[0]) if app and os.path.basename(app[0]) == "__init__.py" else None
+            label = (label_overrides.get(folder) if folder else None) or config.label or config.name.rpartition(".")[2]
+            return InstalledApp(entry, label, folder, app[1] if app else config_file[1])
+    # Not found here (not installed in this interpreter). A module's label is its last name; a class's is unknown.
+    last = entry.rpartition(".")[2]
+    return InstalledApp(entry, None if last[:1].isupper() else last, None, True)
+
+
+def _locate(module: str, project_roots: tuple[str, ...]) -> tuple[str, bool] | None:
+    """The file of ``module`` and whether it is outside the project: the project's folders first, as the
+    folder of ``manage.py`` comes first on ``sys.path``."""
+    found = find_module_file(module, project_roots)
+    if found is not None:
+        return found, False
+    found = find_module_file(module, _interpreter_roots(module.split(".")[0]))
+    return (found, True) if found is not None else None
+
+
+def _package_folder(module: str, project_roots: tuple[str, ...]) -> str | None:
+    found = _locate(module, project_roots)
+    return os.path.dirname(found[0]) if found and os.path.basename(found[0]) == "__init__.py" else None
+
+
+@functools.lru_cache(maxsize=256)
+def _interpreter_roots(top: str) -> tuple[str, ...]:
+    """The folders holding the top-level package ``top`` in this interpreter, found by importlib's finders on the
+    top-level name only: a dotted name would import its parent packages, and nothing may be imported."""
+    try:
+        spec = importlib.util.find_spec(top)
+    except Exception:  # noqa: BLE001 - a finder of a broken installation must not stop discovery
+        return ()
+    if spec is None:
+        return ()
+    if spec.submodule_search_locations:
+        return tuple(dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in spec.submodule_search_locations))
+    if spec.origin and os.path.isfile(spec.origin):
+        return (os.path.dirname(os.path.abspath(spec.origin)),)
+    return ()
 
 
 def read_app_label(apps_py: str) -> str | None:
     """The ``label`` of the ``AppConfig`` in ``apps.py``, read without importing it; None when there is none."""
-    source = read_regular_file(apps_py)  # a FIFO or device named apps.py must not hang discovery
+    labelled = [(config.default, config.label) for config in _app_configs(apps_py) if config.label]
+    if not labelled:
+        return None
+    # Django picks the config marked `default = True` when there are several; otherwise the only one.
+    defaults = [label for is_default, label in labelled if is_default]
+    return defaults[0] if defaults else labelled[0][1]
+
+
+@dataclass(frozen=True, slots=True)
+class _AppConfig:
+    class_name: str
+    name: str | None  # the app's module, when a literal
+    label: str | None
+    default: bool
+
+
+def _app_configs(path: str) -> list[_AppConfig]:
+    """The ``AppConfig`` subclasses of a module, with their literal ``name``, ``label`` and ``default``."""
+    source = read_regular_file(path)  # a FIFO or device named apps.py must not hang discovery
     if source is None:
-        return None
+        return []
     try:
-        tree = ast.parse(source, filename=apps_py)
+        tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    labelled: list[tuple[bool, str]] = []
+        return []
+    configs: list[_AppConfig] = []
     for node in (n for n in module_level_statements(tree.body) if isinstance(n, ast.ClassDef)):
         if not any(_base_name(base).endswith("AppConfig") for base in node.bases):
             continue
-        label: str | None = None
-        default = False
+        attributes: dict[str, object] = {}
         for statement in node.body:
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                 target, value = statement.targets[0], statement.value
@@ -150,19 +305,16 @@ def read_app_label(apps_py: str) -> str | None:
                 target, value = statement.target, statement.value
             else:
                 continue
-            if not isinstance(target, ast.Name) or not isinstance(value, ast.Constant):
-                continue
-            if target.id == "label" and isinstance(value.value, str):
-                label = value.value
-            elif target.id == "default" and value.value is True:
-                default = True
-        if label:
-            labelled.append((default, label))
-    if not labelled:
-        return None
-    # Django picks the config marked `default = True` when there are several; otherwise the only one.
-    defaults = [label for is_default, label in labelled if is_default]
-    return defaults[0] if defaults else labelled[0][1]
+            if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+                attributes[target.id] = value.value
+        name, label = attributes.get("name"), attributes.get("label")
+        configs.append(_AppConfig(
+            node.name,
+            name if isinstance(name, str) and name else None,
+            label if isinstance(label, str) and label else None,
+            attributes.get("default") is True,
+        ))
+    return configs
 
 
 def _base_name(node: ast.expr) -> str:

@@ -16,19 +16,50 @@ from typing import TYPE_CHECKING, Any, Final
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery, discover, find_project_root
+from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
     from flake8_django_migrations.project.index import ProjectIndex
     from flake8_django_migrations.rules.rule import Rule
 
-__all__ = ["cached_project_findings", "group_by_path", "project_findings_for", "remember", "settings_key"]
+__all__ = [
+    "cached_project_findings",
+    "file_context",
+    "group_by_path",
+    "project_findings_for",
+    "remember",
+    "settings_key",
+]
 
 _CACHE_SIZE: Final = 4
 
-# The plugin's per-process memory: findings only, bounded, so a long-lived process that visits many projects does
-# not grow, and a worker does not keep every file's facts alive while it parses thousands of files.
-_findings_cache: dict[tuple[object, ...], Mapping[str, tuple[Finding, ...]]] = {}
+# The plugin's per-process memory: findings and discoveries (the plugin asks for the app label of every file it
+# checks), bounded, so a long-lived process that visits many projects does not grow, and a worker does not keep
+# every file's facts alive while it parses thousands of files.
+_findings_cache: dict[tuple[object, ...], Any] = {}
+
+
+def file_context(path: str, settings: Settings) -> tuple[Settings, str | None]:
+    """For the plugin: the settings of the project of the file at ``path`` (the options with what its Django
+    settings say) and the app label the project pass gives the file's migrations package (None when it found
+    none), so that per-file rules see what the command's do. Never raises: flake8 would abort the whole run."""
+    try:
+        target = os.path.abspath(path)
+        root = find_project_root(target, settings)
+        settings = settings_for_project(settings, root)
+        return settings, _discovery(root, settings).label_of_folder(os.path.dirname(target))
+    except Exception:
+        return settings, None
+
+
+def _discovery(root: str, settings: Settings) -> Discovery:
+    key = ("discovery", os.path.abspath(root), *settings_key(settings))
+    cached = _findings_cache.get(key)
+    if not isinstance(cached, Discovery):
+        cached = discover(root, settings)
+        remember(_findings_cache, key, cached)
+    return cached
 
 
 def project_findings_for(path: str, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
@@ -45,14 +76,15 @@ def _findings_by_path(root: str, settings: Settings, rules: Sequence[Rule]) -> M
     """The project findings per file, built once per process, and read from the disk cache when no migration
     file, ``max_migration.txt`` or setting changed since they were stored: an editor checking one file then
     stats the project's files instead of loading the facts of all of them and building the graph again."""
-    key = (os.path.abspath(root), *settings_key(settings), tuple(rule.code for rule in rules))
-    cached = _findings_cache.get(key)
+    settings = settings_for_project(settings, root)
+    key = ("findings", os.path.abspath(root), *settings_key(settings), tuple(rule.code for rule in rules))
+    cached: Mapping[str, tuple[Finding, ...]] | None = _findings_cache.get(key)
     if cached is not None:
         return cached
     cache = FactsCache(settings.cache_dir, settings.use_cache)
     # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
     # collector rescan them while it parses thousands of files.
-    findings, _ = cached_project_findings(root, settings, cache, discover(root, settings), rules)
+    findings, _ = cached_project_findings(root, settings, cache, _discovery(root, settings), rules)
     by_path = group_by_path(findings)
     remember(_findings_cache, key, by_path)
     return by_path
@@ -63,6 +95,7 @@ def cached_project_findings(
 ) -> tuple[tuple[Finding, ...], ProjectIndex | None]:
     """The findings of the project ``rules``, from the disk cache when no input changed (then without an index),
     else from a new index."""
+    settings = settings_for_project(settings, root)
     fingerprint = _project_fingerprint(discovery, settings, rules)
     stored = cache.project_findings(fingerprint)
     if stored is not None:
@@ -84,7 +117,10 @@ def _project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequen
     """
     digest = hashlib.blake2b(digest_size=20)
     codes = [rule.code for rule in rules]
-    digest.update(repr(("project-findings", discovery.root, settings_key(settings), codes, _code_stamp())).encode())
+    installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
+    digest.update(repr(
+        ("project-findings", discovery.root, settings_key(settings), installed, codes, _code_stamp())
+    ).encode())
     for label, app in sorted(discovery.apps.items()):
         digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
         # The max_migration.txt of an app, and whether there is one, decide DJM307.
@@ -134,4 +170,8 @@ def settings_key(settings: Settings) -> tuple[object, ...]:
         tuple(settings.exclude),
         settings.cache_dir,
         settings.use_cache,
+        settings.settings_module,
+        settings.read_django_settings,
+        settings.django.installed_apps if settings.django is not None else None,
+        settings.django.import_roots if settings.django is not None else None,
     )

@@ -101,17 +101,29 @@ def build_graph(
     migrations: Mapping[Key, MigrationFacts],
     local_apps: Collection[str],
     swappable: Mapping[str, str],
+    installed: Collection[str] | None = None,
+    unlocated: Collection[str] = (),
 ) -> MigrationGraph:
-    builder = _Builder(frozenset(local_apps), swappable)
+    """``local_apps``: the apps whose migrations were read. ``installed``: every label Django loads, when known;
+    ``unlocated``: those of them not found here, which stay external."""
+    builder = _Builder(frozenset(local_apps), swappable, installed, frozenset(unlocated))
     return builder.build(migrations)
 
 
 class _Builder:
     """Mutable state of one build, in the same steps as ``MigrationLoader.build_graph``."""
 
-    def __init__(self, local_apps: frozenset[str], swappable: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        local_apps: frozenset[str],
+        swappable: Mapping[str, str],
+        installed: Collection[str] | None = None,
+        unlocated: frozenset[str] = frozenset(),
+    ) -> None:
         self.local_apps = local_apps
         self.swappable = swappable
+        self.installed = installed
+        self.unlocated = unlocated
         self.real: dict[Key, bool] = {}  # every node, False for a dummy
         self.parents: dict[Key, set[Key]] = {}
         self.children: dict[Key, set[Key]] = {}
@@ -207,10 +219,15 @@ class _Builder:
         return key[1] in _SPECIAL and key[0] in self.local_apps and not self.app_nodes.get(key[0])
 
     def _check_key(self, key: Key, current_app: str) -> Key | None:
-        """Django's ``check_key``, with apps outside the tree treated as external (no edge, not checked)."""
+        """Django's ``check_key``, with apps not found treated as external (no edge, not checked)."""
         if key[0] not in self.local_apps:
-            self.external_apps.add(key[0])
-            return None
+            if self.installed is None or key[0] in self.unlocated:
+                self.external_apps.add(key[0])
+                return None
+            # Known to have no migrations: installed without them (Django ignores `__first__` of such an app), or
+            # not installed (Django: "Dependency on unknown app"; not reported, as without settings). A named
+            # migration of either is a node that does not exist.
+            return None if key[1] in _SPECIAL else key
         if key[1] not in _SPECIAL or key in self.real:
             return key
         if key[0] == current_app:

@@ -17,6 +17,7 @@ from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
+from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
 from flake8_django_migrations.project.state import ModelState
 from flake8_django_migrations.settings import Settings
@@ -34,7 +35,7 @@ class ProjectIndex:
     """What the project rules may read. Built once per run; nothing in it changes after."""
 
     __slots__ = ("discovery", "migrations", "unknown", "without_migration_class", "graph", "swappable", "_state",
-                 "unsure_replacements", "dangling_apps")
+                 "unsure_replacements", "dangling_apps", "settings")
 
     def __init__(
         self,
@@ -44,8 +45,11 @@ class ProjectIndex:
         without_migration_class: Mapping[str, str],
         graph: MigrationGraph,
         swappable: Mapping[str, str],
+        settings: Settings | None = None,
     ) -> None:
         self.discovery = discovery
+        # The options with what the project's Django settings say (see project/django_settings.py).
+        self.settings = settings if settings is not None else Settings(swappable=swappable)
         self.migrations = migrations
         self.unknown = unknown  # label -> names of migration files whose facts could not be read
         # path -> label of the modules in a migrations package that parse but define no `Migration` class
@@ -123,6 +127,7 @@ def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, Migrati
 def build_index(
     root: str, settings: Settings, cache: FactsCache | None = None, discovery: Discovery | None = None
 ) -> ProjectIndex:
+    settings = settings_for_project(settings, root)
     discovery = discovery if discovery is not None else discover(root, settings)
     cache = cache if cache is not None else FactsCache(settings.cache_dir, settings.use_cache)
     migrations: dict[Key, MigrationFacts] = {}
@@ -142,8 +147,8 @@ def build_index(
                 migrations[(label, name)] = facts
         if missing:
             unknown[label] = frozenset(missing)
-    graph = build_graph(migrations, discovery.apps.keys(), settings.swappable)
-    return ProjectIndex(discovery, migrations, unknown, without_migration_class, graph, settings.swappable)
+    graph = build_graph(migrations, discovery.apps.keys(), settings.swappable, discovery.installed, discovery.unlocated)
+    return ProjectIndex(discovery, migrations, unknown, without_migration_class, graph, settings.swappable, settings)
 
 
 def _parses_without_migration_class(path: str) -> bool:
@@ -161,7 +166,9 @@ def _parses_without_migration_class(path: str) -> bool:
 
 def run_project_rules(index: ProjectIndex, rules: Iterable[Rule], settings: Settings) -> tuple[Finding, ...]:
     """Every finding of the project rules handed in, sorted; each is attributed to exactly one file and line, so
-    flake8 reports it once however it splits the files between processes."""
+    flake8 reports it once however it splits the files between processes. The rules see ``settings`` with what
+    the project's Django settings say, as the index was built with them."""
+    settings = settings_for_project(settings, index.discovery.root)
     found = [finding for rule in rules for finding in rule.findings_in_project(index, settings)]
     return tuple(sorted(found, key=lambda finding: finding.sort_key))
 

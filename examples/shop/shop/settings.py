@@ -1,7 +1,7 @@
 """Settings for the example shop.
 
 A small project whose migrations reproduce real migration bugs; see README.md.
-Production runs PostgreSQL behind a rolling deploy; locally it runs on SQLite.
+Production runs PostgreSQL behind a rolling deploy.
 """
 from pathlib import Path
 
@@ -27,8 +27,8 @@ ROOT_URLCONF = "shop.urls"
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "shop",
     }
 }
 
