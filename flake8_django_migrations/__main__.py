@@ -1,4 +1,4 @@
-"""``python -m flake8_django_migrations``: the same command as the ``flake8-django-migrations`` script."""
+"""``python -m flake8_django_migrations``: the same command as the ``django-migrations-lint`` script."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``flake8-django-migrations`` command: every rule over a whole tree at once, and the migration graph.
+"""The ``django-migrations-lint`` command: every rule over a whole tree at once, and the migration graph.
 
 ``check`` prints what flake8 would print for the same files (same ``noqa``, ``--select`` and ``--ignore``
 semantics, off-by-default rules off unless selected), so switching between the two never changes a result.
@@ -19,6 +19,7 @@ from typing import Final, NoReturn, TextIO
 
 
 import flake8_django_migrations
+from flake8_django_migrations.baseline import BaselineError, read_baseline, write_baseline
 from flake8_django_migrations.facts import MigrationFacts, is_migration_path
 from flake8_django_migrations.files import MAX_SOURCE_BYTES, read_regular_file
 from flake8_django_migrations.finding import Finding
@@ -27,6 +28,7 @@ from flake8_django_migrations.project.discover import Discovery, discover, find_
 from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.findings_cache import cached_project_findings
 from flake8_django_migrations.project.graph import format_key
+from flake8_django_migrations.project.history import NewOnly
 from flake8_django_migrations.project.index import ProjectIndex, build_index, load_all_facts, run_project_rules
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, PROJECT_RULES, RULES, check_facts
 from flake8_django_migrations.source import SYNTAX_ERROR, decode_source, syntax_error_finding
@@ -41,7 +43,7 @@ from flake8_django_migrations.settings import (
 
 __all__ = ["main"]
 
-PROG: Final = "flake8-django-migrations"
+PROG: Final = "django-migrations-lint"
 EXIT_CLEAN: Final = 0
 EXIT_FINDINGS: Final = 1
 EXIT_USAGE: Final = 2
@@ -65,7 +67,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         ignore = _codes(args.ignore, parser, "--ignore") if args.ignore is not None else None
         decide = _Decision(select, ignore)
         if args.command == "check":
-            return _check(args.paths or ["."], args.format, settings, decide, parser, out, args.verbose)
+            return _check(
+                args.paths or ["."], args.format, settings, decide, parser, out, args.verbose, args.write_baseline
+            )
         return _graph(args.path or ".", settings, decide, parser, out)
     except SystemExit as exit_:
         # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
@@ -82,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run every rule over the migrations below the paths")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--write-baseline", metavar="FILE",
+                       help="write every finding to FILE (a baseline for --djm-baseline) and exit 0")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="say on standard error which Django settings were read, from where, and what is unknown")
     graph = commands.add_parser("graph", help="print the migration graph Django would build, as JSON")
@@ -108,6 +114,12 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="the Django settings module (dotted, or a .py path), read without importing it;"
                         " 'none' to read no settings (default: DJANGO_SETTINGS_MODULE, manage.py, pytest-django)")
     parser.add_argument("--exclude", action="append", metavar="PATTERNS", help="comma-separated glob patterns")
+    parser.add_argument("--djm-base", "--base", dest="base", metavar="REF",
+                        help="the git revision that is deployed (origin/main, a tag): DJM5xx compare with it")
+    parser.add_argument("--djm-new-only", "--new-only", dest="new_only", action="store_true",
+                        help="with --djm-base, report only findings about migrations added or changed since it")
+    parser.add_argument("--djm-baseline", "--baseline", dest="baseline", metavar="FILE",
+                        help="a baseline file: its findings are not reported (stale entries are counted)")
     parser.add_argument("--djm-cache-dir", "--cache-dir", dest="cache_dir", metavar="PATH")
     parser.add_argument(
         "--djm-no-cache", "--no-cache", dest="no_cache", action="store_true",
@@ -154,6 +166,9 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
             cache_dir=args.cache_dir or first("djm-cache-dir"),
             use_cache=not (args.no_cache or is_true(first("djm-no-cache"))),
             settings_module=args.settings_module or first("djm-settings"),
+            base=args.base or first("djm-base"),
+            new_only=args.new_only or is_true(first("djm-new-only")),
+            baseline=args.baseline or first("djm-baseline"),
         )
     except SettingsError as error:
         _usage_error(str(error))
@@ -270,7 +285,14 @@ def _check(
     parser: argparse.ArgumentParser,
     out: TextIO,
     verbose: bool = False,
+    write_baseline_to: str | None = None,
 ) -> int:
+    baseline = None
+    if settings.baseline is not None and write_baseline_to is None:
+        try:
+            baseline = read_baseline(settings.baseline)
+        except BaselineError as error:
+            _usage_error(str(error))
     targets = [os.path.abspath(path) for path in paths]
     for path, target in zip(paths, targets):
         if not os.path.exists(target):
@@ -318,7 +340,22 @@ def _check(
                 explicit = cache.facts_for(path)
                 found.extend(_file_findings(explicit, settings) if explicit is not None else _unreadable(path))
         found.extend(finding for finding in project if _is_below(finding.path, group))
+        if settings.new_only and settings.base_commit is not None:
+            since = NewOnly.since(settings.base_commit, discovery)
+            found = [f for f in found if not _is_below(f.path, group) or since.keeps(f.path, f.message)]
     reported = _report(found, decide)
+    if write_baseline_to is not None:
+        written = write_baseline(write_baseline_to, reported)
+        sys.stderr.write(f"{PROG}: wrote {written} baseline entries ({len(reported)} findings) to"
+                         f" {write_baseline_to}\n")
+        return EXIT_CLEAN
+    if baseline is not None:
+        reported, stale = baseline.new_findings(reported)
+        if stale:
+            sys.stderr.write(
+                f"{PROG}: {sum(stale.values())} finding(s) of the baseline {settings.baseline} no longer occur;"
+                " write it again to drop them\n"
+            )
     if output_format == "json":
         json.dump([_as_json(finding) for finding in reported], out, indent=2)
         out.write("\n")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flake8_django_migrations import __version__
+from flake8_django_migrations.baseline import BaselineError, memoised_baseline, read_baseline
 from flake8_django_migrations.facts import extract_facts, is_migration_module_name
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES, RULES, check_facts
@@ -28,7 +29,7 @@ __all__ = ["MigrationChecker"]
 
 
 class MigrationChecker:
-    name = "flake8-django-migrations"
+    name = "django-migrations-lint"
     version = __version__
     # flake8 hands options to the class once per process, before any file is checked.
     settings: ClassVar[Settings] = Settings()
@@ -66,6 +67,19 @@ class MigrationChecker:
             help="SETTING=app.Model for swappable dependencies. (Default: AUTH_USER_MODEL=auth.User)",
         )
         manager.add_option(
+            "--djm-base", default=None, parse_from_config=True,
+            help="The git revision that is deployed (origin/main, a tag): DJM5xx compare the migrations with it.",
+        )
+        manager.add_option(
+            "--djm-new-only", default=False, action="store_true", parse_from_config=True,
+            help="With --djm-base, report only findings about migrations added or changed since that revision.",
+        )
+        manager.add_option(
+            "--djm-baseline", default=None, parse_from_config=True,
+            help="A baseline file (written by `django-migrations-lint check --write-baseline`): its findings are"
+            " not reported.",
+        )
+        manager.add_option(
             "--djm-cache-dir", default=None, parse_from_config=True,
             help="Where to cache facts about migration files. (Default: $XDG_CACHE_HOME/flake8-django-migrations)",
         )
@@ -97,24 +111,40 @@ class MigrationChecker:
                 use_cache=not (options.djm_no_cache or is_true(configured("djm-no-cache", None))),
                 enabled_codes=_selected_codes(options),
                 settings_module=configured("djm-settings", options.djm_settings),
+                base=configured("djm-base", options.djm_base),
+                new_only=options.djm_new_only or is_true(configured("djm-new-only", None)),
+                baseline=configured("djm-baseline", options.djm_baseline),
             )
-        except SettingsError as error:
+            if cls.settings.baseline is not None:
+                read_baseline(cls.settings.baseline)  # a baseline that cannot be read is a usage error up front
+        except (SettingsError, BaselineError) as error:
             # As flake8 reports a bad value of its own options: a usage error, exit status 2.
             print(f"flake8: error: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple[int, int, str, type[MigrationChecker]]]:
         try:
-            findings = list(self._findings())
+            findings = self._reported(list(self._findings()), self.settings)
         except Exception as error:  # noqa: BLE001 - a plugin crash would abort the user's whole flake8 run
             print(
-                f"flake8-django-migrations: internal error while checking {self.filename}: "
+                f"django-migrations-lint: internal error while checking {self.filename}: "
                 f"{type(error).__name__}: {error} (please report this)",
                 file=sys.stderr,
             )
             return
         for finding in sorted(findings, key=lambda f: f.sort_key):
             yield finding.line, finding.col, finding.text, type(self)
+
+    def _reported(self, findings: list[Finding], settings: Settings) -> list[Finding]:
+        """Less what ``djm-new-only`` and ``djm-baseline`` leave out, as the command does."""
+        if settings.new_only and settings.base_commit is not None:
+            from flake8_django_migrations.project.findings_cache import new_only_for
+
+            since = new_only_for(self.filename, settings)
+            findings = [f for f in findings if since.keeps(f.path, f.message)]
+        if settings.baseline is not None:
+            findings = memoised_baseline(settings.baseline).new_findings(findings)[0]
+        return findings
 
     def _findings(self) -> Iterator[Finding]:
         if self.settings.enabled_codes == frozenset():

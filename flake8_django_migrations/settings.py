@@ -1,7 +1,9 @@
 """Settings: one frozen record, from flake8's options and configuration files, and ``pyproject.toml``'s
-``[tool.flake8-django-migrations]`` table (the command line wins, then flake8's files, then pyproject)."""
+``[tool.django-migrations-lint]`` table (the command line wins, then flake8's files, then pyproject)."""
 
 from __future__ import annotations
+
+import os
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +41,12 @@ class Settings:
     read_django_settings: bool = True
     given: frozenset[str] = frozenset()
     django: DjangoSettings | None = None
+    # History (rules/history.py): the deployed git revision as written and the commit it named when the options
+    # were read; with `new_only`, only what changed since it is reported. `baseline`: a file of accepted findings.
+    base: str | None = None
+    base_commit: str | None = None
+    new_only: bool = False
+    baseline: str | None = None
 
     def is_enabled(self, code: str) -> bool:
         return self.enabled_codes is None or code in self.enabled_codes
@@ -64,6 +72,9 @@ def build_settings(
     use_cache: bool = True,
     enabled_codes: frozenset[str] | None = None,
     settings_module: str | None = None,
+    base: str | None = None,
+    new_only: bool = False,
+    baseline: str | None = None,
 ) -> Settings:
     """Settings from option values as written (``KEY=VALUE`` entries, comma-separated or not), the one place
     where they are checked and where defaults apply. Raises ``SettingsError`` for a value that makes no sense."""
@@ -78,6 +89,16 @@ def build_settings(
         app, dot, name = model.partition(".")
         if not (dot and app and name and "." not in name):
             raise SettingsError(f"djm-swappable: {setting}={model!r} is not of the form app_label.ModelName")
+    if new_only and not base:
+        raise SettingsError("djm-new-only needs djm-base, the revision to compare with")
+    base_commit = None
+    if base:
+        from flake8_django_migrations.project.history import HistoryError, resolve_revision
+
+        try:
+            base_commit = resolve_revision(base, project_root or os.getcwd())
+        except HistoryError as error:
+            raise SettingsError(str(error)) from None
     return Settings(
         database=database,
         project_root=project_root or None,
@@ -91,6 +112,10 @@ def build_settings(
         settings_module=_settings_module(settings_module),
         read_django_settings=(settings_module or "").strip().lower() not in _NO_SETTINGS,
         given=frozenset(given),
+        base=base or None,
+        base_commit=base_commit,
+        new_only=new_only,
+        baseline=baseline or None,
     )
 
 
@@ -151,11 +176,12 @@ def flake8_config_options(directory: str) -> dict[str, list[str]]:
     return {}
 
 
-PYPROJECT_TABLE: Final = "flake8-django-migrations"
+# The table under the distribution's name; the name of earlier builds is read too (the first one found wins).
+PYPROJECT_TABLES: Final = ("django-migrations-lint", "flake8-django-migrations")
 
 
 def pyproject_options(directory: str) -> dict[str, list[str]]:
-    """``[tool.flake8-django-migrations]`` of ``pyproject.toml`` in ``directory``, under the same ``djm-*`` names
+    """``[tool.django-migrations-lint]`` of ``pyproject.toml`` in ``directory``, under the same ``djm-*`` names
     as flake8's options (``database = "sqlite"``, ``swappable = ["AUTH_USER_MODEL=accounts.User"]``). An
     unreadable or malformed file counts as absent: it is not ours to report."""
     import os
@@ -171,7 +197,8 @@ def pyproject_options(directory: str) -> dict[str, list[str]]:
         tool = tomllib.loads(data.decode("utf-8")).get("tool") if data is not None else None
     except (UnicodeError, ValueError):
         return {}
-    table = tool.get(PYPROJECT_TABLE) if isinstance(tool, dict) else None
+    tables = [tool.get(name) for name in PYPROJECT_TABLES] if isinstance(tool, dict) else []
+    table = next((found for found in tables if isinstance(found, dict)), None)
     if not isinstance(table, dict):
         return {}
     options: dict[str, list[str]] = {}

@@ -88,7 +88,7 @@ def test_the_version_is_a_release_version_and_the_command_says_it(capsys: pytest
     version = packaging.version.Version(flake8_django_migrations.__version__)
     assert str(version) == flake8_django_migrations.__version__
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out == f"flake8-django-migrations {version}\n"
+    assert capsys.readouterr().out == f"django-migrations-lint {version}\n"
 
 
 def test_importing_the_dunder_main_module_runs_nothing() -> None:

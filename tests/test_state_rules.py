@@ -11,7 +11,20 @@ from tests.fixture_harness import all_trees, passing_lines, tree_expectations, t
 TREES = all_trees()
 
 
-@pytest.mark.parametrize("code", sorted(rule.code for rule in PROJECT_RULES))
+# A tree is a folder; these rules compare it with a git revision, so their cases are git repositories built by
+# tests/test_history_rules.py (each with a failing and a passing case, and Django's verdict for DJM501).
+HISTORY_RULES = sorted(rule.code for rule in PROJECT_RULES if "djm-base" in rule.options)
+
+
+def test_the_history_rules_have_their_git_cases() -> None:
+    from tests import test_history_rules
+
+    source = (test_history_rules.__file__ and open(test_history_rules.__file__, encoding="utf-8").read()) or ""
+    assert HISTORY_RULES == ["DJM501", "DJM502", "DJM503"]
+    assert all(f'"{code}"' in source for code in HISTORY_RULES)
+
+
+@pytest.mark.parametrize("code", sorted(rule.code for rule in PROJECT_RULES if rule.code not in HISTORY_RULES))
 def test_every_project_rule_has_failing_and_passing_trees(code: str) -> None:
     trees = [tree for tree in TREES if tree.name.startswith(f"{code}_")]
     assert any(

@@ -17,6 +17,7 @@ from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery, discover, find_project_root
 from flake8_django_migrations.project.django_settings import settings_for_project
+from flake8_django_migrations.project.history import NewOnly
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,6 +61,14 @@ def _discovery(root: str, settings: Settings) -> Discovery:
         cached = discover(root, settings)
         remember(_findings_cache, key, cached)
     return cached
+
+
+def new_only_for(path: str, settings: Settings) -> NewOnly:
+    """What changed since ``djm-base`` in the project of the file at ``path`` (for ``djm-new-only``)."""
+    root = find_project_root(os.path.abspath(path), settings)
+    project_settings = settings_for_project(settings, root)
+    assert project_settings.base_commit is not None
+    return NewOnly.since(project_settings.base_commit, _discovery(root, project_settings))
 
 
 def project_findings_for(path: str, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
@@ -174,4 +183,6 @@ def settings_key(settings: Settings) -> tuple[object, ...]:
         settings.read_django_settings,
         settings.django.installed_apps if settings.django is not None else None,
         settings.django.import_roots if settings.django is not None else None,
+        settings.base,
+        settings.base_commit,  # a moved ref (origin/main) names other migrations
     )

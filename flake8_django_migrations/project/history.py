@@ -60,6 +60,34 @@ class BaseRevision:
         return self.ref if self.ref == self.commit else f"{self.ref} ({self.commit[:10]})"
 
 
+def resolve_revision(ref: str, cwd: str) -> str:
+    """The commit ``ref`` names in the repository around ``cwd``; ``HistoryError`` when git cannot say."""
+    if not os.path.isdir(cwd):
+        cwd = os.path.dirname(os.path.abspath(cwd))
+    _git(cwd, "rev-parse", "--show-toplevel")  # "not a git repository" before "unknown revision"
+    return _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                error=f"git does not know the revision {ref!r}").strip()
+
+
+_CHANGED: dict[tuple[str, str], frozenset[str]] = {}  # (repository, commit) -> changed paths, per process, bounded
+
+
+def changed_paths(commit: str, cwd: str) -> frozenset[str]:
+    """The files (absolute paths) that differ from ``commit`` in the working tree, or are new and not ignored:
+    what a pull request adds or changes. Memoised per process (a lint run), for ``djm-new-only``."""
+    toplevel = _git(cwd, "rev-parse", "--show-toplevel").strip()
+    key = (toplevel, commit)
+    found = _CHANGED.get(key)
+    if found is None:
+        listed = _git(toplevel, "diff", "--name-only", "-z", "--no-renames", commit, "--").split("\0")
+        listed += _git(toplevel, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
+        found = frozenset(os.path.join(toplevel, *name.split("/")) for name in listed if name)
+        if len(_CHANGED) >= 8:
+            _CHANGED.clear()
+        _CHANGED[key] = found
+    return found
+
+
 def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) -> BaseRevision:
     """Every migration of the project's apps at ``ref``, compared with ``head`` (each migration of the working tree
     and its path); ``HistoryError`` when git cannot say."""
@@ -207,3 +235,32 @@ def _cat_blobs(toplevel: str, blobs: list[str]) -> dict[str, bytes]:
         found[blob] = output[position:position + size]
         position += size + 1  # the contents are followed by a newline
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class NewOnly:
+    """``djm-new-only``: what a pull request adds or changes since the base revision, and which findings are
+    about it: a finding in such a file, or a project finding that names such a migration (``app.0012_x``)."""
+
+    changed: frozenset[str]  # real paths
+    migrations: frozenset[tuple[str, str]]  # (app, name) of the migrations among them
+
+    @classmethod
+    def since(cls, commit: str, discovery: Discovery) -> NewOnly:
+        changed = frozenset(os.path.realpath(path) for path in changed_paths(commit, discovery.root))
+        names = {
+            (label, os.path.basename(path)[: -len(".py")])
+            for label, app in discovery.apps.items() for path in app.files
+            if os.path.realpath(path) in changed
+        }
+        return cls(changed, frozenset(names))
+
+    def keeps(self, path: str, message: str) -> bool:
+        if os.path.realpath(path) in self.changed:
+            return True
+        # Messages name a migration `app.name` (or `app.name.field`), or the app and then `name` (DJM304).
+        return any(
+            f"`{app}.{name}`" in message or f"`{app}.{name}." in message
+            or (f"`{app}`" in message and f"`{name}`" in message)
+            for app, name in self.migrations
+        )

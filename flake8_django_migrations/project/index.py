@@ -8,6 +8,7 @@ stay silent for the app concerned rather than guess.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final
@@ -19,6 +20,7 @@ from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
 from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
+from flake8_django_migrations.project.history import BaseRevision, read_base_revision
 from flake8_django_migrations.project.state import ModelState
 from flake8_django_migrations.settings import Settings
 from flake8_django_migrations.source import parse_source
@@ -35,7 +37,7 @@ class ProjectIndex:
     """What the project rules may read. Built once per run; nothing in it changes after."""
 
     __slots__ = ("discovery", "migrations", "unknown", "without_migration_class", "graph", "swappable", "_state",
-                 "unsure_replacements", "dangling_apps", "settings")
+                 "unsure_replacements", "dangling_apps", "settings", "base")
 
     def __init__(
         self,
@@ -46,8 +48,11 @@ class ProjectIndex:
         graph: MigrationGraph,
         swappable: Mapping[str, str],
         settings: Settings | None = None,
+        base: BaseRevision | None = None,
     ) -> None:
         self.discovery = discovery
+        # The migrations at the deployed revision (djm-base), for the history rules; None without the option.
+        self.base = base
         # The options with what the project's Django settings say (see project/django_settings.py).
         self.settings = settings if settings is not None else Settings(swappable=swappable)
         self.migrations = migrations
@@ -148,7 +153,25 @@ def build_index(
         if missing:
             unknown[label] = frozenset(missing)
     graph = build_graph(migrations, discovery.apps.keys(), settings.swappable, discovery.installed, discovery.unlocated)
-    return ProjectIndex(discovery, migrations, unknown, without_migration_class, graph, settings.swappable, settings)
+    base = None
+    if settings.base_commit is not None:
+        local = {key: os.path.abspath(facts.path) for key, facts in migrations.items() if facts.path}
+        base = read_base_revision(settings.base_commit, _project_apps(discovery), local)
+        base = dataclasses.replace(base, ref=settings.base or base.ref)
+    return ProjectIndex(
+        discovery, migrations, unknown, without_migration_class, graph, settings.swappable, settings, base
+    )
+
+
+def _project_apps(discovery: Discovery) -> Discovery:
+    """The apps whose files are the project's (not installed packages): only those have a history in its git."""
+    root = os.path.realpath(discovery.root)
+    external = {app.label for app in discovery.installed_apps if app.external}
+    inside = {
+        label: app for label, app in discovery.apps.items()
+        if label not in external and os.path.realpath(app.folder).startswith(root + os.sep)
+    }
+    return dataclasses.replace(discovery, apps=inside)
 
 
 def _parses_without_migration_class(path: str) -> bool:
