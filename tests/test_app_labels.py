@@ -91,3 +91,22 @@ def test_a_package_init_is_not_a_migration_whatever_its_label(tmp_path: Path) ->
     tree_ = ast.parse(source)
     assert extract_facts(tree_, str(tmp_path / "shop" / "migrations" / "__init__.py"), app_label="shop") is None
     assert extract_facts(tree_, str(tmp_path / "shop" / "migrations" / "0001_initial.py"), app_label="shop")
+
+
+def test_djangos_own_migration_framework_is_no_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linting Django's source: ``django/db/migrations`` (the loader, and the ``Migration`` base class) is not the
+    migrations package of an app ``db``, so its modules are not DJM311 and ``db`` is no graph node."""
+    framework = tmp_path / "django" / "db" / "migrations"
+    framework.mkdir(parents=True)
+    for package in (tmp_path / "django", tmp_path / "django" / "db", framework):
+        (package / "__init__.py").write_text("")
+    (framework / "migration.py").write_text("class Migration:\n    operations = []\n")
+    (framework / "loader.py").write_text("class MigrationLoader:\n    pass\n")
+    write_tree(tmp_path, tree(app("shop", {"0001_initial": migration()})))
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["check", "--djm-no-cache", "--format", "json", "--djm-settings", "none", "."], stdout=out) == 0
+    assert json.loads(out.getvalue()) == []
+    out = io.StringIO()
+    assert main(["graph", "--djm-no-cache", "--djm-settings", "none", "."], stdout=out) == 0
+    assert json.loads(out.getvalue())["nodes"] == ["shop.0001_initial"]

@@ -40,6 +40,9 @@ __all__ = [
 
 ROOT_MARKERS: Final = ("manage.py", "pyproject.toml", "setup.cfg", "tox.ini", ".git")
 MAX_MIGRATION_FILE: Final = "max_migration.txt"
+# Django's own migration framework (``django.db.migrations``: the loader, the graph, the ``Migration`` base class)
+# is a package named ``migrations`` in no app; linting Django's source must not take it for the app ``db``.
+_DJANGO_MIGRATIONS_FRAMEWORK: Final = ("django", "db", "migrations")
 _SKIPPED_FOLDERS: Final = frozenset({"site-packages", "node_modules", "build", "dist", "__pycache__"})
 # Django's MIGRATION_MODULES maps a label to None to turn its migrations off; strings are all we get from options.
 _DISABLED_MODULES: Final = frozenset({"", "None", "none"})
@@ -131,7 +134,7 @@ def discover(root: str, settings: Settings) -> Discovery:
         for label, parts in modules.items():
             if _ends_with(folder, parts):
                 moved_folders.setdefault(label, []).append(folder)
-        if os.path.basename(folder) == "migrations":
+        if os.path.basename(folder) == "migrations" and not _ends_with(folder, _DJANGO_MIGRATIONS_FRAMEWORK):
             default_folders.append((os.path.dirname(folder), folder))
 
     def label_of(app_folder: str) -> str:
