@@ -156,8 +156,20 @@ def test_new_only_reports_what_changed_since_the_base(
     assert code == 1 and {path for path, _, c, _ in new if c == "DJM304"} == {
         "orders/migrations/0002_b.py", "orders/migrations/0002_order_note.py",
     }
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "DJM", "--djm-settings", "none", "--djm-no-cache",
+         "--djm-base", "main", "--djm-new-only", "."], cwd=root, capture_output=True, text=True,
+    )
+    assert sorted({line.split(":")[0] for line in flake8.stdout.splitlines()}) == [
+        "./orders/migrations/0002_b.py", "./orders/migrations/0002_order_note.py",
+    ], flake8.stdout + flake8.stderr
     commit_all(root, "second leaf")
     assert check(root, monkeypatch, capsys, "--djm-base", "HEAD", "--djm-new-only") == (0, [])
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "DJM", "--djm-settings", "none", "--djm-no-cache",
+         "--djm-base", "HEAD", "--djm-new-only", "."], cwd=root, capture_output=True, text=True,
+    )
+    assert (flake8.returncode, flake8.stdout) == (0, ""), flake8.stderr
 
 
 def test_a_baseline_hides_old_findings_and_shows_new_ones_in_both_front_ends(
