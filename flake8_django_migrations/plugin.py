@@ -14,8 +14,10 @@ from typing import Any, ClassVar
 from flake8_django_migrations import __version__
 from flake8_django_migrations.baseline import BaselineError, memoised_baseline, read_baseline
 from flake8_django_migrations.facts import extract_facts, is_migration_module_name
+from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES, RULES, check_facts
+from flake8_django_migrations.source import decode_source
 from flake8_django_migrations.settings import (
     DATABASES,
     Settings,
@@ -33,10 +35,14 @@ class MigrationChecker:
     version = __version__
     # flake8 hands options to the class once per process, before any file is checked.
     settings: ClassVar[Settings] = Settings()
+    # How many times flake8 parsed options in this process: once per lint run. A long-lived process (an editor's
+    # in-process flake8) checks the project's files again on its next run instead of keeping its first answer.
+    lint_runs: ClassVar[int] = 0
 
-    def __init__(self, tree: ast.Module, filename: str) -> None:
+    def __init__(self, tree: ast.Module, filename: str, lines: list[str] | None = None) -> None:
         self.tree = tree
         self.filename = filename
+        self.lines = lines
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
@@ -99,6 +105,7 @@ class MigrationChecker:
                 return given
             return next(iter(pyproject.get(key, [])), given)
 
+        cls.lint_runs += 1
         try:
             cls.settings = build_settings(
                 database=configured("djm-database", options.djm_database),
@@ -157,7 +164,7 @@ class MigrationChecker:
 
         # The project's settings (its Django settings read) and the app label the project pass gives this folder
         # (AppConfig.label, --djm-app-label), so that the per-file rules see what the command's see.
-        settings, app_label = file_context(self.filename, self.settings)
+        settings, app_label = file_context(self.filename, self.settings, self.lint_runs)
         if not named_migrations and app_label is None:
             return  # not a MIGRATION_MODULES package of an app the project pass found
         is_migration = is_migration_module_name(os.path.basename(self.filename))
@@ -168,9 +175,23 @@ class MigrationChecker:
             return  # a module of a migrations package without a Migration class still has a project finding
         if not any(settings.is_enabled(rule.code) for rule in PROJECT_RULES):
             return
-        for finding in project_findings_for(self.filename, settings, PROJECT_RULES):
+        buffer = facts if facts is not None and self._is_unsaved_buffer() else None
+        for finding in project_findings_for(self.filename, settings, PROJECT_RULES, self.lint_runs, buffer):
             if settings.is_enabled(finding.code):
                 yield dataclasses.replace(finding, path=self.filename)
+
+    def _is_unsaved_buffer(self) -> bool:
+        """Whether flake8 was handed text that is not the saved file (an editor's buffer on stdin with
+        ``--stdin-display-name``): the project pass must then read that text for this file, not the disk."""
+        if self.lines is None:
+            return False
+        saved = read_regular_file(self.filename)
+        if saved is None:
+            return False
+        try:
+            return decode_source(saved).splitlines() != "".join(self.lines).splitlines()
+        except (SyntaxError, UnicodeDecodeError, LookupError):
+            return True
 
     def _in_moved_migrations(self) -> bool:
         """Whether the file's folder may be a ``MIGRATION_MODULES`` package (from the options or the project's

@@ -21,6 +21,7 @@ from flake8_django_migrations.project.history import NewOnly
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
+    from flake8_django_migrations.facts import MigrationFacts
     from flake8_django_migrations.project.index import ProjectIndex
     from flake8_django_migrations.rules.rule import Rule
 
@@ -41,7 +42,7 @@ _CACHE_SIZE: Final = 4
 _findings_cache: dict[tuple[object, ...], Any] = {}
 
 
-def file_context(path: str, settings: Settings) -> tuple[Settings, str | None]:
+def file_context(path: str, settings: Settings, run: int = 0) -> tuple[Settings, str | None]:
     """For the plugin: the settings of the project of the file at ``path`` (the options with what its Django
     settings say) and the app label the project pass gives the file's migrations package (None when it found
     none), so that per-file rules see what the command's do. Never raises: flake8 would abort the whole run."""
@@ -49,18 +50,21 @@ def file_context(path: str, settings: Settings) -> tuple[Settings, str | None]:
         target = os.path.abspath(path)
         root = find_project_root(target, settings)
         settings = settings_for_project(settings, root)
-        return settings, _discovery(root, settings).label_of_folder(os.path.dirname(target))
+        return settings, _discovery(root, settings, run).label_of_folder(os.path.dirname(target))
     except Exception:
         return settings, None
 
 
-def _discovery(root: str, settings: Settings) -> Discovery:
+def _discovery(root: str, settings: Settings, run: int = 0) -> Discovery:
+    """The project's discovery, walked once per lint run: ``run`` is the plugin's count of flake8 runs in this
+    process, so an editor that lints in one long-lived process sees files added since its last run."""
     key = ("discovery", os.path.abspath(root), *settings_key(settings))
     cached = _findings_cache.get(key)
-    if not isinstance(cached, Discovery):
-        cached = discover(root, settings)
+    if not (isinstance(cached, tuple) and cached[0] == run):
+        cached = (run, discover(root, settings))
         remember(_findings_cache, key, cached)
-    return cached
+    discovery: Discovery = cached[1]
+    return discovery
 
 
 def new_only_for(path: str, settings: Settings) -> NewOnly:
@@ -71,32 +75,59 @@ def new_only_for(path: str, settings: Settings) -> NewOnly:
     return NewOnly.since(project_settings.base_commit, _discovery(root, project_settings))
 
 
-def project_findings_for(path: str, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
-    """The findings of the project ``rules`` attributed to the file at ``path``. Never raises: flake8 would abort
-    the whole run."""
+def project_findings_for(
+    path: str, settings: Settings, rules: Sequence[Rule], run: int = 0, buffer: MigrationFacts | None = None
+) -> list[Finding]:
+    """The findings of the project ``rules`` attributed to the file at ``path``. ``buffer``: the facts of the text
+    an editor hands flake8 for that file when it differs from the saved file, which the project pass then reads
+    instead (nothing computed from it is cached). Never raises: flake8 would abort the whole run."""
     try:
         target = os.path.abspath(path)
-        return list(_findings_by_path(find_project_root(target, settings), settings, rules).get(target, ()))
+        root = find_project_root(target, settings)
+        if buffer is not None:
+            return list(_findings_with_buffer(root, settings, rules, target, buffer).get(target, ()))
+        return list(_findings_by_path(root, settings, rules, run).get(target, ()))
     except Exception:
         return []
 
 
-def _findings_by_path(root: str, settings: Settings, rules: Sequence[Rule]) -> Mapping[str, tuple[Finding, ...]]:
-    """The project findings per file, built once per process, and read from the disk cache when no migration
-    file, ``max_migration.txt`` or setting changed since they were stored: an editor checking one file then
-    stats the project's files instead of loading the facts of all of them and building the graph again."""
+def _findings_by_path(
+    root: str, settings: Settings, rules: Sequence[Rule], run: int = 0
+) -> Mapping[str, tuple[Finding, ...]]:
+    """The project findings per file, built once per process and checked again once per lint run (a stat of every
+    input), and read from the disk cache when no migration file, ``max_migration.txt`` or setting changed since
+    they were stored: an editor checking one file then stats the project's files instead of loading the facts of
+    all of them and building the graph again."""
     settings = settings_for_project(settings, root)
     key = ("findings", os.path.abspath(root), *settings_key(settings), tuple(rule.code for rule in rules))
-    cached: Mapping[str, tuple[Finding, ...]] | None = _findings_cache.get(key)
-    if cached is not None:
-        return cached
-    cache = FactsCache(settings.cache_dir, settings.use_cache)
-    # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
-    # collector rescan them while it parses thousands of files.
-    findings, _ = cached_project_findings(root, settings, cache, _discovery(root, settings), rules)
-    by_path = group_by_path(findings)
-    remember(_findings_cache, key, by_path)
+    cached = _findings_cache.get(key)
+    if isinstance(cached, tuple) and cached[0] == run:
+        by_path: Mapping[str, tuple[Finding, ...]] = cached[2]
+        return by_path
+    discovery = _discovery(root, settings, run)
+    fingerprint = _project_fingerprint(discovery, settings, rules)
+    if isinstance(cached, tuple) and cached[1] == fingerprint:
+        by_path = cached[2]
+    else:
+        cache = FactsCache(settings.cache_dir, settings.use_cache)
+        # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
+        # collector rescan them while it parses thousands of files.
+        findings, _ = cached_project_findings(root, settings, cache, discovery, rules)
+        by_path = group_by_path(findings)
+    remember(_findings_cache, key, (run, fingerprint, by_path))
     return by_path
+
+
+def _findings_with_buffer(
+    root: str, settings: Settings, rules: Sequence[Rule], target: str, buffer: MigrationFacts
+) -> Mapping[str, tuple[Finding, ...]]:
+    from flake8_django_migrations.project.index import build_index, run_project_rules
+
+    settings = settings_for_project(settings, root)
+    discovery = discover(root, settings)
+    index = build_index(root, settings, FactsCache(settings.cache_dir, settings.use_cache), discovery,
+                        overrides={target: buffer})
+    return group_by_path(run_project_rules(index, rules, settings))
 
 
 def cached_project_findings(

@@ -130,8 +130,14 @@ def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, Migrati
 
 
 def build_index(
-    root: str, settings: Settings, cache: FactsCache | None = None, discovery: Discovery | None = None
+    root: str,
+    settings: Settings,
+    cache: FactsCache | None = None,
+    discovery: Discovery | None = None,
+    overrides: Mapping[str, MigrationFacts] | None = None,
 ) -> ProjectIndex:
+    """The index of the project at ``root``; ``overrides`` (absolute path -> facts) stand in for files whose text
+    is not the saved one (an editor's unsaved buffer)."""
     settings = settings_for_project(settings, root)
     discovery = discovery if discovery is not None else discover(root, settings)
     cache = cache if cache is not None else FactsCache(settings.cache_dir, settings.use_cache)
@@ -142,7 +148,7 @@ def build_index(
         missing: set[str] = set()
         loaded = _load_app_facts(cache, app)
         for path in app.files:
-            facts = loaded.get(path)
+            facts = overrides[path] if overrides and path in overrides else loaded.get(path)
             name = os.path.splitext(os.path.basename(path))[0]
             if facts is None:
                 missing.add(name)
