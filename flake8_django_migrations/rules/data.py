@@ -122,9 +122,9 @@ def _changes_schema(op: Operation) -> bool:
         " operation that changes the schema (any other Django operation that touches the database; not"
         " `AlterModelOptions`, `AlterModelManagers`, `AlterConstraint`, a proxy or unmanaged `CreateModel`, or a"
         " state-only `SeparateDatabaseAndState`). Only the forward direction counts (a `RunPython` whose code is"
-        " `RunPython.noop` changes nothing when applied), and schema operations on tables the migration created"
-        " before its data step (a squash or initial migration filling its new tables) do not count. SQL that is"
-        " not a literal, and a migration whose `atomic` cannot be read, are not reported."
+        " `RunPython.noop` changes nothing when applied), and creating tables does not count, nor changing tables"
+        " the migration created before its data step (a squash or initial migration filling its new tables). SQL"
+        " that is not a literal, and a migration whose `atomic` cannot be read, are not reported."
     ),
     why_bad=(
         "One transaction then holds schema locks for as long as the data migration runs, and on PostgreSQL"
@@ -152,11 +152,12 @@ def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator
     if not data:
         return
     created = facts.model_creations()
-    # Tables this migration creates before its data step are new and empty: nothing waits on their locks (a
-    # squash or an initial migration that fills what it created). A schema change after the data step, or of a
-    # table that existed before, is the hazard.
+    # Tables this migration creates are new and empty: nothing waits on their locks (a squash or an initial
+    # migration that fills what it created, or creates more tables after). A change to a table that existed
+    # before, or to any table after the data step (PostgreSQL's "pending trigger events"), is the hazard.
     if any(
-        _changes_schema(op) and (position > data[0] or _on_existing_table(op, position, created))
+        _changes_schema(op)
+        and ((position > data[0] and op.kind != "CreateModel") or _on_existing_table(op, position, created))
         for position, op in enumerate(facts.operations)
     ):
         for position in data:

@@ -66,6 +66,8 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
     ),
 )
 def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    if facts.initial is True:
+        return  # an app's initial migrations create its tables: no code inserts into them yet
     created = facts.model_creations()
     database_defaults = _database_defaults_set(facts)
     for index, op in enumerate(facts.operations):
@@ -268,12 +270,14 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     if not settings.is_postgresql:
         return
     for key, facts in index.migrations.items():
+        if facts.initial is True:
+            continue  # an app's initial migrations create its tables: empty while they run
         created = facts.model_creations()
         for position, op in enumerate(facts.operations):
             if op.touches_database and builds_index(op) and _on_existing_table(created, position, op):
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=_name(op.model_name))
-    for node, op, _, before, after in _altered_fields(index):
-        if _alter_builds_index(before, after) and _on_existing_table_in(index.migrations[node], op):
+    for node, op, _, before, after, _ in _altered_fields(index):
+        if _alter_builds_index(before, after):
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=_name(op.model_name))
 
 
@@ -383,7 +387,7 @@ COLUMN_TYPES: Final[Mapping[str, str]] = {
 def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return  # the column types of the other backends are not modelled: no finding rather than a guess
-    for node, op, field, before, after in _altered_fields(index):
+    for node, op, field, before, after, _ in _altered_fields(index):
         change = _type_change(before, after)
         if change is not None:
             yield Flag(op.line, op.col, index.path_of(node), field=field, change=change)
@@ -410,14 +414,20 @@ def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]
     ),
 )
 def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
-    for node, op, field, before, after in _altered_fields(index):
+    for node, op, field, before, after, added_here in _altered_fields(index):
+        # A column the same migration added (nullable, backfilled, then NOT NULL): its AddField already holds the
+        # table's exclusive lock; the data step in between is DJM104's.
+        if added_here:
+            continue
         if before.kwarg("null") is True and after.kwarg("null", False) is False:
             yield Flag(op.line, op.col, index.path_of(node), field=field)
 
 
-def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, Call, Call]]:
-    """Each ``AlterField`` on the database with its field's definition before it, found along the app's history,
-    when both are plain Django field calls: (migration, operation, ``model.field``, before, after)."""
+def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, Call, Call, bool]]:
+    """Each ``AlterField`` on the database of a table that existed before its migration (not in an initial migration,
+    whose tables are new, nor of a model it created) with its field's definition before it, found along the app's
+    history, when both are plain Django field calls: (migration, operation, ``model.field``, before, after, whether
+    the same migration added the column)."""
     state = index.state
     for key, events in state.definitions.items():
         previous: StateEvent | None = None
@@ -428,13 +438,17 @@ def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, 
             previous = event
             if op.kind != "AlterField" or not op.touches_database:
                 continue
+            facts = index.migrations.get(event.node)
+            if facts is None or facts.initial is True or not _on_existing_table_in(facts, op):
+                continue
             after = op.param("field")
             before = definition_in(earlier.operation, key[2]) if earlier else state.definition_before(event.node, key)
             if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
                 continue
             if _WITHOUT_COLUMN.intersection((django_field_class(before), django_field_class(after))):
                 continue  # a many-to-many field is a table of its own: nothing to alter, nothing to make NOT NULL
-            yield event.node, op, f"{key[1]}.{key[2]}", before, after
+            added_here = earlier is not None and earlier.operation.kind in ("AddField", "CreateModel")
+            yield event.node, op, f"{key[1]}.{key[2]}", before, after, added_here
 
 
 _TO_ONE_RELATIONS: Final = frozenset({"ForeignKey", "OneToOneField"})
