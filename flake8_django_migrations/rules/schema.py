@@ -51,7 +51,8 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
         "Checks for `AddField` of a column that is not nullable and has no `db_default`, on a model not"
         " created earlier in the same migration. Fields without a column (many-to-many) are skipped, and so is"
         " a column that django-add-default-value's `AddDefaultValue` gives a database default in the same"
-        " migration. `db_default=None` counts as no default: it is `DEFAULT NULL`, which a NOT NULL column"
+        " migration, and an initial migration (`initial = True`: the app's tables are new and no code inserts"
+        " into them yet). `db_default=None` counts as no default: it is `DEFAULT NULL`, which a NOT NULL column"
         " rejects."
     ),
     why_bad=(
@@ -249,7 +250,7 @@ def _alter_builds_index(before: Call, after: Call) -> bool:
         " `OneToOneField`, `SlugField`, unless `db_index=False`), and `AlterField` that adds `unique=True`,"
         " `db_index=True` or a class indexed by default to a column that had no such index before (its previous"
         " definition is found along the migration graph). Models created in the same migration are empty and"
-        " skipped."
+        " skipped, and so are initial migrations (`initial = True`), which create the app's tables."
     ),
     why_bad=(
         "`CREATE INDEX` without `CONCURRENTLY` holds a lock that blocks every insert, update and delete on"
@@ -400,7 +401,9 @@ def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]
     hint="backfill NULLs first; on PostgreSQL add a `CHECK (... IS NOT NULL) NOT VALID` constraint and validate it",
     what_it_does=(
         "Checks `AlterField` operations that turn a nullable column (`null=True` in its previous definition"
-        " along the migration graph) NOT NULL."
+        " along the migration graph) NOT NULL. Not reported in an initial migration, on a model created in the"
+        " same migration, or on a column the same migration added (its `AddField` already holds the table's"
+        " lock; a backfill in between is DJM104's)."
     ),
     why_bad=(
         "`SET NOT NULL` scans the whole table while holding an exclusive lock, and code still running during"
