@@ -123,8 +123,10 @@ def _changes_schema(op: Operation) -> bool:
         " `AlterModelOptions`, `AlterModelManagers`, `AlterConstraint`, a proxy or unmanaged `CreateModel`, or a"
         " state-only `SeparateDatabaseAndState`). Only the forward direction counts (a `RunPython` whose code is"
         " `RunPython.noop` changes nothing when applied), and creating tables does not count, nor changing tables"
-        " the migration created before its data step (a squash or initial migration filling its new tables). SQL"
-        " that is not a literal, and a migration whose `atomic` cannot be read, are not reported."
+        " the migration created before its data step (a squash filling its new tables). Initial migrations"
+        " (`initial = True`) are not reported: their tables are new, and they run on every fresh database, so the"
+        " project's own test runs meet a failure first. SQL that is not a literal, and a migration whose `atomic`"
+        " cannot be read, are not reported."
     ),
     why_bad=(
         "One transaction then holds schema locks for as long as the data migration runs, and on PostgreSQL"
@@ -148,6 +150,8 @@ def _changes_schema(op: Operation) -> bool:
 def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if facts.atomic is not True or not facts.operations_complete:
         return  # not atomic, or unknown; with operations from alternative branches, both may never run together
+    if facts.initial is True:
+        return  # the app's tables are new, and it runs on every fresh database: its own tests would fail first
     data = [position for position, op in enumerate(facts.operations) if _changes_data(op)]
     if not data:
         return
