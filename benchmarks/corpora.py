@@ -3,13 +3,15 @@
 A pinned list of Django projects published on PyPI is downloaded (``pip download --no-deps``), each archive's
 sha256 is checked against the one pinned here (a re-uploaded file shows), the files the linter reads are unpacked
 safely, and ``python -m flake8_django_migrations check`` and ``graph`` run over each unpacked project in a
-subprocess, with this checkout first on ``PYTHONPATH``. The result is summarised per project (counts per code,
-every finding as ``path:line:col CODE``, the number of migration files, the graph's shape).
+subprocess, with this checkout first on ``PYTHONPATH`` and ``--djm-settings none`` (no Django settings are read,
+so nothing installed in the running interpreter joins the graph; see ``LINTER_OPTIONS``). The result is
+summarised per project (counts per code, every finding as ``path:line:col CODE``, the number of migration
+files, the graph's shape).
 
 ``update`` rewrites ``benchmarks/corpora/NAME.json``; ``compare`` (the default) prints what changed against those
 committed summaries and exits 1 when anything did, so a change to a rule shows exactly which real findings it
 adds or removes. ``--linter DIR`` runs another source tree of the linter (``git archive REV | tar -x -C DIR``),
-to measure a revision other than the working tree.
+to measure a revision other than the working tree (one that knows ``--djm-settings``: 3ca1fe3 or later).
 
 Wheels, not source distributions: a wheel is what users install (a source distribution also ships test
 projects whose migrations are broken on purpose, Django's above all), and downloading one runs no build code,
@@ -254,14 +256,28 @@ def prepare(pinned: Pinned, work: Path) -> Path:
 # Running the linter ---------------------------------------------------------------------------------------------
 
 
+# Every project is read without Django settings. The linter reads a project's settings statically, and an installed
+# app that the settings name but the project does not hold joins the graph from the interpreter the linter runs in
+# (``importlib.util.find_spec``): the summaries would change with what happens to be installed in the venv that runs
+# this script (Django itself, above all). A wheel also ships no manage.py of the project, only, at times, the
+# settings of its own test suite (``wagtail/test/settings.py``), which describe a test project rather than a user's;
+# and DJANGO_SETTINGS_MODULE, were it set where this runs, would be read too. ``none`` rules all of that out, so a
+# summary depends on the pinned archive and the linter only: the graph comes from walking the unpacked tree.
+LINTER_OPTIONS: Final = ("--djm-settings", "none", "--djm-no-cache", "--format", "json", "--djm-project-root", ".")
+
+
+def linter_command(*arguments: str) -> list[str]:
+    """``python -m flake8_django_migrations ARGUMENTS`` with the corpus's fixed options, over the current folder."""
+    return [sys.executable, "-m", "flake8_django_migrations", *arguments, *LINTER_OPTIONS, "."]
+
+
 def _run_linter(project: Path, linter: Path, *arguments: str) -> Any:
     """The JSON output of ``python -m flake8_django_migrations ARGUMENTS`` run from ``linter``'s source tree."""
     path = os.pathsep.join(filter(None, [str(linter), os.environ.get("PYTHONPATH")]))
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     completed = subprocess.run(
-        [sys.executable, "-m", "flake8_django_migrations", *arguments, "--djm-no-cache", "--format", "json",
-         "--djm-project-root", ".", "."],
-        cwd=project, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
-        timeout=LINTER_TIMEOUT,
+        linter_command(*arguments), cwd=project, env={**environment, "PYTHONPATH": path}, capture_output=True,
+        text=True, timeout=LINTER_TIMEOUT,
     )
     try:
         if completed.returncode in (0, 1):  # 1 also when Python dies of an exception: then stdout is no JSON

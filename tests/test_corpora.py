@@ -257,6 +257,32 @@ def test_a_new_pinned_version_shows_in_the_difference() -> None:
     ]
 
 
+# Running the linter ---------------------------------------------------------------------------------------------
+
+
+def test_the_linter_reads_no_django_settings_so_the_venv_does_not_count() -> None:
+    command = corpora.linter_command("check")
+    assert command[:4] == [sys.executable, "-m", "flake8_django_migrations", "check"]
+    assert command[command.index("--djm-settings") + 1] == "none"
+    assert command[-1] == "." and "--djm-no-cache" in command
+    assert corpora.linter_command("graph")[3] == "graph"
+
+
+def test_the_linter_runs_without_django_settings_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_run(command: list[str], **options: object) -> object:
+        seen.update(options, command=command)
+        return type("Completed", (), {"returncode": 0, "stdout": "[]", "stderr": ""})()
+
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "shop.settings")
+    monkeypatch.setattr(corpora.subprocess, "run", fake_run)
+    assert corpora._run_linter(tmp_path, tmp_path / "linter", "check") == []
+    environment = seen["env"]
+    assert isinstance(environment, dict) and "DJANGO_SETTINGS_MODULE" not in environment
+    assert environment["PYTHONPATH"].split(corpora.os.pathsep)[0] == str(tmp_path / "linter")
+    assert seen["command"] == corpora.linter_command("check") and seen["cwd"] == tmp_path
+
 # The pinned list and the committed summaries ---------------------------------------------------------------------
 
 
