@@ -44,10 +44,10 @@ def findings(package_root: Path, tree: Path, database: str) -> list[tuple[str, i
     )
     if completed.returncode not in (0, 1):
         raise SystemExit(f"{package_root} failed on {tree}:\n{completed.stderr}")
-    return sorted(
-        (item["path"], item["line"], item["col"], item["code"], item["message"])
-        for item in json.loads(completed.stdout)
-    )
+    output = json.loads(completed.stdout)
+    # A revision before the versioned JSON document (docs/json-output.md) printed the plain list of findings.
+    found = output["findings"] if isinstance(output, dict) else output
+    return sorted((item["path"], item["line"], item["col"], item["code"], item["message"]) for item in found)
 
 
 def main() -> int:

@@ -377,7 +377,7 @@ def summary_text(summary: Mapping[str, Any]) -> str:
 
 def summarise(pinned: Pinned, work: Path, linter: Path = ROOT) -> dict[str, Any]:
     project = prepare(pinned, work)
-    findings = _run_linter(project, linter, "check")
+    findings = _run_linter(project, linter, "check")["findings"]
     graph = _run_linter(project, linter, "graph")
     return build_summary(pinned, findings, graph, migration_files(project))
 

@@ -1,7 +1,8 @@
 """The ``django-migrations-lint`` command: every rule over a whole tree at once, and the migration graph.
 
 ``check`` prints what flake8 would print for the same files (same ``noqa``, ``--select`` and ``--ignore``
-semantics, off-by-default rules off unless selected), so switching between the two never changes a result.
+semantics, off-by-default rules off unless selected), so switching between the two never changes a result. The
+formats it prints them in (text, JSON, SARIF, GitHub workflow commands) are in ``output/``.
 """
 
 from __future__ import annotations
@@ -14,22 +15,27 @@ import os
 import re
 import sys
 import tokenize
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, NoReturn, TextIO
 
 
 import flake8_django_migrations
 from flake8_django_migrations.baseline import BaselineError, read_baseline, write_baseline
+from flake8_django_migrations.docs import render_rule
 from flake8_django_migrations.facts import MigrationFacts, is_migration_path
 from flake8_django_migrations.files import MAX_SOURCE_BYTES, read_regular_file
 from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.output.github import write_github
+from flake8_django_migrations.output.json import graph_as_json, write_json
+from flake8_django_migrations.output.report import PROG, UNREADABLE, ProjectPass, Report, display_path
+from flake8_django_migrations.output.sarif import write_sarif
+from flake8_django_migrations.output.text import describe_settings, write_text
 from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
+from flake8_django_migrations.project.discover import discover, find_project_root
 from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.findings_cache import cached_project_findings
-from flake8_django_migrations.project.graph import format_key
 from flake8_django_migrations.project.history import NewOnly
-from flake8_django_migrations.project.index import ProjectIndex, build_index, load_all_facts, run_project_rules
+from flake8_django_migrations.project.index import build_index, load_all_facts, run_project_rules
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PREFIX, PROJECT_RULES, RULES, check_facts
 from flake8_django_migrations.source import SYNTAX_ERROR, decode_source, syntax_error_finding
 from flake8_django_migrations.settings import (
@@ -43,7 +49,6 @@ from flake8_django_migrations.settings import (
 
 __all__ = ["main"]
 
-PROG: Final = "django-migrations-lint"
 EXIT_CLEAN: Final = 0
 EXIT_FINDINGS: Final = 1
 EXIT_USAGE: Final = 2
@@ -51,8 +56,13 @@ EXIT_USAGE: Final = 2
 # flake8's own definitions (flake8.defaults), repeated because they are not flake8's public API.
 FLAKE8_EXCLUDE: Final = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg")
 NOQA_INLINE_REGEXP: Final = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-UNREADABLE: Final = "E902"  # flake8's code for a file it cannot read
-FLAKE8_CODE_NAMES: Final = {SYNTAX_ERROR: "syntax-error", UNREADABLE: "unreadable-file"}
+# The formats of ``check``; each writes a finished run (output/).
+CHECK_FORMATS: Final[dict[str, Callable[[Report, TextIO], None]]] = {
+    "text": write_text,
+    "json": write_json,
+    "sarif": write_sarif,
+    "github": write_github,
+}
 VALID_CODE_PREFIX: Final = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$", re.ASCII)
 _LIST_SEPARATOR: Final = re.compile(r"[,\s]")
 
@@ -62,14 +72,20 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.explain is not None:
+            out.write(_explain(args.explain, parser))
+            return EXIT_CLEAN
+        if args.command is None:
+            parser.error("a command is required: check or graph (or --explain CODE)")
         settings = _settings(args, parser)
         select = _codes(args.select, parser, "--select") if args.select is not None else None
         ignore = _codes(args.ignore, parser, "--ignore") if args.ignore is not None else None
         decide = _Decision(select, ignore)
         if args.command == "check":
-            return _check(
+            status = _check(
                 args.paths or ["."], args.format, settings, decide, parser, out, args.verbose, args.write_baseline
             )
+            return EXIT_CLEAN if args.exit_zero else status
         return _graph(args.path or ".", settings, decide, parser, out)
     except SystemExit as exit_:
         # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
@@ -82,10 +98,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Lint Django migration files and the migration graph.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {flake8_django_migrations.__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule (DJM402, or its name)")
+    # Not required by argparse, so that --explain needs none; main() asks for one otherwise.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser("check", help="run every rule over the migrations below the paths")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=tuple(CHECK_FORMATS), default="text",
+                       help="text: flake8's lines; json: docs/json-output.md; sarif: SARIF 2.1.0 for code scanning;"
+                       " github: workflow commands that annotate a pull request")
+    check.add_argument("--exit-zero", action="store_true",
+                       help="exit with status 0 even when there are findings (usage errors still exit 2)")
     check.add_argument("--write-baseline", metavar="FILE",
                        help="write every finding to FILE (a baseline for --djm-baseline) and exit 0")
     check.add_argument("-v", "--verbose", action="store_true",
@@ -125,6 +147,15 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
         "--djm-no-cache", "--no-cache", dest="no_cache", action="store_true",
         help="parse every file, neither read nor write the cache",
     )
+
+
+def _explain(code_or_name: str, parser: argparse.ArgumentParser) -> str:
+    """``--explain DJM402`` (or ``--explain delete-before-readers``): the rule's page, as docs/rules/ has it."""
+    wanted = code_or_name.strip()
+    rule = RULES.get(wanted.upper()) or next((rule for rule in RULES.values() if rule.name == wanted.lower()), None)
+    if rule is None:
+        parser.error(f"--explain: {code_or_name!r} is not a rule of {PROG}; its rules are {', '.join(RULES)}")
+    return render_rule(rule)
 
 
 def _usage_error(message: str) -> NoReturn:
@@ -305,14 +336,16 @@ def _check(
         by_root.setdefault(find_project_root(target, settings), []).append(target)
     cache = FactsCache(settings.cache_dir, settings.use_cache)
     found: list[Finding] = []
+    projects: list[ProjectPass] = []
     options = settings
     for root, group in by_root.items():
         settings = settings_for_project(options, root)
         # Not through the per-process cache that serves flake8: a command reads the files as they are now, also
         # when it runs twice in one process. The disk cache is keyed by every file's stat, so it is never stale.
         discovery = discover(root, settings)
+        projects.append(ProjectPass(root, settings, discovery))
         if verbose:
-            _describe_settings(settings, discovery, sys.stderr)
+            describe_settings(projects[-1], sys.stderr)
         project, index = cached_project_findings(root, settings, cache, discovery, PROJECT_RULES)
         facts_by_path = index.facts_by_path() if index is not None else load_all_facts(discovery, cache)
         checked: set[str] = set()
@@ -349,19 +382,16 @@ def _check(
         sys.stderr.write(f"{PROG}: wrote {written} baseline entries ({len(reported)} findings) to"
                          f" {write_baseline_to}\n")
         return EXIT_CLEAN
+    stale_entries = 0
     if baseline is not None:
         reported, stale = baseline.new_findings(reported)
+        stale_entries = sum(stale.values())
         if stale:
             sys.stderr.write(
-                f"{PROG}: {sum(stale.values())} finding(s) of the baseline {settings.baseline} no longer occur;"
+                f"{PROG}: {stale_entries} finding(s) of the baseline {settings.baseline} no longer occur;"
                 " write it again to drop them\n"
             )
-    if output_format == "json":
-        json.dump([_as_json(finding) for finding in reported], out, indent=2)
-        out.write("\n")
-    else:
-        for finding in reported:
-            out.write(f"{_display(finding.path)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
+    CHECK_FORMATS[output_format](Report(tuple(reported), tuple(projects), options, stale_entries), out)
     return EXIT_FINDINGS if reported else EXIT_CLEAN
 
 
@@ -390,7 +420,7 @@ def _unreadable(path: str) -> list[Finding]:
     data = read_regular_file(path)
     if data is None:
         limit = MAX_SOURCE_BYTES // (1 << 20)
-        reason = f"OSError: {_display(path)} is not a readable regular file of at most {limit} MiB"
+        reason = f"OSError: {display_path(path)} is not a readable regular file of at most {limit} MiB"
         return [Finding(path, 1, 0, UNREADABLE, reason, "")]
     error = syntax_error_finding(path, data)
     return [error] if error is not None else []
@@ -417,86 +447,5 @@ def _graph(path: str, settings: Settings, decide: _Decision, parser: argparse.Ar
     return EXIT_CLEAN
 
 
-def graph_as_json(index: ProjectIndex, errors: Iterable[Finding] = ()) -> dict[str, object]:
-    graph = index.graph
-    return {
-        "nodes": sorted(format_key(node) for node in graph.nodes),
-        "edges": sorted([format_key(child), format_key(parent)] for child, parent in graph.edges()),
-        "leaves": graph.leaves_by_app(),
-        "external": sorted(index.external_apps),
-        "errors": [_as_json(finding) for finding in errors],
-        "settings": settings_as_json(index.settings, index.discovery),
-    }
-
-
-def settings_as_json(settings: Settings, discovery: Discovery) -> dict[str, object]:
-    """What was read from the project's Django settings, from which file, what stayed unknown, and the values the
-    linter uses after the options (which win)."""
-    read = settings.django.as_json() if settings.django is not None else {"module": None, "values": {}, "unknown": {}}
-    if isinstance(read.get("path"), str):
-        read["path"] = _display(str(read["path"]))
-    values = read.get("values")
-    for value in values.values() if isinstance(values, dict) else ():
-        value["path"] = _display(value["path"])
-    return {
-        **read,
-        "installed_apps": [
-            {"entry": app.entry, "label": app.label, "folder": _display(app.folder) if app.folder else None,
-             "external": app.external}
-            for app in discovery.installed_apps
-        ],
-        "used": {
-            "database": settings.database,
-            "swappable": dict(sorted(settings.swappable.items())),
-            "migration_modules": dict(sorted(settings.migration_modules.items())),
-        },
-    }
-
-
-def _describe_settings(settings: Settings, discovery: Discovery, err: TextIO) -> None:
-    """``check -v``: the settings block of ``graph --format json``, as lines."""
-    described = settings_as_json(settings, discovery)
-    if described["module"] is None:
-        err.write(f"{PROG}: Django settings: none read ({_first_reason(described)})\n")
-    else:
-        err.write(f"{PROG}: Django settings: {described['module']} ({described['path']}), named by "
-                  f"{described['module_origin']}\n")
-    values = described.get("values")
-    for name, read in (values.items() if isinstance(values, dict) else ()):
-        err.write(f"{PROG}:   {name} = {json.dumps(read['value'])}  ({read['path']}:{read['line']})\n")
-    unknown = described.get("unknown")
-    for name, reason in (unknown.items() if isinstance(unknown, dict) and described["module"] is not None else ()):
-        err.write(f"{PROG}:   {name}: unknown, {reason}\n")
-    for app in discovery.installed_apps:
-        where = _display(app.folder) if app.folder else "not found here (external)"
-        err.write(f"{PROG}:   app {app.label or '?'} ({app.entry}): {where}\n")
-    err.write(f"{PROG}:   used: {json.dumps(described['used'])}\n")
-
-
-def _first_reason(described: Mapping[str, object]) -> str:
-    unknown = described.get("unknown")
-    return next(iter(unknown.values()), "") if isinstance(unknown, dict) and unknown else "reading is off"
-
-
-def _as_json(finding: Finding) -> Mapping[str, object]:
-    return {
-        "path": _display(finding.path),
-        "line": finding.line,
-        "col": finding.col + 1,
-        "code": finding.code,
-        "name": RULES[finding.code].name if finding.code in RULES else FLAKE8_CODE_NAMES[finding.code],
-        "message": finding.message,
-        "hint": finding.hint,
-    }
-
-
 def _is_below(path: str, targets: Iterable[str]) -> bool:
     return any(path == target or path.startswith(target.rstrip(os.sep) + os.sep) for target in targets)
-
-
-def _display(path: str) -> str:
-    """Relative to the working folder when below it, as people type paths; absolute otherwise."""
-    cwd = os.getcwd()
-    if path.startswith(cwd.rstrip(os.sep) + os.sep):
-        return os.path.relpath(path, cwd)
-    return path

@@ -82,7 +82,9 @@ def test_check_prints_flake8_lines_and_exits_1(project: Path) -> None:
 def test_check_json(project: Path) -> None:
     code, output = run("check", "--format", "json")
     assert code == 1
-    records = json.loads(output)
+    document = json.loads(output)
+    assert (document["version"], list(document)) == (1, ["version", "tool", "findings", "project"])
+    records = document["findings"]
     assert [(r["path"], r["line"], r["col"], r["code"]) for r in records] == [
         (ORDERS_X, 6, 49, "DJM302"), (SHOP_A, 5, 1, "DJM304"), (SHOP_B, 8, 1, "DJM304"), (SHOP_B, 10, 19, "DJM101"),
     ]
@@ -98,7 +100,8 @@ def test_check_clean_tree_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     root = write_tree(tmp_path, app("shop", migrations))
     monkeypatch.chdir(root)
     assert run("check", "--no-cache") == (0, "")
-    assert run("check", "--no-cache", "--format", "json") == (0, "[]\n")
+    code, output = run("check", "--no-cache", "--format", "json")
+    assert (code, json.loads(output)["findings"]) == (0, [])
 
 
 def test_check_limited_to_the_paths_given(project: Path) -> None:
@@ -133,7 +136,7 @@ def test_paths_outside_the_working_folder_are_absolute(project: Path, monkeypatc
 )
 def test_select_and_ignore(project: Path, options: tuple[str, ...], codes: list[str]) -> None:
     code, output = run("check", "--format", "json", *options)
-    assert sorted(record["code"] for record in json.loads(output)) == codes
+    assert sorted(record["code"] for record in json.loads(output)["findings"]) == codes
     assert code == (1 if codes else 0)
 
 

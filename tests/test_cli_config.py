@@ -89,7 +89,7 @@ def test_per_file_rules_see_the_app_config_label(tmp_path: Path, monkeypatch: py
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     assert main(["check", "--no-cache", "--format", "json", "."], stdout=out) == 1
-    found = [(Path(item["path"]).name, item["code"]) for item in json.loads(out.getvalue())]
+    found = [(Path(item["path"]).name, item["code"]) for item in json.loads(out.getvalue())["findings"]]
     assert found == [("0003_merge.py", "DJM306")]
 
 

@@ -153,7 +153,9 @@ def run_main(argv: Sequence[str]) -> tuple[int, str]:
 def check(*options: str, targets: Sequence[str] = (".",)) -> list[dict[str, Any]]:
     """``check --format json``: the findings, after checking the exit code and the shape of the JSON."""
     code, out = run_main(["check", "--format", "json", *options, *targets])
-    findings = json.loads(out)
+    document = json.loads(out)
+    assert isinstance(document, dict) and document["version"] == 1, document
+    findings = document["findings"]
     assert isinstance(findings, list)
     for finding in findings:
         assert isinstance(finding, dict) and JSON_KEYS <= finding.keys(), finding

@@ -57,7 +57,7 @@ def check(root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     monkeypatch.chdir(root)
     code = cli.main(["check", "--format", "json", "--djm-no-cache", "--djm-settings", "none", *args, "."])
     out = capsys.readouterr().out
-    found = json.loads(out) if out.strip().startswith("[") else []
+    found = json.loads(out)["findings"] if out.strip().startswith("{") else []
     return code, [(f["path"], f["line"], f["code"], f["message"]) for f in found]
 
 

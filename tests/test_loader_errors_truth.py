@@ -86,7 +86,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def our_findings(root: Path) -> list[dict[str, object]]:
     out = io.StringIO()
     main(["check", "--format", "json", "--djm-no-cache", "--select", "DJM3", str(root)], stdout=out)
-    found: list[dict[str, object]] = json.loads(out.getvalue())
+    found: list[dict[str, object]] = json.loads(out.getvalue())["findings"]
     return found
 
 

@@ -157,7 +157,7 @@ def test_many_conflicting_leaves_keep_each_message_short(tmp_path: Path) -> None
     assert main(["check", "--djm-no-cache", "--format", "json", str(root)], stdout=out) == 1
     import json
 
-    found = [finding for finding in json.loads(out.getvalue()) if finding["code"] == "DJM304"]
+    found = [finding for finding in json.loads(out.getvalue())["findings"] if finding["code"] == "DJM304"]
     assert len(found) == 300
     assert all(len(finding["message"]) < 200 and finding["message"].endswith("and 296 more") for finding in found)
 

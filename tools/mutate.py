@@ -69,6 +69,8 @@ PRIORITY: dict[str, tuple[str, ...]] = {
     f"{PACKAGE}/project/findings_cache.py": ("tests/test_project_cache.py", "tests/test_graph_rules.py"),
     f"{PACKAGE}/project/": ("tests/test_rules.py", "tests/test_graph_rules.py", "tests/test_healthy_projects.py"),
     f"{PACKAGE}/cli.py": ("tests/test_cli.py", "tests/test_cli_config.py", "tests/test_one_verdict.py"),
+    f"{PACKAGE}/output/graph_": ("tests/test_graph_render.py",),
+    f"{PACKAGE}/output/": ("tests/test_output_formats.py", "tests/test_cli.py"),
     f"{PACKAGE}/plugin.py": ("tests/test_flake8_e2e.py",),
     f"{PACKAGE}/settings.py": ("tests/test_cli_config.py", "tests/test_cli.py", "tests/test_flake8_e2e.py"),
     f"{PACKAGE}/docs.py": ("tests/test_docs.py",),

@@ -1,0 +1,117 @@
+"""The JSON documents of the command: ``check --format json`` (versioned, described in docs/json-output.md) and
+``graph --format json``, with the settings block both carry."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Final, TextIO
+
+import flake8_django_migrations
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.output.report import PROG, ProjectPass, Report, display_path, rule_name
+from flake8_django_migrations.project.discover import AppMigrations, Discovery
+from flake8_django_migrations.project.graph import format_key
+from flake8_django_migrations.project.index import ProjectIndex
+from flake8_django_migrations.settings import Settings
+
+__all__ = ["JSON_VERSION", "check_as_json", "finding_as_json", "graph_as_json", "settings_as_json", "write_json"]
+
+# Raised only when a field is removed, renamed or changes meaning; new fields keep the version (docs/json-output.md).
+JSON_VERSION: Final = 1
+
+
+def write_json(report: Report, out: TextIO) -> None:
+    json.dump(check_as_json(report), out, indent=2)
+    out.write("\n")
+
+
+def check_as_json(report: Report) -> dict[str, object]:
+    options = report.options
+    return {
+        "version": JSON_VERSION,
+        "tool": {"name": PROG, "version": flake8_django_migrations.__version__},
+        "findings": [finding_as_json(finding) for finding in report.findings],
+        "project": {
+            "roots": [_project_as_json(project) for project in report.projects],
+            "base": {"ref": options.base, "commit": options.base_commit} if options.base else None,
+            "new_only": options.new_only,
+            "baseline": (
+                {"path": display_path(options.baseline), "stale": report.stale_baseline_entries}
+                if options.baseline else None
+            ),
+        },
+    }
+
+
+def finding_as_json(finding: Finding) -> dict[str, object]:
+    return {
+        "path": display_path(finding.path),
+        "line": finding.line,
+        "col": finding.col + 1,
+        "code": finding.code,
+        "name": rule_name(finding.code),
+        "message": finding.message,
+        "hint": finding.hint,
+    }
+
+
+def _project_as_json(project: ProjectPass) -> dict[str, object]:
+    discovery = project.discovery
+    left_out = [
+        _app_as_json(app, discovery, "ambiguous-label" if app.label in discovery.ambiguous else "not-installed")
+        for app in discovery.left_out
+    ]
+    return {
+        "root": display_path(project.root),
+        "apps": [_app_as_json(app, discovery, None) for app in discovery.apps.values()] + left_out,
+        "settings": settings_as_json(project.settings, discovery),
+    }
+
+
+def _app_as_json(app: AppMigrations, discovery: Discovery, left_out_because: str | None) -> dict[str, object]:
+    return {
+        "label": app.label,
+        "migrations_folder": display_path(app.folder),
+        "migrations": len(app.files),
+        "external": not app.folder.startswith(discovery.root.rstrip(os.sep) + os.sep),
+        "in_graph": left_out_because is None,
+        "left_out_because": left_out_because,
+    }
+
+
+def graph_as_json(index: ProjectIndex, errors: Iterable[Finding] = ()) -> dict[str, object]:
+    graph = index.graph
+    return {
+        "nodes": sorted(format_key(node) for node in graph.nodes),
+        "edges": sorted([format_key(child), format_key(parent)] for child, parent in graph.edges()),
+        "leaves": graph.leaves_by_app(),
+        "external": sorted(index.external_apps),
+        "errors": [finding_as_json(finding) for finding in errors],
+        "settings": settings_as_json(index.settings, index.discovery),
+    }
+
+
+def settings_as_json(settings: Settings, discovery: Discovery) -> dict[str, object]:
+    """What was read from the project's Django settings, from which file, what stayed unknown, and the values the
+    linter uses after the options (which win)."""
+    read = settings.django.as_json() if settings.django is not None else {"module": None, "values": {}, "unknown": {}}
+    if isinstance(read.get("path"), str):
+        read["path"] = display_path(str(read["path"]))
+    values = read.get("values")
+    for value in values.values() if isinstance(values, dict) else ():
+        value["path"] = display_path(value["path"])
+    return {
+        **read,
+        "installed_apps": [
+            {"entry": app.entry, "label": app.label, "folder": display_path(app.folder) if app.folder else None,
+             "external": app.external}
+            for app in discovery.installed_apps
+        ],
+        "used": {
+            "database": settings.database,
+            "swappable": dict(sorted(settings.swappable.items())),
+            "migration_modules": dict(sorted(settings.migration_modules.items())),
+        },
+    }

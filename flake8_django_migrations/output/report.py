@@ -1,0 +1,76 @@
+"""A finished ``check`` run as every output format sees it: the findings to report and what the project pass knew,
+with the few facts about a code that several formats show (its name, its level, where its documentation is)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Final
+
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.project.discover import Discovery
+from flake8_django_migrations.registry import RULES
+from flake8_django_migrations.settings import Settings
+from flake8_django_migrations.source import SYNTAX_ERROR
+
+__all__ = [
+    "FLAKE8_CODE_NAMES",
+    "PROG",
+    "REPOSITORY_URL",
+    "UNREADABLE",
+    "ProjectPass",
+    "Report",
+    "display_path",
+    "level",
+    "rule_doc_url",
+    "rule_name",
+]
+
+PROG: Final = "django-migrations-lint"
+# The placeholder the README uses too: forks and the published project replace OWNER in one place.
+REPOSITORY_URL: Final = "https://github.com/OWNER/django-migrations-lint"
+_DOCS_URL: Final = f"{REPOSITORY_URL}/blob/main/docs/rules/"
+UNREADABLE: Final = "E902"  # flake8's code for a file it cannot read
+# flake8's own codes the command reports as flake8 does: a migration that does not parse, or cannot be read.
+FLAKE8_CODE_NAMES: Final = {SYNTAX_ERROR: "syntax-error", UNREADABLE: "unreadable-file"}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPass:
+    """One project root the command checked: the settings it used there and the migration packages it found."""
+
+    root: str  # absolute
+    settings: Settings  # with what was read from the project's Django settings
+    discovery: Discovery
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    findings: tuple[Finding, ...]  # after selection, noqa and the baseline; sorted
+    projects: tuple[ProjectPass, ...]
+    options: Settings  # as given, before any project's Django settings were read
+    stale_baseline_entries: int = 0  # entries of ``options.baseline`` that matched nothing
+
+
+def rule_name(code: str) -> str:
+    return RULES[code].name if code in RULES else FLAKE8_CODE_NAMES[code]
+
+
+def level(code: str) -> str:
+    """``error`` or ``warning``, in SARIF's and GitHub's words: a rule on by default reports what breaks a deploy
+    or the graph; an opinionated rule, off until selected, a warning. A file that cannot be checked is an error."""
+    return "warning" if code in RULES and not RULES[code].default_enabled else "error"
+
+
+def rule_doc_url(code: str) -> str | None:
+    return f"{_DOCS_URL}{code}.md" if code in RULES else None
+
+
+def display_path(path: str) -> str:
+    """Relative to the working folder when below it, as people type paths; absolute otherwise."""
+    cwd = os.getcwd()
+    if path == cwd:
+        return "."
+    if path.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(path, cwd)
+    return path

@@ -1,0 +1,136 @@
+"""``check --format sarif``: SARIF 2.1.0, as GitHub code scanning (``github/codeql-action/upload-sarif``) reads it.
+
+Every rule is listed in the driver, so code scanning can show a rule's page for any alert and knows the rules that
+found nothing. Paths are relative to the working folder (``%SRCROOT%``), which in CI is the repository's checkout.
+A result's ``partialFingerprints`` hash its path, code and message, never its line, so an alert keeps its identity
+while edits above it move it, as a baseline entry does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+from typing import Final, TextIO
+
+import flake8_django_migrations
+from flake8_django_migrations.docs import render_rule
+from flake8_django_migrations.files import MAX_SOURCE_BYTES
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.output.report import (
+    FLAKE8_CODE_NAMES,
+    PROG,
+    REPOSITORY_URL,
+    UNREADABLE,
+    Report,
+    level,
+    rule_doc_url,
+)
+from flake8_django_migrations.registry import RULES
+from flake8_django_migrations.source import SYNTAX_ERROR
+
+__all__ = ["FINGERPRINT", "SARIF_SCHEMA", "SRCROOT", "sarif_log", "write_sarif"]
+
+SARIF_SCHEMA: Final = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT: Final = "%SRCROOT%"
+FINGERPRINT: Final = "djmFinding/v1"  # a new version when what it hashes changes, so old alerts are not mismatched
+_FLAKE8_CODE_DESCRIPTIONS: Final = {
+    SYNTAX_ERROR: "A migration that does not parse (flake8's E999); no other rule can check it.",
+    UNREADABLE: f"A migration that cannot be read: not a regular file, or over {MAX_SOURCE_BYTES >> 20} MiB"
+                " (flake8's E902).",
+}
+
+
+def write_sarif(report: Report, out: TextIO) -> None:
+    json.dump(sarif_log(report), out, indent=2)
+    out.write("\n")
+
+
+def sarif_log(report: Report) -> dict[str, object]:
+    descriptors = [_rule_descriptor(code) for code in (*RULES, *FLAKE8_CODE_NAMES)]
+    rule_index = {descriptor["id"]: position for position, descriptor in enumerate(descriptors)}
+    cwd = os.getcwd()
+    seen: Counter[tuple[str, str, str]] = Counter()
+    results = []
+    for finding in report.findings:
+        uri, base = _artifact_uri(finding.path, cwd)
+        key = (uri, finding.code, finding.message)
+        seen[key] += 1
+        results.append(_result(finding, rule_index[finding.code], uri, base, _fingerprint(key, seen[key])))
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": PROG,
+                        "version": flake8_django_migrations.__version__,
+                        "informationUri": REPOSITORY_URL,
+                        "rules": descriptors,
+                    }
+                },
+                "originalUriBaseIds": {SRCROOT: {"uri": Path(cwd).as_uri().rstrip("/") + "/"}},
+                "results": results,
+            }
+        ],
+    }
+
+
+def _rule_descriptor(code: str) -> dict[str, object]:
+    rule = RULES.get(code)
+    if rule is None:
+        description = _FLAKE8_CODE_DESCRIPTIONS[code]
+        return {
+            "id": code,
+            "name": FLAKE8_CODE_NAMES[code],
+            "shortDescription": {"text": description},
+            "fullDescription": {"text": description},
+            "defaultConfiguration": {"level": level(code)},
+        }
+    return {
+        "id": code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.what_it_does.split(". ")[0].rstrip(".") + "."},
+        "fullDescription": {"text": rule.what_it_does},
+        "help": {"text": f"{rule.what_it_does}\n\n{rule.why_bad}", "markdown": render_rule(rule)},
+        "helpUri": rule_doc_url(code),
+        "defaultConfiguration": {"enabled": rule.default_enabled, "level": level(code)},
+    }
+
+
+def _result(finding: Finding, rule_index: int, uri: str, base: str | None, fingerprint: str) -> dict[str, object]:
+    location: dict[str, object] = {"uri": uri, "uriBaseId": base} if base else {"uri": uri}
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": rule_index,
+        "level": level(finding.code),
+        "message": {"text": f"{finding.message}; {finding.hint}" if finding.hint else finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": location,
+                    "region": {"startLine": max(finding.line, 1), "startColumn": finding.col + 1},
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT: fingerprint},
+    }
+
+
+def _artifact_uri(path: str, cwd: str) -> tuple[str, str | None]:
+    """A URI relative to ``%SRCROOT%`` for a file below the working folder, else an absolute ``file:`` URI."""
+    absolute = os.path.abspath(path)
+    if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        relative = os.path.relpath(absolute, cwd).replace(os.sep, "/")
+        return urllib.parse.quote(relative, safe="/"), SRCROOT
+    return Path(absolute).as_uri(), None
+
+
+def _fingerprint(key: tuple[str, str, str], occurrence: int) -> str:
+    """The hash of path, code and message, and which of the equal findings of that file this is (in line order)."""
+    digest = hashlib.sha256("\0".join(key).encode("utf-8", "surrogateescape")).hexdigest()
+    return f"{digest[:32]}:{occurrence}"

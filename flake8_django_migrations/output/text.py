@@ -1,0 +1,42 @@
+"""flake8's own lines, ``path:line:col: CODE message; hint``, and ``check -v``'s account of the Django settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TextIO
+
+from flake8_django_migrations.output.json import settings_as_json
+from flake8_django_migrations.output.report import PROG, ProjectPass, Report, display_path
+
+__all__ = ["describe_settings", "write_text"]
+
+
+def write_text(report: Report, out: TextIO) -> None:
+    for finding in report.findings:
+        out.write(f"{display_path(finding.path)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
+
+
+def describe_settings(project: ProjectPass, err: TextIO) -> None:
+    """``check -v``: the settings block of the JSON outputs, as lines."""
+    described = settings_as_json(project.settings, project.discovery)
+    if described["module"] is None:
+        err.write(f"{PROG}: Django settings: none read ({_first_reason(described)})\n")
+    else:
+        err.write(f"{PROG}: Django settings: {described['module']} ({described['path']}), named by "
+                  f"{described['module_origin']}\n")
+    values = described.get("values")
+    for name, read in (values.items() if isinstance(values, dict) else ()):
+        err.write(f"{PROG}:   {name} = {json.dumps(read['value'])}  ({read['path']}:{read['line']})\n")
+    unknown = described.get("unknown")
+    for name, reason in (unknown.items() if isinstance(unknown, dict) and described["module"] is not None else ()):
+        err.write(f"{PROG}:   {name}: unknown, {reason}\n")
+    for app in project.discovery.installed_apps:
+        where = display_path(app.folder) if app.folder else "not found here (external)"
+        err.write(f"{PROG}:   app {app.label or '?'} ({app.entry}): {where}\n")
+    err.write(f"{PROG}:   used: {json.dumps(described['used'])}\n")
+
+
+def _first_reason(described: Mapping[str, object]) -> str:
+    unknown = described.get("unknown")
+    return next(iter(unknown.values()), "") if isinstance(unknown, dict) and unknown else "reading is off"
