@@ -16,6 +16,7 @@ import re
 import sys
 import tokenize
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Final, NoReturn, TextIO
 
 
@@ -86,7 +87,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                 args.paths or ["."], args.format, settings, decide, parser, out, args.verbose, args.write_baseline
             )
             return EXIT_CLEAN if args.exit_zero else status
-        return _graph(args.path or ".", settings, decide, parser, out)
+        focus = _Focus(tuple(args.graph_apps), args.around, args.depth)
+        return _graph(args.path or ".", settings, decide, parser, out, args.format, focus)
     except SystemExit as exit_:
         # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
@@ -114,7 +116,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="say on standard error which Django settings were read, from where, and what is unknown")
     graph = commands.add_parser("graph", help="print the migration graph Django would build, as JSON")
     graph.add_argument("path", nargs="?", metavar="PATH", help="a file or folder of the project (default: .)")
-    graph.add_argument("--format", choices=("json",), default="json")
+    graph.add_argument("--format", choices=("json", "dot", "mermaid", "html"), default="json",
+                       help="json (data), dot (Graphviz), mermaid (renders in GitHub markdown), html (an offline page)")
+    graph.add_argument("--app", dest="graph_apps", action="append", default=[], metavar="LABEL",
+                       help="draw only these apps and the migrations of other apps they touch (repeatable)")
+    graph.add_argument("--around", metavar="APP.MIGRATION",
+                       help="draw one migration with its ancestors and descendants within --depth steps")
+    graph.add_argument("--depth", type=int, default=2, metavar="N", help="steps around --around (default: 2)")
     for command in (check, graph):
         _add_common_options(command)
     return parser
@@ -436,14 +444,46 @@ def _with_path(finding: Finding, path: str) -> Finding:
     return Finding(path, finding.line, finding.col, finding.code, finding.message, finding.hint)
 
 
-def _graph(path: str, settings: Settings, decide: _Decision, parser: argparse.ArgumentParser, out: TextIO) -> int:
+@dataclass(frozen=True)
+class _Focus:
+    """What part of the graph a picture shows (``graph --app``, ``--around``, ``--depth``)."""
+
+    apps: tuple[str, ...] = ()
+    around: str | None = None
+    depth: int = 2
+
+
+def _graph(
+    path: str, settings: Settings, decide: _Decision, parser: argparse.ArgumentParser, out: TextIO,
+    output_format: str = "json", focus: _Focus = _Focus(),
+) -> int:
     target = os.path.abspath(path)
     if not os.path.exists(target):
         _usage_error(f"{path}: no such file or folder")
-    index = build_index(find_project_root(target, settings), settings)
+    root = find_project_root(target, settings)
+    index = build_index(root, settings)
     errors = _report(run_project_rules(index, PROJECT_RULES, settings), decide)
-    json.dump(graph_as_json(index, errors), out, indent=2)
-    out.write("\n")
+    if output_format == "json":
+        if focus.apps or focus.around:
+            _usage_error("--app and --around draw a picture: use them with --format dot, mermaid or html")
+        json.dump(graph_as_json(index, errors), out, indent=2)
+        out.write("\n")
+        return EXIT_CLEAN
+    from flake8_django_migrations.output.graph_dot import render_dot
+    from flake8_django_migrations.output.graph_html import render_html
+    from flake8_django_migrations.output.graph_mermaid import render_mermaid
+    from flake8_django_migrations.output.graph_view import FocusError, build_view
+
+    if focus.depth < 0:
+        _usage_error(f"--depth must be 0 or more, not {focus.depth}")
+    try:
+        view = build_view(index, errors, apps=focus.apps, around=focus.around, depth=focus.depth)
+    except FocusError as error:
+        _usage_error(str(error))
+    if output_format == "html":
+        out.write(render_html(view, title=f"Migrations of {os.path.basename(root) or root}"))
+    else:
+        out.write(render_dot(view) if output_format == "dot" else render_mermaid(view))
     return EXIT_CLEAN
 
 

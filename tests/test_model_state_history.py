@@ -160,7 +160,7 @@ def test_alter_field_compares_with_the_nearest_definition_of_its_own_app(tmp_pat
 
 def test_a_foreign_key_becoming_a_one_to_one_field_keeps_its_column(tmp_path: Path) -> None:
     """Both store the target's key in the same column: no type change (DJM207), but the unique constraint a
-    ``OneToOneField`` adds builds an index (DJM205)."""
+    ``OneToOneField`` adds builds an index (DJM205) and the foreign key's plain index is dropped (DJM209)."""
     relation = '{}(on_delete=django.db.models.deletion.CASCADE, to="shop.brand")'
     root = project(tmp_path, {
         "shop/0001_initial": module("[]", f"""
@@ -180,9 +180,12 @@ def test_a_foreign_key_becoming_a_one_to_one_field_keeps_its_column(tmp_path: Pa
             f'[migrations.AlterField("product", "brand", models.{relation.format("OneToOneField")})]',
         ),
     })
-    assert findings(root) == [expected(
-        "shop/migrations/0002_one_brand_each.py", 7, 18, "DJM205", operation="AlterField", model="product",
-    )]
+    assert findings(root) == [
+        expected("shop/migrations/0002_one_brand_each.py", 7, 18, "DJM205", operation="AlterField", model="product"),
+        # ...and drops the plain index the foreign key had.
+        expected("shop/migrations/0002_one_brand_each.py", 7, 18, "DJM209", operation="AlterField",
+                 target="product.brand"),
+    ]
 
 
 def test_a_starred_entry_in_create_model_fields_hides_nothing_else(tmp_path: Path) -> None:

@@ -1,0 +1,144 @@
+"""A real PostgreSQL server for the truth tests of the lock rules: a throwaway cluster per test session.
+
+The cluster is created with the installed server's own ``initdb`` in a fresh temporary folder and listens only on
+a unix socket in that folder (no TCP port, so parallel runs and a system server never clash). PostgreSQL refuses to
+run as root, so under root both ``initdb`` and ``postgres`` run as an unprivileged system user (``postgres``, which
+Debian's package creates, else ``nobody``); otherwise they run as the current user. When no server is installed
+(``.ci/run`` installs Debian's ``postgresql``) or it cannot start, the tests that need it are skipped and say why.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUPERUSER = "djm"  # the cluster's superuser, trusted on the socket: the cluster lives only as long as the session
+PORT = 5432  # names the socket file (.s.PGSQL.5432) inside the private folder; no TCP port is opened
+_UNPRIVILEGED_USERS = ("postgres", "nobody")
+_START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running cluster: where its socket is and how to connect to it."""
+
+    socket_dir: str
+    version: int  # the server's major version, from its installation folder
+    port: int = PORT
+    user: str = SUPERUSER
+    database: str = "postgres"
+
+    @property
+    def conninfo(self) -> str:
+        return f"host={self.socket_dir} port={self.port} user={self.user} dbname={self.database}"
+
+    def connect(self, autocommit: bool = True) -> Any:
+        """A psycopg connection, or a skip when psycopg (a test dependency) is missing."""
+        psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+        return psycopg.connect(self.conninfo, autocommit=autocommit)
+
+    def django_database(self) -> dict[str, object]:
+        """The ``DATABASES["default"]`` entry that points Django at this cluster."""
+        return {
+            "ENGINE": "django.db.backends.postgresql", "NAME": self.database, "USER": self.user,
+            "HOST": self.socket_dir, "PORT": str(self.port),
+        }
+
+
+def server_binaries() -> Path | None:
+    """The newest installed PostgreSQL's ``bin`` folder (Debian keeps them under /usr/lib/postgresql/<major>)."""
+    found = [Path(path).parent for path in glob.glob("/usr/lib/postgresql/*/bin/postgres")]
+    found = [path for path in found if (path / "initdb").exists() and path.parent.name.isdigit()]
+    return max(found, key=lambda path: int(path.parent.name)) if found else None
+
+
+def _run_as() -> pwd.struct_passwd | None:
+    """The user the server runs as when we are root (None: run as ourselves)."""
+    if os.geteuid() != 0:
+        return None
+    for name in _UNPRIVILEGED_USERS:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    pytest.skip(f"running as root and none of the users {', '.join(_UNPRIVILEGED_USERS)} exists to run PostgreSQL")
+
+
+def _as_user(account: pwd.struct_passwd | None) -> dict[str, Any]:
+    """subprocess arguments that drop root for the server's processes."""
+    if account is None:
+        return {}
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": [],
+            "env": {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/", "LC_ALL": "C"}}
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], socket_dir: Path, log: Path, binaries: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"postgres exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        ready = subprocess.run(
+            [str(binaries / "pg_isready"), "-q", "-h", str(socket_dir), "-p", str(PORT), "-U", SUPERUSER],
+            check=False,
+        )
+        if ready.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"postgres did not accept connections within {_START_TIMEOUT:.0f}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server is installed (/usr/lib/postgresql/*/bin); `.ci/run` installs Debian's")
+    account = _run_as()
+    # Not pytest's tmp_path: under root that folder is private to root, and the server's user must own its cluster.
+    root = Path(tempfile.mkdtemp(prefix="djm-postgres-"))
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        if account is not None:
+            os.chown(root, account.pw_uid, account.pw_gid)
+        data, log = root / "data", root / "server.log"
+        initdb = subprocess.run(
+            [str(binaries / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--no-sync",
+             "--encoding=UTF8", "--locale=C"],
+            capture_output=True, text=True, check=False, **_as_user(account),
+        )
+        if initdb.returncode != 0:
+            pytest.skip(f"initdb failed: {initdb.stderr.strip() or initdb.stdout.strip()}")
+        with open(log, "wb") as log_file:
+            if account is not None:
+                os.chown(log, account.pw_uid, account.pw_gid)
+            process = subprocess.Popen(
+                [str(binaries / "postgres"), "-D", str(data), "-k", str(root), "-p", str(PORT),
+                 "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
+                 "-c", "synchronous_commit=off"],
+                stdout=log_file, stderr=subprocess.STDOUT, **_as_user(account),
+            )
+        try:
+            _wait_until_ready(process, root, log, binaries)
+        except RuntimeError as error:
+            pytest.skip(f"PostgreSQL did not start: {error}")
+        yield PostgresServer(socket_dir=str(root), version=int(binaries.parent.name))
+    finally:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back open sessions and stop
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(root, ignore_errors=True)

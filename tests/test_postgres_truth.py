@@ -1,0 +1,555 @@
+"""The PostgreSQL behaviour the lock rules claim, shown on a real server.
+
+Each case takes the SQL that Django 5's own schema editor generates for a migration operation (collected, in a
+subprocess, against the test cluster, so the backend sees the real server version), creates the tables the
+operation needs in a schema of its own with rows in them, runs the statement inside an open transaction in one
+session, and reads ``pg_locks`` (or tries to read and write the table with a short ``lock_timeout``) from another.
+The safe sequences the rules' docs recommend (``NOT VALID`` then ``VALIDATE CONSTRAINT``, ``DROP INDEX
+CONCURRENTLY``) are run the same way and shown lighter.
+
+Run as a module (``python -m tests.test_postgres_truth CONNINFO_JSON``) it prints the SQL of every case as JSON:
+that is the subprocess, which keeps Django's settings out of the test process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.postgres_server import PostgresServer, postgres_server
+
+__all__ = ["postgres_server"]  # the session fixture, used here
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+APP = "shop"
+
+# Rows in every table before the statement runs: an empty table would make a scan or a rewrite look free.
+ROWS = (
+    "INSERT INTO shop_customer (id, name) SELECT i, 'c' || i FROM generate_series(1, 20) i",
+    "INSERT INTO shop_order (number, reference, code, amount, customer_id)"
+    " SELECT i::text, i::text, i::text, i, 1 + i % 20 FROM generate_series(1, 200) i",
+)
+
+# Table lock modes as pg_locks names them, weakest first (each conflicts with more modes than the one before).
+LOCK_MODES = (
+    "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
+    "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock",
+)
+ROW_SHARE, SHARE_UPDATE_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, ACCESS_EXCLUSIVE = (
+    LOCK_MODES[1], LOCK_MODES[3], LOCK_MODES[4], LOCK_MODES[5], LOCK_MODES[7],
+)
+
+
+# The migration operations, built in the subprocess where Django is configured ---------------------------------
+
+
+def _operations() -> dict[str, tuple[list[Any], list[Any]]]:
+    """case -> (operations that set the tables up, the operation under test)."""
+    from django.contrib.postgres.constraints import ExclusionConstraint
+    from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+    from django.contrib.postgres.functions import RandomUUID
+    from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+    from django.db import migrations, models
+    from django.db.models.functions import Now
+
+    tables = [
+        migrations.CreateModel("Customer", [
+            ("id", models.AutoField(primary_key=True)), ("name", models.CharField(max_length=20)),
+        ]),
+        migrations.CreateModel("Order", [
+            ("id", models.AutoField(primary_key=True)),
+            ("number", models.CharField(max_length=20)),
+            ("reference", models.CharField(max_length=20, db_index=True)),
+            ("code", models.CharField(max_length=20, unique=True)),
+            ("amount", models.IntegerField(null=True)),
+            ("customer", models.ForeignKey("shop.customer", models.CASCADE, null=True, db_constraint=False)),
+        ]),
+        migrations.CreateModel("Tag", [("name", models.CharField(max_length=20, primary_key=True))]),
+        migrations.CreateModel("Booking", [
+            ("id", models.AutoField(primary_key=True)), ("period", DateTimeRangeField()),
+        ]),
+    ]
+    number_index = models.Index(fields=["number"], name="order_number_idx")
+    number_unique = models.UniqueConstraint(fields=["number"], name="order_number_uniq")
+    return {
+        "add_index": (tables, [migrations.AddIndex("order", number_index)]),
+        "add_index_concurrently": (tables, [AddIndexConcurrently("order", number_index)]),
+        "alter_column_type": (tables, [migrations.AlterField("order", "amount", models.BigIntegerField(null=True))]),
+        "set_not_null": (tables, [migrations.AlterField("order", "amount", models.IntegerField())]),
+        "remove_index": (
+            [*tables, migrations.AddIndex("order", number_index)], [migrations.RemoveIndex("order", number_index.name)],
+        ),
+        "remove_index_concurrently": (
+            [*tables, migrations.AddIndex("order", number_index)],
+            [RemoveIndexConcurrently("order", number_index.name)],
+        ),
+        "remove_unique_constraint": (
+            [*tables, migrations.AddConstraint("order", number_unique)],
+            [migrations.RemoveConstraint("order", number_unique.name)],
+        ),
+        "alter_field_drops_index": (
+            tables, [migrations.AlterField("order", "reference", models.CharField(max_length=20))],
+        ),
+        "alter_field_drops_unique": (tables, [migrations.AlterField("order", "code", models.CharField(max_length=20))]),
+        "add_foreign_key_field": (
+            tables,
+            [migrations.AddField("order", "buyer", models.ForeignKey("shop.customer", models.CASCADE, default=1))],
+        ),
+        "add_nullable_foreign_key_field": (
+            tables,
+            [migrations.AddField("order", "buyer", models.ForeignKey("shop.customer", models.CASCADE, null=True))],
+        ),
+        "turn_db_constraint_on": (
+            tables,
+            [migrations.AlterField("order", "customer", models.ForeignKey("shop.customer", models.CASCADE, null=True))],
+        ),
+        "add_check_constraint": (
+            tables,
+            [migrations.AddConstraint(
+                "order", models.CheckConstraint(condition=models.Q(amount__gte=0), name="order_amount_gte_0"),
+            )],
+        ),
+        "add_stored_generated_field": (
+            tables,
+            [migrations.AddField("order", "doubled", models.GeneratedField(
+                expression=models.F("amount") * 2, output_field=models.IntegerField(), db_persist=True,
+            ))],
+        ),
+        "add_volatile_db_default": (
+            tables, [migrations.AddField("order", "token", models.UUIDField(db_default=RandomUUID()))],
+        ),
+        "add_stable_db_default": (
+            tables, [migrations.AddField("order", "stamp", models.DateTimeField(db_default=Now()))],
+        ),
+        "add_auto_increment_column": (  # a natural key gives way to an id, as in a primary key change
+            tables,
+            [migrations.AlterField("tag", "name", models.CharField(max_length=20, unique=True)),
+             migrations.AddField("tag", "id", models.BigAutoField(primary_key=True, serialize=False))],
+        ),
+        "add_exclusion_constraint": (
+            tables,
+            [migrations.AddConstraint("booking", ExclusionConstraint(
+                name="booking_no_overlap", expressions=[("period", RangeOperators.OVERLAPS)],
+            ))],
+        ),
+    }
+
+
+def _collect_sql(database: dict[str, object]) -> dict[str, dict[str, list[str]]]:
+    """Configure Django for the cluster and collect each case's SQL: {case: {"setup": [...], "statement": [...]}}."""
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DATABASES={"default": database}, INSTALLED_APPS=["django.contrib.postgres"], USE_TZ=True,
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    )
+    django.setup()
+    from django.db import connection
+    from django.db.migrations.state import ProjectState
+
+    collected: dict[str, dict[str, list[str]]] = {}
+    for case, (setup, under_test) in _operations().items():
+        state = ProjectState()
+        collected[case] = {}
+        # The tables are really created, in a schema dropped afterwards: for an AlterField Django reads the names
+        # of the indexes and constraints to drop from the database, and would collect nothing against no table.
+        # (Not a transaction rolled back: Django refuses to collect a concurrent operation inside one.)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE SCHEMA collect_{case}; SET search_path TO collect_{case}")
+        for part, operations in (("setup", setup), ("statement", under_test)):
+            with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+                for operation in operations:
+                    before = state.clone()
+                    operation.state_forwards(APP, state)
+                    operation.database_forwards(APP, editor, before, state)
+            collected[case][part] = list(editor.collected_sql)
+            if part == "setup":
+                with connection.cursor() as cursor:
+                    for statement in editor.collected_sql:
+                        cursor.execute(statement)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA collect_{case} CASCADE; RESET search_path")
+    return collected
+
+
+if __name__ == "__main__":
+    print(json.dumps(_collect_sql(json.loads(sys.argv[1]))))
+    sys.exit(0)
+
+
+# The test side: sessions on the cluster ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def django_sql(postgres_server: PostgresServer) -> dict[str, dict[str, list[str]]]:
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.test_postgres_truth", json.dumps(postgres_server.django_database())],
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    sql: dict[str, dict[str, list[str]]] = json.loads(result.stdout)
+    return sql
+
+
+class Case:
+    """One case's tables, in a schema of their own, and sessions on them."""
+
+    def __init__(self, server: PostgresServer, name: str, sql: dict[str, list[str]]) -> None:
+        self.server = server
+        self.schema = f"case_{name}"
+        self.statement = sql["statement"]
+        with self.session() as setup:
+            setup.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+            setup.execute(f"CREATE SCHEMA {self.schema}")
+            setup.execute(f"SET search_path TO {self.schema}")
+            for statement in [*sql["setup"], *ROWS]:
+                setup.execute(statement)
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        connection = self.server.connect(autocommit=True)
+        try:
+            connection.execute(f"SET search_path TO {self.schema}")
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def open_transaction(self, statements: list[str] | None = None) -> Iterator[Any]:
+        """A session that has run the statements (the case's by default) in a transaction still open."""
+        with self.session() as session:
+            session.execute("BEGIN")
+            try:
+                for statement in self.statement if statements is None else statements:
+                    session.execute(statement)
+                yield session
+            finally:
+                session.execute("ROLLBACK")
+
+    def locks(self, holder: Any) -> dict[str, str]:
+        """table -> the strongest lock mode the holder's session has been granted on it."""
+        with self.session() as observer:
+            rows = observer.execute(
+                "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE l.pid = %s AND l.granted AND n.nspname = %s AND c.relkind IN ('r', 'p')",
+                (holder.info.backend_pid, self.schema),
+            ).fetchall()
+        held: dict[str, str] = {}
+        for table, mode in rows:
+            held[table] = max(mode, held.get(table, LOCK_MODES[0]), key=LOCK_MODES.index)
+        return held
+
+    def waits(self, statement: str) -> bool:
+        """Whether another session's statement waits for a lock (then gives up after a moment); its changes are
+        rolled back either way."""
+        psycopg = pytest.importorskip("psycopg")
+        with self.session() as other:
+            other.execute("SET lock_timeout = '300ms'")
+            try:
+                with other.transaction(force_rollback=True):
+                    other.execute(statement)
+            except psycopg.errors.LockNotAvailable:
+                return True
+        return False
+
+    def scans(self, session: Any, table: str) -> int:
+        """How many times the session's open transaction has read the whole table."""
+        value: int = session.execute(
+            "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = %s AND relname = %s",
+            (self.schema, table),
+        ).fetchone()[0]
+        return value
+
+    def filenode(self, session: Any, table: str) -> int:
+        value: int = session.execute("SELECT pg_relation_filenode(%s)", (table,)).fetchone()[0]
+        return value
+
+
+READ_ORDER = "SELECT count(*) FROM shop_order"
+WRITE_ORDER = "INSERT INTO shop_order (number, reference, code) VALUES ('x', 'x', 'x')"
+WRITE_CUSTOMER = "INSERT INTO shop_customer (id, name) VALUES (1000, 'x')"
+
+
+@pytest.fixture
+def case(request: pytest.FixtureRequest, postgres_server: PostgresServer,
+         django_sql: dict[str, dict[str, list[str]]]) -> Callable[[str], Case]:
+    return lambda name: Case(postgres_server, name, django_sql[name])
+
+
+def _statements(case: Case, *fragments: str) -> None:
+    """The generated SQL is the statement the rule is about (guards against testing some other SQL)."""
+    text = " ".join(case.statement)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+
+
+# DJM205 / DJM206 ---------------------------------------------------------------------------------------------
+
+
+def test_create_index_takes_a_share_lock_that_blocks_writes_not_reads(case: Callable[[str], Case]) -> None:
+    add_index = case("add_index")
+    _statements(add_index, "CREATE INDEX", '"shop_order"')
+    with add_index.open_transaction() as migration:
+        assert add_index.locks(migration)["shop_order"] == SHARE
+        assert add_index.waits(WRITE_ORDER)
+        assert not add_index.waits(READ_ORDER)
+
+
+def test_create_index_concurrently_is_refused_inside_a_transaction(case: Callable[[str], Case]) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    concurrently = case("add_index_concurrently")
+    _statements(concurrently, "CREATE INDEX CONCURRENTLY")
+    with pytest.raises(psycopg.errors.ActiveSqlTransaction, match="cannot run inside a transaction block"):
+        with concurrently.open_transaction():
+            pass
+    with concurrently.session() as outside_a_transaction:  # what `atomic = False` gives it
+        for statement in concurrently.statement:
+            outside_a_transaction.execute(statement)
+
+
+# DJM207 / DJM208 ---------------------------------------------------------------------------------------------
+
+
+def test_alter_column_type_rewrites_the_table_under_an_access_exclusive_lock(case: Callable[[str], Case]) -> None:
+    alter = case("alter_column_type")
+    _statements(alter, "ALTER COLUMN", "TYPE bigint")
+    with alter.session() as before:
+        filenode = alter.filenode(before, "shop_order")
+    with alter.open_transaction() as migration:
+        assert alter.locks(migration)["shop_order"] == ACCESS_EXCLUSIVE
+        assert alter.filenode(migration, "shop_order") != filenode  # a new file: the table was rewritten
+        assert alter.waits(READ_ORDER)
+
+
+def test_set_not_null_scans_under_an_access_exclusive_lock(case: Callable[[str], Case]) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    not_null = case("set_not_null")
+    _statements(not_null, "SET NOT NULL")
+    with not_null.open_transaction() as migration:
+        assert not_null.locks(migration)["shop_order"] == ACCESS_EXCLUSIVE
+        assert not_null.waits(READ_ORDER)
+    with not_null.session() as session:  # it reads every row: one NULL anywhere and it fails
+        session.execute("UPDATE shop_order SET amount = NULL WHERE id = 150")
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        with not_null.open_transaction():
+            pass
+
+
+# DJM209 ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("remove_index", "DROP INDEX IF EXISTS"),
+        ("alter_field_drops_index", "DROP INDEX IF EXISTS"),
+        ("remove_unique_constraint", "DROP CONSTRAINT"),
+        ("alter_field_drops_unique", "DROP CONSTRAINT"),
+    ],
+)
+def test_dropping_an_index_takes_an_access_exclusive_lock(case: Callable[[str], Case], name: str,
+                                                          fragment: str) -> None:
+    drop = case(name)
+    _statements(drop, fragment)
+    assert "CONCURRENTLY" not in " ".join(drop.statement)
+    with drop.open_transaction() as migration:
+        assert drop.locks(migration)["shop_order"] == ACCESS_EXCLUSIVE
+        assert drop.waits(READ_ORDER)
+
+
+def _queues_readers(case: Case) -> bool:
+    """While a long transaction reads the table, run the drop: does a new reader then wait behind the drop?
+    (The drop itself is instant once it has its lock; the outage is the queue it forms while waiting for it.)"""
+    with case.session() as long_reader:
+        long_reader.execute("BEGIN")
+        long_reader.execute(READ_ORDER)
+        with case.session() as migration:
+            pid = migration.info.backend_pid
+            worker = threading.Thread(target=lambda: [migration.execute(s) for s in case.statement], daemon=True)
+            worker.start()
+            with case.session() as observer:
+                deadline = time.monotonic() + 10
+                while not observer.execute(
+                    "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)
+                ).fetchone()[0]:
+                    assert time.monotonic() < deadline, "the drop never waited for the long reader"
+                    time.sleep(0.02)
+            queued = case.waits(READ_ORDER)
+            long_reader.execute("COMMIT")
+            worker.join(timeout=30)
+            assert not worker.is_alive()
+    return queued
+
+
+def test_a_waiting_drop_index_stalls_every_reader_but_drop_index_concurrently_does_not(
+    case: Callable[[str], Case],
+) -> None:
+    assert _queues_readers(case("remove_index"))
+    concurrently = case("remove_index_concurrently")
+    _statements(concurrently, "DROP INDEX CONCURRENTLY")
+    assert not _queues_readers(concurrently)
+
+
+# DJM210 ------------------------------------------------------------------------------------------------------
+
+
+def test_adding_a_foreign_key_field_with_a_default_checks_every_row_under_locks_on_both_tables(
+    case: Callable[[str], Case],
+) -> None:
+    add_field = case("add_foreign_key_field")
+    _statements(add_field, "ADD COLUMN", "DEFAULT", 'REFERENCES "shop_customer"')
+    assert "NOT VALID" not in " ".join(add_field.statement)
+    add_column = add_field.statement[:1]  # then come the index (DJM205's) and dropping the default
+    _statements(add_field, 'ADD COLUMN "buyer_id" integer DEFAULT 1 NOT NULL CONSTRAINT')
+    with add_field.open_transaction(add_column) as migration:
+        locks = add_field.locks(migration)
+        assert locks == {"shop_order": ACCESS_EXCLUSIVE, "shop_customer": SHARE_ROW_EXCLUSIVE}
+        assert add_field.scans(migration, "shop_order") == 1
+        assert add_field.waits(WRITE_CUSTOMER)
+
+
+def test_a_nullable_foreign_key_field_without_a_default_checks_nothing(case: Callable[[str], Case]) -> None:
+    """Why DJM210 leaves `AddField(ForeignKey(null=True))` alone: NULL everywhere, so PostgreSQL reads no row and
+    its locks (the same ones) last an instant."""
+    add_field = case("add_nullable_foreign_key_field")
+    _statements(add_field, "ADD COLUMN", 'REFERENCES "shop_customer"')
+    assert "DEFAULT" not in " ".join(add_field.statement)
+    _statements(add_field, 'ADD COLUMN "buyer_id" integer NULL CONSTRAINT')
+    with add_field.open_transaction(add_field.statement[:1]) as migration:
+        assert add_field.scans(migration, "shop_order") == 0
+
+
+def test_adding_a_foreign_key_validates_every_row_under_share_row_exclusive_locks(
+    case: Callable[[str], Case],
+) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    constraint_on = case("turn_db_constraint_on")
+    _statements(constraint_on, "ADD CONSTRAINT", "FOREIGN KEY")
+    with constraint_on.open_transaction() as migration:
+        locks = constraint_on.locks(migration)
+        assert locks == {"shop_order": SHARE_ROW_EXCLUSIVE, "shop_customer": SHARE_ROW_EXCLUSIVE}
+        assert constraint_on.scans(migration, "shop_order") == 1
+        assert constraint_on.waits(WRITE_ORDER) and constraint_on.waits(WRITE_CUSTOMER)
+    with constraint_on.session() as session:  # every existing row is checked: one dangling reference fails it
+        session.execute("UPDATE shop_order SET customer_id = 999 WHERE id = 150")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        with constraint_on.open_transaction():
+            pass
+
+
+def test_a_foreign_key_added_not_valid_then_validated_never_blocks_writes_for_long(case: Callable[[str], Case]) -> None:
+    steps = case("turn_db_constraint_on")
+    add = [statement for statement in steps.statement if "FOREIGN KEY" in statement]
+    assert len(add) == 1
+    not_valid = [add[0].rstrip().rstrip(";") + " NOT VALID"]
+    with steps.session() as session:
+        session.execute("UPDATE shop_order SET customer_id = 999 WHERE id = 150")
+    # Step 1 takes the same locks but checks no existing row (the dangling one is accepted): held for an instant.
+    with steps.open_transaction(not_valid) as migration:
+        assert steps.locks(migration) == {"shop_order": SHARE_ROW_EXCLUSIVE, "shop_customer": SHARE_ROW_EXCLUSIVE}
+        assert steps.scans(migration, "shop_order") == 0
+    with steps.session() as session:
+        for statement in not_valid:
+            session.execute(statement)
+        session.execute("UPDATE shop_order SET customer_id = 1 WHERE id = 150")
+        name = session.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = 'shop_order'::regclass"
+        ).fetchone()[0]
+    # Step 2 scans the table but lets reads and writes of both tables go on.
+    with steps.open_transaction([f'ALTER TABLE "shop_order" VALIDATE CONSTRAINT "{name}"']) as migration:
+        locks = steps.locks(migration)
+        assert locks == {"shop_order": SHARE_UPDATE_EXCLUSIVE, "shop_customer": ROW_SHARE}
+        assert not steps.waits(WRITE_ORDER) and not steps.waits(WRITE_CUSTOMER) and not steps.waits(READ_ORDER)
+
+
+# DJM211 ------------------------------------------------------------------------------------------------------
+
+
+def test_adding_a_check_constraint_scans_under_an_access_exclusive_lock(case: Callable[[str], Case]) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    check = case("add_check_constraint")
+    _statements(check, "ADD CONSTRAINT", "CHECK")
+    with check.open_transaction() as migration:
+        assert check.locks(migration)["shop_order"] == ACCESS_EXCLUSIVE
+        assert check.scans(migration, "shop_order") == 1
+        assert check.waits(READ_ORDER)
+    with check.session() as session:
+        session.execute("UPDATE shop_order SET amount = -1 WHERE id = 150")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        with check.open_transaction():
+            pass
+
+
+def test_a_check_constraint_added_not_valid_then_validated_does_not_block(case: Callable[[str], Case]) -> None:
+    check = case("add_check_constraint")
+    not_valid = [check.statement[0].rstrip().rstrip(";") + " NOT VALID"]
+    with check.session() as session:
+        session.execute("UPDATE shop_order SET amount = -1 WHERE id = 150")
+    with check.open_transaction(not_valid) as migration:  # no row is checked: the violating one is accepted
+        assert check.scans(migration, "shop_order") == 0
+    with check.session() as session:
+        session.execute(not_valid[0])
+        session.execute("UPDATE shop_order SET amount = 1 WHERE id = 150")
+    validate = ['ALTER TABLE "shop_order" VALIDATE CONSTRAINT "order_amount_gte_0"']
+    with check.open_transaction(validate) as migration:
+        assert check.locks(migration)["shop_order"] == SHARE_UPDATE_EXCLUSIVE
+        assert not check.waits(WRITE_ORDER) and not check.waits(READ_ORDER)
+
+
+# DJM213 ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "fragment"),
+    [
+        ("add_stored_generated_field", "shop_order", "GENERATED ALWAYS AS"),
+        ("add_volatile_db_default", "shop_order", "GEN_RANDOM_UUID()"),
+        ("add_auto_increment_column", "shop_tag", "GENERATED BY DEFAULT AS IDENTITY"),
+    ],
+)
+def test_these_columns_rewrite_the_table_under_an_access_exclusive_lock(
+    case: Callable[[str], Case], name: str, table: str, fragment: str,
+) -> None:
+    rewrite = case(name)
+    _statements(rewrite, "ADD COLUMN", fragment)
+    with rewrite.session() as session:
+        if table == "shop_tag":
+            session.execute("INSERT INTO shop_tag (name) SELECT 't' || i FROM generate_series(1, 50) i")
+        filenode = rewrite.filenode(session, table)
+    with rewrite.open_transaction() as migration:
+        assert rewrite.locks(migration)[table] == ACCESS_EXCLUSIVE
+        assert rewrite.filenode(migration, table) != filenode
+
+
+def test_a_stable_db_default_rewrites_nothing(case: Callable[[str], Case]) -> None:
+    stable = case("add_stable_db_default")
+    _statements(stable, "ADD COLUMN", "STATEMENT_TIMESTAMP()")
+    with stable.session() as session:
+        filenode = stable.filenode(session, "shop_order")
+    with stable.open_transaction() as migration:
+        assert stable.filenode(migration, "shop_order") == filenode  # the default is stored once, in the catalog
+
+
+def test_an_exclusion_constraint_builds_its_index_under_an_access_exclusive_lock(case: Callable[[str], Case]) -> None:
+    exclusion = case("add_exclusion_constraint")
+    _statements(exclusion, "ADD CONSTRAINT", "EXCLUDE USING GIST")
+    with exclusion.session() as session:
+        session.execute(
+            "INSERT INTO shop_booking (period) SELECT tstzrange(now() + i * interval '1 day',"
+            " now() + (i + 1) * interval '1 day') FROM generate_series(1, 100) i"
+        )
+    with exclusion.open_transaction() as migration:
+        assert exclusion.locks(migration)["shop_booking"] == ACCESS_EXCLUSIVE
+        assert exclusion.waits("SELECT count(*) FROM shop_booking")
