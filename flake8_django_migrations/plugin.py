@@ -98,7 +98,7 @@ class MigrationChecker:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         # flake8 does not read pyproject.toml; its table fills what flake8's options left at their defaults.
-        pyproject = pyproject_options(os.getcwd())
+        pyproject = {} if getattr(options, "isolated", False) else pyproject_options(os.getcwd())
 
         def configured(key: str, given: str | None, default: str | None = None) -> str | None:
             if given is not None and given != default:
@@ -168,7 +168,9 @@ class MigrationChecker:
         if not named_migrations and app_label is None:
             return  # not a MIGRATION_MODULES package of an app the project pass found
         is_migration = is_migration_module_name(os.path.basename(self.filename))
-        facts = extract_facts(self.tree, self.filename, app_label=app_label if is_migration else None)
+        # The text flake8 read (an editor's buffer included), for the comments the syntax tree does not keep.
+        source = "".join(self.lines) if self.lines is not None else None
+        facts = extract_facts(self.tree, self.filename, app_label=app_label if is_migration else None, source=source)
         if facts is not None:
             yield from check_facts(facts, settings)
         elif not is_migration:

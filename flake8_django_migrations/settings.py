@@ -149,60 +149,18 @@ def is_true(value: str | None) -> bool:
 
 # Configuration files are small; a larger one (or a FIFO, or a device) is not read at all.
 CONFIG_FILE_LIMIT: Final = 1 << 20
-# flake8 reads the first of these that has a [flake8] section, in the directory it runs in.
-FLAKE8_CONFIG_FILES: Final = ("setup.cfg", "tox.ini", ".flake8")
-
-
-def flake8_config_options(directory: str) -> dict[str, list[str]]:
-    """The ``djm-*`` options of flake8's configuration in ``directory``, so that the command reads what the
-    plugin reads: one configuration for both. Lists are split as flake8 splits them (commas and new lines)."""
-    import configparser
-    import os
-    import re
-
-    for name in FLAKE8_CONFIG_FILES:
-        data = read_regular_file(os.path.join(directory, name), CONFIG_FILE_LIMIT)
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read_string(data.decode("utf-8") if data is not None else "", name)
-        except (configparser.Error, UnicodeError):
-            continue
-        if parser.has_section("flake8"):
-            return {
-                key.replace("_", "-"): [item for item in re.split(r"[,\s]+", value.strip()) if item]
-                for key, value in parser.items("flake8")
-                if key.replace("_", "-").startswith("djm-")
-            }
-    return {}
-
-
 # The table under the distribution's name; the name of earlier builds is read too (the first one found wins).
 PYPROJECT_TABLES: Final = ("django-migrations-lint", "flake8-django-migrations")
 
 
 def pyproject_options(directory: str) -> dict[str, list[str]]:
-    """``[tool.django-migrations-lint]`` of ``pyproject.toml`` in ``directory``, under the same ``djm-*`` names
-    as flake8's options (``database = "sqlite"``, ``swappable = ["AUTH_USER_MODEL=accounts.User"]``). An
-    unreadable or malformed file counts as absent: it is not ours to report."""
-    import os
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - the same parser, before it joined the standard library
-        import tomli as tomllib
-
-    data = read_regular_file(os.path.join(directory, "pyproject.toml"), CONFIG_FILE_LIMIT)
-    try:
-        tool = tomllib.loads(data.decode("utf-8")).get("tool") if data is not None else None
-    except (UnicodeError, ValueError):
-        return {}
-    tables = [tool.get(name) for name in PYPROJECT_TABLES] if isinstance(tool, dict) else []
-    table = next((found for found in tables if isinstance(found, dict)), None)
-    if not isinstance(table, dict):
-        return {}
+    """``[tool.django-migrations-lint]`` of the nearest ``pyproject.toml`` holding one, from ``directory`` upwards
+    as flake8 looks for its own configuration (it stops below the home folder), under the same ``djm-*`` names as
+    flake8's options (``database = "sqlite"``, ``swappable = ["AUTH_USER_MODEL=accounts.User"]``). An unreadable
+    or malformed file counts as absent: it is not ours to report."""
+    table = _pyproject_table(os.path.abspath(directory))
     options: dict[str, list[str]] = {}
-    for key, value in table.items():
+    for key, value in (table or {}).items():
         values = value if isinstance(value, list) else [value]
         options["djm-" + key.replace("_", "-")] = [
             str(item).lower() if isinstance(item, bool) else str(item) for item in values
@@ -210,6 +168,33 @@ def pyproject_options(directory: str) -> dict[str, list[str]]:
     return options
 
 
-def configured_options(directory: str) -> dict[str, list[str]]:
-    """The ``djm-*`` options of the configuration files in ``directory``: flake8's win over ``pyproject.toml``."""
-    return {**pyproject_options(directory), **flake8_config_options(directory)}
+def _pyproject_table(directory: str) -> dict[str, object] | None:
+    home = os.path.expanduser("~")
+    folder = directory
+    while True:
+        table = _table_in(os.path.join(folder, "pyproject.toml"))
+        if table is not None:
+            return table
+        parent = os.path.dirname(folder)
+        if parent == folder or (parent == home and home != "~"):
+            return None
+        folder = parent
+
+
+def _table_in(path: str) -> dict[str, object] | None:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - the same parser, before it joined the standard library
+        import tomli as tomllib
+
+    data = read_regular_file(path, CONFIG_FILE_LIMIT)
+    if data is None:
+        return None
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (UnicodeError, ValueError):
+        return None
+    tables = [tool.get(name) for name in PYPROJECT_TABLES] if isinstance(tool, dict) else []
+    return next((found for found in tables if isinstance(found, dict)), None)

@@ -21,7 +21,7 @@ from flake8_django_migrations import facts as facts_package
 from flake8_django_migrations.facts import MigrationFacts, extract_facts
 from flake8_django_migrations.project import cache as cache_module
 from flake8_django_migrations.project.cache import FactsCache, default_cache_dir
-from flake8_django_migrations.source import parse_source
+from flake8_django_migrations.source import decode_source, parse_source
 
 MIGRATION = '''\
 from django.db import migrations, models
@@ -33,7 +33,7 @@ def parse_facts(data: bytes, path: str) -> MigrationFacts | None:
         tree = parse_source(data, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return extract_facts(tree, path)
+    return extract_facts(tree, path, source=decode_source(data))
 
 
 def forwards(apps, schema_editor):
@@ -64,7 +64,7 @@ def parse_facts(data: bytes, path: str) -> MigrationFacts | None:
         tree = parse_source(data, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return extract_facts(tree, path)
+    return extract_facts(tree, path, source=decode_source(data))
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

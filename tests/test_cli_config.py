@@ -138,3 +138,50 @@ def test_malformed_pyproject_is_ignored(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text(content)
     assert main(["check", "--no-cache", "."], stdout=io.StringIO()) in (0, 1)
+
+
+def test_flake8_configuration_above_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """flake8 looks for its configuration from the working folder upwards: so does the command."""
+    _project(tmp_path)
+    (tmp_path / "setup.cfg").write_text("[flake8]\ndjm-swappable = AUTH_USER_MODEL=accounts.User\n")
+    monkeypatch.chdir(tmp_path / "orders")
+    assert _graph(tmp_path, "--no-cache")["edges"] == [["orders.0001_initial", "accounts.0001_initial"]]
+    assert _graph(tmp_path, "--no-cache", "--isolated")["edges"] == []
+
+
+def test_a_config_file_named_by_config_replaces_the_one_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "setup.cfg").write_text("[flake8]\ndjm-swappable = AUTH_USER_MODEL=accounts.User\n")
+    (tmp_path / "other.cfg").write_text("[flake8]\ndjm-database = sqlite\n")
+    assert _graph(tmp_path, "--no-cache", "--config", "other.cfg")["edges"] == []
+    assert _graph(tmp_path, "--no-cache", "--append-config", "other.cfg")["edges"] == [
+        ["orders.0001_initial", "accounts.0001_initial"]
+    ]
+
+
+def test_pyproject_table_above_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nearest pyproject.toml with the table, from the working folder upwards; one without it is passed over."""
+    _project(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "orders" / "pyproject.toml").write_text('[project]\nname = "orders"\n')
+    monkeypatch.chdir(tmp_path / "orders")
+    assert _graph(tmp_path, "--no-cache")["edges"] == [["orders.0001_initial", "accounts.0001_initial"]]
+    (tmp_path / "orders" / "pyproject.toml").write_text('[tool.django-migrations-lint]\nswappable = []\n')
+    assert _graph(tmp_path, "--no-cache")["edges"] == []  # the nearer table wins, whole
+
+
+def test_pyproject_table_above_the_working_folder_for_flake8(tmp_path: Path) -> None:
+    from tests.flake8_runner import parse_output, run_flake8
+
+    _project(tmp_path)
+    (tmp_path / "accounts" / "migrations" / "0002_index.py").write_text(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("accounts", "0001_initial")]\n'
+        '    operations = [migrations.AddIndex("user", models.Index(fields=["id"], name="i"))]\n'
+    )
+    assert [code for *_, code in parse_output(run_flake8("--select", "DJM", ".", cwd=tmp_path / "accounts").stdout)] \
+        == ["DJM205"]
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    after = run_flake8("--select", "DJM", ".", cwd=tmp_path / "accounts")
+    assert parse_output(after.stdout) == [] and after.returncode == 0, after.stderr  # database = "sqlite"

@@ -152,7 +152,7 @@ def test_noqa(tmp_path: Path, noqa: str, reported: bool) -> None:
         (["--select", "DJM2"], ["DJM202"]),
         (["--extend-ignore", "DJM101"], ["DJM202"]),
         (["--extend-select", "DJM902"], ["DJM902", "DJM101", "DJM202"]),
-        (["--select", "DJM"], ["DJM903", "DJM902", "DJM101", "DJM202"]),  # explicit select: all, as flake8 does
+        (["--select", "DJM"], ["DJM907", "DJM903", "DJM902", "DJM101", "DJM202", "DJM905"]),  # explicit: all
     ],
 )
 def test_selection(tmp_path: Path, args: list[str], expected: list[str]) -> None:

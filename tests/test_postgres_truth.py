@@ -135,6 +135,13 @@ def _operations() -> dict[str, tuple[list[Any], list[Any]]]:
             [migrations.AlterField("tag", "name", models.CharField(max_length=20, unique=True)),
              migrations.AddField("tag", "id", models.BigAutoField(primary_key=True, serialize=False))],
         ),
+        # DJM905: the drops, renames and added columns it counts as ACCESS EXCLUSIVE.
+        "remove_field": (tables, [migrations.RemoveField("order", "number")]),
+        "rename_field": (tables, [migrations.RenameField("order", "number", "label")]),
+        "add_nullable_field": (
+            tables, [migrations.AddField("order", "region", models.CharField(max_length=10, null=True))],
+        ),
+        "delete_model": (tables, [migrations.DeleteModel("Tag")]),
         "add_exclusion_constraint": (
             tables,
             [migrations.AddConstraint("booking", ExclusionConstraint(
@@ -553,3 +560,78 @@ def test_an_exclusion_constraint_builds_its_index_under_an_access_exclusive_lock
     with exclusion.open_transaction() as migration:
         assert exclusion.locks(migration)["shop_booking"] == ACCESS_EXCLUSIVE
         assert exclusion.waits("SELECT count(*) FROM shop_booking")
+
+
+# DJM905 ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "fragment"),
+    [
+        ("remove_field", "shop_order", "DROP COLUMN"),
+        ("rename_field", "shop_order", "RENAME COLUMN"),
+        ("add_nullable_field", "shop_order", "ADD COLUMN"),
+        ("delete_model", "shop_tag", "DROP TABLE"),
+    ],
+)
+def test_drops_renames_and_new_columns_take_an_access_exclusive_lock(
+    case: Callable[[str], Case], name: str, table: str, fragment: str,
+) -> None:
+    change = case(name)
+    _statements(change, fragment)
+    with change.open_transaction() as migration:
+        assert change.locks(migration)[table] == ACCESS_EXCLUSIVE
+        assert change.waits(f"SELECT count(*) FROM {table}")
+
+
+def test_a_lock_timeout_makes_a_waiting_drop_give_up_instead_of_stalling_every_reader(
+    case: Callable[[str], Case],
+) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    drop = case("remove_field")
+    with drop.session() as long_reader:
+        long_reader.execute("BEGIN")
+        long_reader.execute(READ_ORDER)
+        with drop.session() as migration:
+            migration.execute("BEGIN")
+            migration.execute("SET LOCAL lock_timeout = '200ms'")  # what the rule asks for, first in the migration
+            started = time.monotonic()
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                for statement in drop.statement:
+                    migration.execute(statement)
+            assert time.monotonic() - started < 5
+            migration.execute("ROLLBACK")
+        assert not drop.waits(READ_ORDER)  # the queue is gone with the drop that gave up
+        long_reader.execute("COMMIT")
+    assert _queues_readers(case("remove_field"))  # without the timeout, the waiting drop stalls every reader
+
+
+# DJM906 ------------------------------------------------------------------------------------------------------
+
+
+def test_a_whole_table_update_locks_every_row_until_the_migration_commits(case: Callable[[str], Case]) -> None:
+    table = case("add_index")  # any case: only its tables and rows are used
+    with table.open_transaction(["UPDATE shop_order SET amount = amount + 1"]):
+        assert table.waits("UPDATE shop_order SET amount = 0 WHERE id = 150")
+        assert table.waits("DELETE FROM shop_order WHERE id = 7")
+        assert not table.waits(READ_ORDER)
+    with table.open_transaction(["UPDATE shop_order SET amount = amount + 1 WHERE id <= 50"]):  # one batch
+        assert not table.waits("UPDATE shop_order SET amount = 0 WHERE id = 150")
+
+
+# DJM907 ------------------------------------------------------------------------------------------------------
+
+
+def test_an_auto_field_key_is_32_bit_and_runs_out_at_2147483647(case: Callable[[str], Case]) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    table = case("add_index")  # shop_customer's key is the AutoField Django's CreateModel made
+    with table.session() as session:
+        column_type = session.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = %s AND table_name ="
+            " 'shop_customer' AND column_name = 'id'", (table.schema,),
+        ).fetchone()[0]
+        assert column_type == "integer"
+        session.execute("SELECT setval(pg_get_serial_sequence('shop_customer', 'id'), 2147483646)")
+        session.execute("INSERT INTO shop_customer (name) VALUES ('last')")  # id 2147483647
+        with pytest.raises(psycopg.errors.SequenceGeneratorLimitExceeded):
+            session.execute("INSERT INTO shop_customer (name) VALUES ('one too many')")

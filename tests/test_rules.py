@@ -31,7 +31,7 @@ TREES = all_trees()
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.id for f in FIXTURES])
 def test_fixture(fixture: Fixture) -> None:
     source = fixture.source_path.read_text(encoding="utf-8")
-    facts = extract_facts(ast.parse(source), str(resolved_lint_path(fixture)))
+    facts = extract_facts(ast.parse(source), str(resolved_lint_path(fixture)), source=source)
     assert facts is not None, "a fixture must be a migration"
     found = sorted(
         (f.line, f.col + 1, f.code, f.message, f.hint)

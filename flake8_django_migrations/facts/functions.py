@@ -6,7 +6,14 @@ import ast
 from collections.abc import Iterable
 from typing import Final, Union
 
-from flake8_django_migrations.facts.model import CallSite, FunctionFacts, QuerysetUse, ModelRead, Site
+from flake8_django_migrations.facts.model import (
+    CallSite,
+    FunctionFacts,
+    ModelRead,
+    QuerysetUse,
+    Site,
+    WholeTableQuery,
+)
 from flake8_django_migrations.facts.names import Imports
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
@@ -16,6 +23,13 @@ _ROUTING_METHODS: Final = frozenset({"using", "db_manager"})
 # Calls that keep a function to run later: a signal receiver (``post_migrate.connect(handler)``) runs when every
 # app has migrated, ``transaction.on_commit(callback)`` after the migration's transaction commits.
 _DEFERRING_CALLS: Final = frozenset({"connect", "on_commit"})
+# Queryset methods that keep every row of the table: a chain of only these after the manager reads (or, ending in
+# ``update``, writes) the whole table in one statement. Anything else (``filter``, ``exclude``, ``iterator``, a
+# slice, ``none``) narrows or streams it, or is not plainly a queryset.
+_WHOLE_TABLE_METHODS: Final = frozenset(
+    {"all", "using", "db_manager", "select_related", "prefetch_related", "order_by", "only", "defer", "annotate",
+     "alias", "values", "values_list", "distinct", "select_for_update", "reverse"}
+)
 
 
 def _parameters(node: FunctionNode) -> frozenset[str]:
@@ -86,6 +100,7 @@ class _FunctionReader(ast.NodeVisitor):
         self.local_calls: list[str] = []
         self.saves: list[Site] = []
         self.querysets: list[QuerysetUse] = []
+        self.whole_table: list[WholeTableQuery] = []
         self.loop_depth = 0
 
     def facts(self) -> FunctionFacts:
@@ -95,6 +110,7 @@ class _FunctionReader(ast.NodeVisitor):
             self.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
             tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
             _HistoricalReads(self.node, self.read_walked).references(),
+            tuple(self.whole_table),
         )
 
     def _loop(self, node: ast.AST) -> None:
@@ -102,12 +118,22 @@ class _FunctionReader(ast.NodeVisitor):
         self.generic_visit(node)
         self.loop_depth -= 1
 
-    visit_For = visit_AsyncFor = visit_While = _loop
+    def _iteration(self, node: ast.For | ast.AsyncFor | ast.ListComp | ast.SetComp | ast.GeneratorExp
+                   | ast.DictComp) -> None:
+        iterables = [node.iter] if isinstance(node, (ast.For, ast.AsyncFor)) else [g.iter for g in node.generators]
+        for iterable in iterables:
+            chain = _whole_table_chain(iterable)
+            if chain is not None and all(method in _WHOLE_TABLE_METHODS for method in chain[1]) and chain[1]:
+                self.whole_table.append(WholeTableQuery(chain[0], "iterate", iterable.lineno, iterable.col_offset))
+        self._loop(node)
+
+    visit_For = visit_AsyncFor = _iteration
+    visit_While = _loop
 
     def generic_visit(self, node: ast.AST) -> None:
         if id(node) not in self.deferred:
             super().generic_visit(node)
-    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _loop
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _iteration
 
     def visit_Call(self, node: ast.Call) -> None:
         self._visit_chain(node)
@@ -121,6 +147,9 @@ class _FunctionReader(ast.NodeVisitor):
         if MANAGER_ATTRIBUTES.intersection(attributes):
             routed = bool(_ROUTING_METHODS.intersection(attributes))
             self.querysets.append(QuerysetUse(root.lineno, root.col_offset, routed))
+            chain = _whole_table_chain(node)
+            if chain is not None and chain[1][-1:] == ["update"] and _WHOLE_TABLE_METHODS.issuperset(chain[1][:-1]):
+                self.whole_table.append(WholeTableQuery(chain[0], "update", node.lineno, node.col_offset))
         for call in calls:
             self._record_call(call)
         for call in calls:
@@ -328,6 +357,33 @@ def _deferred_functions(function: FunctionNode) -> list[FunctionNode]:
 
 def _nodes_of(functions: Iterable[FunctionNode]) -> frozenset[int]:
     return frozenset(id(inner) for function in functions for inner in ast.walk(function))
+
+
+def _whole_table_chain(node: ast.expr) -> tuple[str, list[str]] | None:
+    """For a manager chain (``Order.objects.using(alias).all()``): the chain as written with its arguments elided,
+    and the methods called after the manager. None when ``node`` is not one, or when an attribute that is not a
+    method call follows the manager (``Order.objects.all().query``)."""
+    segments: list[tuple[str, ast.Call | None]] = []
+    while True:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            segments.append((node.func.attr, node))
+            node = node.func.value
+        elif isinstance(node, ast.Attribute):
+            segments.append((node.attr, None))
+            node = node.value
+        else:
+            break
+    if not isinstance(node, ast.Name):
+        return None
+    segments.reverse()
+    manager = next((i for i, (name, call) in enumerate(segments) if name in MANAGER_ATTRIBUTES and not call), None)
+    if manager is None or any(call is None for _, call in segments[manager + 1:]):
+        return None
+    written = node.id + "".join(
+        f".{name}" + ("" if call is None else "(...)" if call.args or call.keywords else "()")
+        for name, call in segments
+    )
+    return written, [name for name, _ in segments[manager + 1:]]
 
 
 def _written(node: ast.expr) -> str:

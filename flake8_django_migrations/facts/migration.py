@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import io
 import itertools
 import os
+import re
+import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -20,6 +23,7 @@ from flake8_django_migrations.facts.model import (
     Operation,
     Ref,
     Site,
+    Suppression,
     Value,
 )
 from flake8_django_migrations.facts.names import (
@@ -93,6 +97,12 @@ _DJANGO_MIGRATION: Final = frozenset({"django.db.migrations.Migration", "django.
 # `operations = a + b` where `a = c + [...]`.
 _MAX_ANCESTORS: Final = 20
 _MAX_LIST_HOPS: Final = 10
+# flake8's own ``# noqa`` pattern (flake8.defaults.NOQA_INLINE_REGEXP): what it matches is what flake8 obeys.
+NOQA_INLINE_REGEXP: Final = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+# A code as flake8 registers them; other words the pattern above swallows ("phase2") belong to the reason.
+_CODE: Final = re.compile(r"^[A-Z]{1,3}[0-9]+$")
+# What separates the codes from the reason: `# noqa: DJM202 -- why`, `# noqa: DJM202: why`, `# noqa: DJM202 - why`.
+_REASON_SEPARATORS: Final = " \t-\u2013\u2014:;,.#"
 
 
 def is_migration_module_name(filename: str) -> bool:
@@ -115,11 +125,15 @@ def operation_kind(func: str | None) -> str | None:
     return name if module in _DJANGO_OPERATION_MODULES else None
 
 
-def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) -> MigrationFacts | None:
+def extract_facts(
+    tree: ast.Module, path: str, *, app_label: str | None = None, source: str | None = None
+) -> MigrationFacts | None:
     """The facts of a migration module, or None when ``path``/``tree`` is not a migration.
 
     Without ``app_label``, the file must sit in a folder named ``migrations`` and its app is that folder's parent;
-    the project pass, which knows an app's ``AppConfig.label`` and ``MIGRATION_MODULES``, passes the label."""
+    the project pass, which knows an app's ``AppConfig.label`` and ``MIGRATION_MODULES``, passes the label.
+    ``source``: the text ``tree`` was parsed from, for its comments (the AST keeps none); without it the comments
+    are unknown (the file at ``path`` is not read again: an editor's unsaved buffer is not the file)."""
     if app_label is None:
         if not is_migration_path(path):
             return None
@@ -149,8 +163,32 @@ def extract_facts(tree: ast.Module, path: str, *, app_label: str | None = None) 
         col=migration_class.col_offset,
         functions=functions,
         live_models=find_live_models(imports, tree, path),
+        suppressions=read_suppressions(source),
         **builder.fields,
     )
+
+
+def read_suppressions(source: str | None) -> tuple[Suppression, ...] | None:
+    """The ``# noqa`` comments of a module, with the codes each names and the reason written after them; None when
+    the source is unknown or does not tokenize."""
+    if source is None:
+        return None
+    if "noqa" not in source.lower():
+        return ()  # most migrations: tokenizing them would be most of the cost
+    found: list[Suppression] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            match = NOQA_INLINE_REGEXP.search(token.string) if token.type == tokenize.COMMENT else None
+            if match is None:
+                continue
+            words = [word for word in re.split(r"[,\s]+", match.group("codes") or "") if word]
+            codes = tuple(word for word in words if _CODE.match(word))
+            rest = " ".join([*(word for word in words if not _CODE.match(word)), token.string[match.end():]])
+            reason = " ".join(rest.split()).lstrip(_REASON_SEPARATORS)
+            found.append(Suppression(codes, reason, token.start[0], token.start[1] + match.start()))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return tuple(found)
 
 
 def find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:

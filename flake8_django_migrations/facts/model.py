@@ -145,6 +145,26 @@ class QuerysetUse:
 
 
 @dataclass(frozen=True, slots=True)
+class WholeTableQuery:
+    """A queryset that updates or iterates a model's whole table at once: no filter, slice or ``.iterator()``."""
+
+    written: str  # the chain as written, arguments elided: ``Order.objects.all().update(...)``
+    action: str  # "update" or "iterate"
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A ``# noqa`` comment as flake8 reads it: the codes it names (none: every code) and what follows them."""
+
+    codes: tuple[str, ...]
+    reason: str  # the text after the codes, without the separator (``-- contract step`` gives ``contract step``)
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
 class ModelRead:
     """A model, or one field of it, that a migration needs to exist when it runs."""
 
@@ -168,6 +188,7 @@ class FunctionFacts:
     saves_in_loops: tuple[Site, ...]
     querysets: tuple[QuerysetUse, ...]
     reads: tuple[ModelRead, ...] = ()  # historical models it fetches with apps.get_model and their fields it uses
+    whole_table_queries: tuple[WholeTableQuery, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +224,8 @@ class MigrationFacts:
     operations_complete: bool = True
     functions: Mapping[str, FunctionFacts] = field(default_factory=dict)
     live_models: tuple[LiveModelUse, ...] = ()
+    # The module's `# noqa` comments; None when its source text was not at hand (the AST keeps no comments).
+    suppressions: tuple[Suppression, ...] | None = None
 
     @property
     def is_post_deploy(self) -> bool:

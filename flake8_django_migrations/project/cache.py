@@ -48,15 +48,16 @@ from flake8_django_migrations.facts import (
     Site,
     extract_facts,
 )
+from flake8_django_migrations.facts.model import Suppression, WholeTableQuery
 from flake8_django_migrations.facts.migration import atomic_reads_other_modules
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.source import parse_source
+from flake8_django_migrations.source import decode_source
 
 __all__ = ["FORMAT", "FactsCache", "default_cache_dir"]
 
 # Bump when the layout of an entry or what goes into the key changes; a new value starts an empty cache.
-FORMAT: Final = 3
+FORMAT: Final = 4
 
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 # O_EXCL: the temporary file is always a new one, never a file or link someone planted under its name.
@@ -81,6 +82,8 @@ _RECORDS: Final[tuple[type, ...]] = (
     CallSite,
     QuerysetUse,
     ModelRead,
+    WholeTableQuery,
+    Suppression,
     FunctionFacts,
     LiveModelUse,
     MalformedDependency,
@@ -129,10 +132,11 @@ def default_cache_dir() -> Path:
     return base / "flake8-django-migrations"
 
 
-def _parse_tree(data: bytes, path: str) -> ast.Module | None:
-    """The module flake8 would see (the same decoding), or None when it does not parse."""
+def _parse_tree(data: bytes, path: str) -> tuple[ast.Module, str] | None:
+    """The module flake8 would see (the same decoding) and its text, or None when it does not parse."""
+    source = decode_source(data)
     try:
-        return parse_source(data, path)
+        return ast.parse(source, filename=path), source
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -252,8 +256,9 @@ class FactsCache:
             if key in stored:
                 found[path] = kept[key] = stored[key]
                 continue
-            tree = _parse_tree(data, path)
-            facts = self._extract(tree, path, app_label) if tree is not None else None
+            parsed = _parse_tree(data, path)
+            tree = parsed[0] if parsed is not None else None
+            facts = self._extract(parsed[0], path, app_label, parsed[1]) if parsed is not None else None
             if isinstance(facts, _Miss):
                 found[path] = None
                 continue
@@ -279,9 +284,11 @@ class FactsCache:
         return "shard-" + hashlib.blake2b(folder.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     @staticmethod
-    def _extract(tree: ast.Module, path: str, app_label: str | None = None) -> MigrationFacts | None | _Miss:
+    def _extract(
+        tree: ast.Module, path: str, app_label: str | None = None, source: str | None = None
+    ) -> MigrationFacts | None | _Miss:
         try:
-            return extract_facts(tree, path, app_label=app_label)
+            return extract_facts(tree, path, app_label=app_label, source=source)
         except Exception:
             # A bug in fact extraction must not crash flake8 on an unrelated file, nor be cached as a result.
             return _MISS

@@ -256,3 +256,64 @@ def missing_db_alias(facts: MigrationFacts, settings: Settings) -> Iterator[Flag
         for queryset in function.querysets:
             if not queryset.routed:
                 yield Flag(queryset.line, queryset.col)
+
+
+@file_rule(
+    code="DJM906",
+    name="unbatched-data-migration",
+    message="`{query}` {action} the whole table at once inside the migration's transaction",
+    hint=(
+        "work in batches of primary keys (`filter(pk__in=batch)`), each in its own transaction: `atomic = False`"
+        " on the migration and `transaction.atomic()` per batch"
+    ),
+    what_it_does=(
+        "Checks `RunPython` functions of an atomic migration (and the module's functions they call) for a"
+        " queryset that updates or iterates a model's whole table in one go: `.update(...)` on a manager or on"
+        " `.all()`, and `for ... in Model.objects.all()` (also in a comprehension), where the chain after the"
+        " manager has only methods that keep every row (`all`, `using`, `order_by`, `only`, `select_related`,"
+        " `values`, ...). A `filter`, `exclude`, slice or `.iterator()` anywhere in the chain is taken as"
+        " batching and not reported; a queryset built in one statement and iterated in another is not followed."
+        " A migration with `atomic = False`, or whose `atomic` cannot be read, is not reported."
+    ),
+    why_bad=(
+        "The migration runs in one transaction. An `UPDATE` of every row locks every row until that transaction"
+        " commits, so any write to the table waits for the whole migration (shown on PostgreSQL in the test"
+        " suite), and the dead row versions it leaves, and the replication lag it causes, grow with the table."
+        " Iterating `Model.objects.all()` loads every row into memory at once. On a table of millions of rows"
+        " that is minutes of blocked writes, or a migration killed for running out of memory.\n\n"
+        "The safe sequence:\n\n"
+        "1. Put the data migration in a migration of its own with `atomic = False`.\n"
+        "2. Loop over batches of primary keys (`values_list(\"pk\", flat=True)[:1000]` of the rows still to do),"
+        " and update each batch with `filter(pk__in=batch).update(...)` inside `transaction.atomic()`: each"
+        " batch's row locks are released when it commits.\n"
+        "3. Give it a `reverse_code`, and make it safe to run again (filter on the rows not yet done)."
+    ),
+    example=(
+        "def fill_region(apps, schema_editor):\n"
+        '    Order = apps.get_model("shop", "Order")\n'
+        '    Order.objects.all().update(region="eu")\n'
+    ),
+    use_instead=(
+        "def fill_region(apps, schema_editor):\n"
+        '    Order = apps.get_model("shop", "Order")\n'
+        "    alias = schema_editor.connection.alias\n"
+        "    while True:\n"
+        "        with transaction.atomic(using=alias):\n"
+        '            batch = list(Order.objects.using(alias).filter(region=None).values_list("pk", flat=True)[:1000])\n'
+        '            Order.objects.using(alias).filter(pk__in=batch).update(region="eu")\n'
+        "        if not batch:\n"
+        "            break\n"
+        "\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    atomic = False\n"
+        "    operations = [migrations.RunPython(fill_region, migrations.RunPython.noop)]\n"
+    ),
+    default_enabled=False,
+)
+def unbatched_data_migration(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    if facts.atomic is not True:
+        return
+    for function in facts.run_python_functions():
+        for query in function.whole_table_queries:
+            action = "updates" if query.action == "update" else "loads"
+            yield Flag(query.line, query.col, query=query.written, action=action)

@@ -1,4 +1,4 @@
-"""DJM209-DJM213: PostgreSQL lock hazards beyond building indexes and changing columns (those are in ``schema``).
+"""DJM209-DJM213, DJM905: PostgreSQL lock hazards beyond building indexes and changing columns (``schema``).
 
 Each rule names the lock PostgreSQL takes and the safe sequence; ``tests/test_postgres_truth.py`` shows every lock
 claimed here on a real server. A table created earlier in the same migration is empty and exempt, as for DJM205.
@@ -6,7 +6,8 @@ claimed here on a real server. A table created earlier in the same migration is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Value, django_field_class
@@ -16,6 +17,8 @@ from flake8_django_migrations.rules.schema import (
     _indexes,
     _name,
     _on_existing_table,
+    add_not_null_constraint,
+    alter_column_type,
 )
 from flake8_django_migrations.settings import Settings
 
@@ -453,3 +456,166 @@ def table_rewrite(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
         if rewrite is not None and _on_existing_table(created, position, op):
             change, effect = rewrite
             yield Flag(op.line, op.col, operation=op.kind, change=change, model=_name(op.model_name), effect=effect)
+
+
+# DJM905 --------------------------------------------------------------------------------------------------------
+
+# `SET [SESSION | LOCAL] lock_timeout = ...` and `set_config('lock_timeout', ..., is_local)`; a value of 0 turns the
+# timeout off, and DEFAULT or RESET go back to the server's (usually off).
+_SET_LOCK_TIMEOUT: Final = re.compile(
+    r"\bset\s+(?:(?P<scope>session|local)\s+)?lock_timeout\s*(?:=|\bto\b)\s*'?(?P<value>[^';\s]+)"
+    r"|\bset_config\s*\(\s*'lock_timeout'\s*,\s*'(?P<config_value>[^']*)'\s*,\s*(?P<is_local>true|false)",
+    re.IGNORECASE,
+)
+_NO_TIMEOUT: Final = frozenset({"0", "0s", "0ms", "default"})
+# `OPTIONS = {"options": "-c lock_timeout=5s"}` of the default database (libpq's options, which psycopg passes on).
+_OPTIONS_LOCK_TIMEOUT: Final = re.compile(r"lock_timeout\s*=\s*'?(?P<value>[^'\s]+)")
+_DROPS_AND_RENAMES: Final = frozenset({"RemoveField", "DeleteModel", "RenameField", "RenameModel", "AlterModelTable"})
+_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
+
+
+def _sets_lock_timeout(sql: Value, atomic: bool | None) -> bool:
+    """Whether literal ``RunSQL`` text sets a lock timeout that holds for the operations after it: ``SET LOCAL``
+    lasts until the transaction ends, so in a non-atomic migration (a transaction per statement) it is lost."""
+    texts = sql if isinstance(sql, tuple) else (sql,)
+    for text in texts:
+        text = text[0] if isinstance(text, tuple) and text else text
+        for match in _SET_LOCK_TIMEOUT.finditer(text if isinstance(text, str) else ""):
+            value = match["value"] if match["value"] is not None else match["config_value"]
+            local = (match["scope"] or "").lower() == "local" or (match["is_local"] or "").lower() == "true"
+            if value.strip("'").lower() not in _NO_TIMEOUT and not (local and atomic is False):
+                return True
+    return False
+
+
+def _lock_timeout_in_options(settings: Settings) -> bool:
+    """Whether the default database's ``OPTIONS`` read from the Django settings set a lock timeout."""
+    databases = settings.django.value("DATABASES") if settings.django is not None else None
+    default = databases.get("default") if isinstance(databases, Mapping) else None
+    options = default.get("OPTIONS") if isinstance(default, Mapping) else None
+    libpq_options = options.get("options") if isinstance(options, Mapping) else None
+    match = _OPTIONS_LOCK_TIMEOUT.search(libpq_options) if isinstance(libpq_options, str) else None
+    return match is not None and match["value"].lower() not in _NO_TIMEOUT
+
+
+def project_migrations(index: ProjectIndex) -> Iterator[tuple[Key, MigrationFacts]]:
+    """The migrations of the project's own apps: an installed package's (``django.contrib.contenttypes``) joins
+    the graph for its dependencies and models, but its operations are not the project's to change."""
+    installed_packages = {app.label for app in index.discovery.installed_apps if app.external}
+    for key, facts in index.migrations.items():
+        if key[0] not in installed_packages:
+            yield key, facts
+
+
+def changes_existing_table(created: Mapping[str, int], position: int, op: Operation) -> bool:
+    """Whether the operation at ``position`` changes a table that existed before the migration: not one of a model
+    created earlier in it (``created`` is ``facts.model_creations()``), nor, for a ``DeleteModel``, of a model it
+    creates again under the same name (a recreated model: running code still finds a table of that name)."""
+    model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
+    if not isinstance(model, str):
+        return False
+    if op.kind == "DeleteModel" and model.lower() in created:
+        return False
+    return created.get(model.lower(), position) >= position
+
+
+def _drops_renames_and_columns(facts: MigrationFacts) -> Iterator[Operation]:
+    """Drops, renames and added columns of tables that existed before the migration: each an ``ALTER TABLE`` or
+    ``DROP TABLE`` under an ACCESS EXCLUSIVE lock, however short."""
+    created = facts.model_creations()
+    added: set[tuple[str, Value]] = set()
+    for position, op in enumerate(facts.operations):
+        if op.kind == "AddField":
+            added.add(((op.model_name or "").lower(), op.param("name")))
+        if not op.touches_database or not changes_existing_table(created, position, op):
+            continue
+        if op.kind == "AddField":
+            # A project's own field class may have no column (taggit's TaggableManager): only Django's are known.
+            if django_field_class(op.param("field")) not in (None, *_WITHOUT_COLUMN):
+                yield op
+        elif op.kind in _DROPS_AND_RENAMES:
+            if op.kind != "RemoveField" or ((op.model_name or "").lower(), op.param("name")) not in added:
+                yield op
+
+
+@project_rule(
+    code="DJM905",
+    name="missing-lock-timeout",
+    message=(
+        "`{operation}` takes an ACCESS EXCLUSIVE lock on `{model}` with no `lock_timeout` set: while it waits for"
+        " the lock, every query on the table queues behind it"
+    ),
+    hint=(
+        "make the migration's first operation `RunSQL(\"SET LOCAL lock_timeout = '5s'\", \"\")` (plain `SET` in a"
+        " non-atomic migration), or set it in the database `OPTIONS`, and run the migration again when it times out"
+    ),
+    what_it_does=(
+        "On PostgreSQL, checks for migrations that take an ACCESS EXCLUSIVE lock on a table that existed before"
+        " them without setting `lock_timeout` first. The operations: those DJM207, DJM208, DJM209, DJM211 and"
+        " DJM213 report, `AddField` of a column (of one of Django's field classes), `RemoveField`, `DeleteModel`"
+        " (not of a model the migration creates again), `RenameField`, `RenameModel` and `AlterModelTable` (also"
+        " in a migration marked post-deploy: the lock is the same), not on a model created earlier in the same"
+        " migration nor in an initial migration (`initial = True`: its tables are new). A lock timeout counts"
+        " when a `RunSQL` before the first such operation runs literal `SET lock_timeout = ...`, `SET LOCAL"
+        " lock_timeout = ...` (not in a non-atomic migration, where it ends with its own statement) or"
+        " `set_config('lock_timeout', ...)` with a value other than 0, or when the Django settings read for the"
+        " project give the default database `OPTIONS = {\"options\": \"-c lock_timeout=...\"}`. A timeout set"
+        " for the database role (`ALTER ROLE ... SET lock_timeout`) or by the deploy script is invisible here:"
+        " keep this rule off, or silence it. One finding per migration, on its first such operation"
+        " ([lock_timeout](" + _MANUAL + "runtime-config-client.html#GUC-LOCK-TIMEOUT),"
+        " [lock modes](" + _MANUAL + "explicit-locking.html))."
+    ),
+    why_bad=(
+        "An ACCESS EXCLUSIVE lock conflicts with every other lock, even a `SELECT`'s. The statement first waits"
+        " for every transaction that has touched the table, and while it waits, every new query on the table"
+        " queues behind it: one slow report or idle transaction turns an `ALTER TABLE` of a millisecond into"
+        " minutes of stalled requests. With `lock_timeout` the migration gives up instead (error 55P03,"
+        " `lock_not_available`), the queue drains at once, and the migration can simply run again (the test suite"
+        " shows both on a real server).\n\n"
+        "The safe sequence:\n\n"
+        "1. First operation of the migration: `RunSQL(\"SET LOCAL lock_timeout = '5s'\", \"\")` in an atomic"
+        " migration (it lasts until the migration's transaction ends), `SET lock_timeout = '5s'` in a non-atomic"
+        " one (then `RESET lock_timeout` at its end, since the connection is reused).\n"
+        "2. The locking operations: each waits at most 5 seconds for its lock, and the queries queued behind it"
+        " wait no longer.\n"
+        "3. When it times out, run `migrate` again (a deploy step can retry a few times); the transaction was"
+        " rolled back, nothing half-done is left in an atomic migration."
+    ),
+    example=(
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        '        migrations.RemoveField("order", "legacy_code"),\n'
+        "    ]\n"
+    ),
+    use_instead=(
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        migrations.RunSQL(\"SET LOCAL lock_timeout = '5s'\", migrations.RunSQL.noop),\n"
+        '        migrations.RemoveField("order", "legacy_code"),\n'
+        "    ]\n"
+    ),
+    options=("djm-database",),
+    default_enabled=False,
+)
+def missing_lock_timeout(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    if not settings.is_postgresql or _lock_timeout_in_options(settings):
+        return
+    flagged: dict[str, set[tuple[int, int]]] = {}
+    for rule in (alter_column_type, add_not_null_constraint, non_concurrent_index_removal):
+        for flag in rule.check(index, settings):
+            flagged.setdefault(flag.path or "", set()).add((flag.line, flag.col))
+    for key, facts in project_migrations(index):
+        if facts.initial is True:
+            continue  # an app's initial migrations create its tables: nothing else uses them yet
+        path = index.path_of(key)
+        sites = set(flagged.get(path, ()))
+        for rule in (add_check_constraint_without_not_valid, table_rewrite):
+            sites.update((flag.line, flag.col) for flag in rule.check(facts, settings))
+        sites.update((op.line, op.col) for op in _drops_renames_and_columns(facts))
+        for op in facts.operations:
+            if op.kind == "RunSQL" and op.touches_database and _sets_lock_timeout(op.param("sql"), facts.atomic):
+                break
+            if (op.line, op.col) in sites and op.touches_database:
+                model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
+                yield Flag(op.line, op.col, path, operation=op.kind, model=_name(model))
+                break

@@ -6,7 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Final, TYPE_CHECKING
 
 from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operation, Value, django_field_class
+from flake8_django_migrations.facts.model import Ref
 from flake8_django_migrations.project.state import definition_in
+from flake8_django_migrations.rules.data import _has_no_table
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.settings import Settings
 
@@ -489,3 +491,95 @@ def _type_change(before: Call, after: Call) -> str | None:
         if isinstance(was, int) and isinstance(now, int) and (now < was if shrinks_only else now != was):
             return f"{parameter} {was} to {now}"
     return None
+
+
+# DJM907 --------------------------------------------------------------------------------------------------------
+
+# How DEFAULT_AUTO_FIELD names AutoField (both import paths work in Django's settings).
+_AUTO_FIELD_PATHS: Final = frozenset({"django.db.models.AutoField", "django.db.models.fields.AutoField"})
+
+
+def _primary_key(fields: Value) -> tuple[str, Call] | bool | None:
+    """The (name, field) of the primary key a ``CreateModel``'s ``fields`` declare; False when they declare none
+    (Django adds ``id``); None when that cannot be known (fields not written as literal pairs of calls)."""
+    if not isinstance(fields, tuple):
+        return None
+    for pair in fields:
+        field = pair[1] if isinstance(pair, tuple) and len(pair) == 2 else None
+        if not isinstance(field, Call) or not isinstance(pair, tuple):
+            return None
+        name = pair[0]
+        primary_key = field.kwarg("primary_key")
+        if primary_key is True:
+            return (name if isinstance(name, str) else "...", field)
+        if "**" in field.kwargs or primary_key not in (None, False):
+            return None
+    return False
+
+
+@file_rule(
+    code="DJM907",
+    name="32-bit-primary-key",
+    message=(
+        "`CreateModel` gives `{model}` the primary key `{field}` as an `AutoField`, whose ids run out at"
+        " 2147483647"
+    ),
+    hint="use `models.BigAutoField(primary_key=True)` (and `DEFAULT_AUTO_FIELD = \"django.db.models.BigAutoField\"`)",
+    what_it_does=(
+        "Checks for `CreateModel` of a model with a table whose primary key is an `AutoField`: written out"
+        " (`models.AutoField(primary_key=True)`, and the `(\"id\", models.AutoField(auto_created=True,"
+        " primary_key=True, ...))` that `makemigrations` writes), or left to Django (no field is the primary key)"
+        " when the project's settings, read statically, set `DEFAULT_AUTO_FIELD = \"django.db.models.AutoField\"`."
+        " When `DEFAULT_AUTO_FIELD` is not read (no settings found, not a literal, `--djm-settings none`), a"
+        " model without a declared primary key is not reported. Proxy and unmanaged models have no table and are"
+        " skipped. The rule reports every model created that way, also in migrations long applied: enable it"
+        " with `--djm-new-only` (or a baseline) on a project with history."
+    ),
+    why_bad=(
+        "`AutoField` is a 32-bit `integer` column (`serial` or an identity column on PostgreSQL, `int` on MySQL):"
+        " after 2,147,483,647 rows inserted (deleted rows and rolled back inserts count too), every insert fails,"
+        " and changing the column to `bigint` then rewrites the table and every index on it, and every foreign"
+        " key column pointing at it, under an exclusive lock, at the worst moment. A `bigint` costs 4 more bytes a"
+        " row; that is why Django made `BigAutoField` the default of new projects.\n\n"
+        "The safe sequence: create the table with `BigAutoField` from the start, and set `DEFAULT_AUTO_FIELD ="
+        " \"django.db.models.BigAutoField\"` so that new models get it."
+    ),
+    example=(
+        "migrations.CreateModel(\n"
+        '    "Event",\n'
+        '    fields=[("id", models.AutoField(auto_created=True, primary_key=True, serialize=False,'
+        ' verbose_name="ID"))],\n'
+        ")\n"
+    ),
+    use_instead=(
+        "migrations.CreateModel(\n"
+        '    "Event",\n'
+        '    fields=[("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,'
+        ' verbose_name="ID"))],\n'
+        ")\n"
+    ),
+    default_enabled=False,
+)
+def auto_field_primary_key(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    default_auto_field = settings.django.value("DEFAULT_AUTO_FIELD") if settings.django is not None else None
+    for op in facts.operations:
+        if op.kind != "CreateModel" or not op.touches_database or _has_no_table(op.param("options")):
+            continue
+        primary_key = _primary_key(op.param("fields"))
+        model = _name(op.param("name"))
+        if isinstance(primary_key, tuple) and django_field_class(primary_key[1]) == "AutoField":
+            field = primary_key[1]
+            yield Flag(field.line, field.col, model=model, field=primary_key[0])
+        elif primary_key is False and default_auto_field in _AUTO_FIELD_PATHS and not _has_parent(op):
+            yield Flag(op.line, op.col, model=model, field="id")
+
+
+def _has_parent(op: Operation) -> bool:
+    """Whether ``CreateModel`` names a base other than ``models.Model`` (multi-table inheritance: the key is the
+    parent's link, declared as a field; a base that cannot be read may bring it too)."""
+    bases = op.param("bases")
+    if bases is None:
+        return False
+    if not isinstance(bases, tuple):
+        return True
+    return any(not (isinstance(base, Ref) and base.path == "django.db.models.Model") for base in bases)
