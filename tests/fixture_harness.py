@@ -30,7 +30,7 @@ comment that starts with ``^`` continues the expectations of the nearest line ab
 ("the line above")::
 
     migrations.AlterField("product", "price", models.DecimalField(max_digits=10, decimal_places=3)),
-    #   ^ expect: DJM207:9 field=product.price change="decimal_places 2 to 3"
+    #   ^ expect: DJM207:9 operation=AlterField field=product.price change="decimal_places 2 to 3"
     class Migration(migrations.Migration):  # expect: DJM904:50 app=billing other=orders
         #   ^ forward="`billing.0002_x` depends on `orders.0001_initial`"
 

@@ -154,7 +154,8 @@ def test_alter_field_compares_with_the_nearest_definition_of_its_own_app(tmp_pat
         ),
     })
     assert findings(root) == [expected(
-        "shop/migrations/0004_narrower.py", 7, 18, "DJM207", field="product.price", change="max_digits 14 to 12",
+        "shop/migrations/0004_narrower.py", 7, 18, "DJM207", operation="AlterField", field="product.price",
+        change="max_digits 14 to 12",
     )]
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts, Operation, Ref, Value
+from flake8_django_migrations.facts.sql import (
+    DML_KINDS,
+    changes_rows_by_keywords,
+    run_sql_statements,
+    sql_parser_available,
+    written_sql,
+)
 from flake8_django_migrations.rules.rule import Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
@@ -31,51 +37,24 @@ _SIDE_EFFECTS: Final = {
                                    "EmailMultiAlternatives", "get_connection"}),
 }
 _TASK_QUEUE_METHODS: Final = frozenset({"delay", "apply_async"})
-_ROW_CHANGING_STATEMENTS: Final = frozenset({"insert", "update", "delete", "merge"})
-# Comments and quoted text are skipped whole, so that a keyword inside them is not a statement's keyword.
-_SQL_TOKENS: Final = re.compile(
-    r"""--[^\n]*
-    | /\*.*?(?:\*/|\Z)
-    | '(?:[^']|'')*'?
-    | "(?:[^"]|"")*"?
-    | `[^`]*`?
-    | \$(?P<tag>[A-Za-z_]\w*|)\$.*?(?:\$(?P=tag)\$|\Z)
-    | (?P<word>[A-Za-z_][\w$]*)
-    | (?P<end>;)""",
-    re.DOTALL | re.VERBOSE,
-)
 
 
-def _sql_changes_rows(sql: str) -> bool:
-    """Whether a statement of ``sql`` starts with ``INSERT``, ``UPDATE``, ``DELETE`` or ``MERGE``, or is a ``WITH``
-    query that holds one (a data-modifying common table expression)."""
-    words: list[str] = []
-    for token in _SQL_TOKENS.finditer(sql + ";"):
-        if token["word"]:
-            words.append(token["word"].lower())
-        elif token["end"]:
-            if words and (
-                words[0] in _ROW_CHANGING_STATEMENTS
-                or (words[0] == "with" and not _ROW_CHANGING_STATEMENTS.isdisjoint(words))
-            ):
-                return True
-            words = []
-    return False
-
-
-def _run_sql_changes_rows(value: Value) -> bool:
+def _run_sql_changes_rows(value: Value, settings: Settings) -> bool:
     """Whether literal ``RunSQL`` text changes rows: a string, or a list of strings and ``(sql, params)`` pairs.
-    SQL that is not written as a literal is unknown and reported as nothing."""
-    entries = value if isinstance(value, tuple) else (value,)
-    texts = [entry[0] if isinstance(entry, tuple) and entry else entry for entry in entries]
-    return any(isinstance(text, str) and _sql_changes_rows(text) for text in texts)
+    On PostgreSQL with the ``[sql]`` extra the parser answers (SQL that does not parse is unknown); otherwise the
+    keyword scanner, which reads any database's SQL. SQL that is not written as a literal is unknown and reported
+    as nothing."""
+    if settings.is_postgresql and sql_parser_available():
+        statements, _ = run_sql_statements(value)
+        return any(statement.kind in DML_KINDS for statement in statements)
+    return any(text is not None and changes_rows_by_keywords(text) for _, text, _ in written_sql(value))
 
 
 def _is_noop(value: Value) -> bool:
     return value is None or (isinstance(value, Ref) and value.path.endswith("RunPython.noop"))
 
 
-def _changes_data(op: Operation) -> bool:
+def _changes_data(op: Operation, settings: Settings) -> bool:
     """A ``RunPython`` that runs code, or a ``RunSQL`` whose literal SQL changes rows, when the migration is applied
     (the direction every deploy runs; a reverse-only data step matters only to a rollback)."""
     if not op.touches_database:
@@ -83,7 +62,7 @@ def _changes_data(op: Operation) -> bool:
     if op.kind == "RunPython":
         return not _is_noop(op.param("code"))
     if op.kind == "RunSQL":
-        return _run_sql_changes_rows(op.param("sql"))
+        return _run_sql_changes_rows(op.param("sql"), settings)
     return False
 
 
@@ -126,7 +105,8 @@ def _changes_schema(op: Operation) -> bool:
         " the migration created before its data step (a squash filling its new tables). Initial migrations"
         " (`initial = True`) are not reported: their tables are new, and they run on every fresh database, so the"
         " project's own test runs meet a failure first. SQL that is not a literal, and a migration whose `atomic`"
-        " cannot be read, are not reported."
+        " cannot be read, are not reported. On PostgreSQL with the `[sql]` extra, PostgreSQL's parser reads the SQL"
+        " (SQL it does not accept is unknown); otherwise a scanner that skips comments and quoted text."
     ),
     why_bad=(
         "One transaction then holds schema locks for as long as the data migration runs, and on PostgreSQL"
@@ -152,7 +132,7 @@ def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator
         return  # not atomic, or unknown; with operations from alternative branches, both may never run together
     if facts.initial is True:
         return  # the app's tables are new, and it runs on every fresh database: its own tests would fail first
-    data = [position for position, op in enumerate(facts.operations) if _changes_data(op)]
+    data = [position for position, op in enumerate(facts.operations) if _changes_data(op, settings)]
     if not data:
         return
     created = facts.model_creations()

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Value, django_field_class
+from flake8_django_migrations.rules.raw_sql import sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.rules.schema import (
     _altered_fields,
@@ -123,6 +124,7 @@ def _added_in(facts: MigrationFacts, position: int, kind: str, name: Value) -> b
         " migration graph), and `AlterField` that takes `db_index=True` or `unique=True` (or a class indexed by"
         " default, such as `ForeignKey`) away from a column, compared with its previous definition. Models created"
         " in the same migration, and indexes built earlier in it, are skipped; so is a removal from state only."
+        " With the `[sql]` extra, `DROP INDEX` without `CONCURRENTLY` in the `sql` of a `RunSQL` is reported too."
         " Django's SQL is `DROP INDEX` (`ALTER TABLE ... DROP CONSTRAINT` for a unique constraint), which takes an"
         " ACCESS EXCLUSIVE lock on the table ([ALTER TABLE](" + _MANUAL + "sql-altertable.html),"
         " [DROP INDEX](" + _MANUAL + "sql-dropindex.html), [lock modes](" + _MANUAL + "explicit-locking.html))."
@@ -181,6 +183,11 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
                     continue
             target = f"{_name(op.model_name)}.{_name(name)}"
             yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, target=target)
+        for step in sql_steps(facts, settings):
+            statement = step.statement
+            # An index built earlier in the same migration (AddIndex, CREATE INDEX) took the table's lock anyway.
+            if statement.kind == "drop_index" and not statement.concurrently and not step.added_here:
+                yield step.flag(index.path_of(key), operation=step.quoted, target=statement.name)
     for node, op, field, before, after, added_here in _altered_fields(index):
         if added_here or django_field_class(after) is None:
             continue
@@ -248,7 +255,9 @@ def _fills_existing_rows(field: Call) -> bool:
         " lets go ([ALTER TABLE](" + _MANUAL + "sql-altertable.html),"
         " [lock modes](" + _MANUAL + "explicit-locking.html)). A new column without a default is NULL in every"
         " row, and PostgreSQL then checks nothing (the test suite measures it: no scan, an instant lock), so"
-        " `AddField(..., null=True)` is not reported."
+        " `AddField(..., null=True)` is not reported. With the `[sql]` extra, `ADD CONSTRAINT ... FOREIGN KEY`"
+        " without `NOT VALID` in the `sql` of a `RunSQL`, and `ADD COLUMN ... REFERENCES` with a default, are"
+        " reported too."
     ),
     why_bad=(
         "While every row of the referencing table is checked, nothing can write to either table (and with"
@@ -308,6 +317,16 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
             continue
         if django_field_class(before) not in _TO_ONE or before.kwarg("db_constraint", True) is False:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field_name)
+    for key, facts in index.migrations.items():
+        for step in sql_steps(facts, settings):
+            statement = step.statement
+            if statement.kind != "add_foreign_key" or statement.not_valid or step.new_table:
+                continue
+            # A new column without a default is NULL in every row: PostgreSQL has nothing to check.
+            if statement.new_column and not statement.has_default:
+                continue
+            field = statement.table if statement.column is None else f"{statement.table}.{statement.column}"
+            yield step.flag(index.path_of(key), operation=step.quoted, field=field)
 
 
 # DJM211 --------------------------------------------------------------------------------------------------------
@@ -317,7 +336,7 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
     code="DJM211",
     name="add-check-constraint-without-not-valid",
     message=(
-        "`AddConstraint` adds the check constraint `{name}` to `{model}`, scanning the whole table under an"
+        "`{operation}` adds the check constraint `{name}` to `{model}`, scanning the whole table under an"
         " ACCESS EXCLUSIVE lock"
     ),
     hint=(
@@ -329,6 +348,8 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
         " same migration (a removal from state only is skipped). Django's SQL is `ALTER TABLE ... ADD CONSTRAINT"
         " ... CHECK (...)`, which takes an ACCESS EXCLUSIVE lock and reads every row before it lets go"
         " ([ALTER TABLE](" + _MANUAL + "sql-altertable.html), [lock modes](" + _MANUAL + "explicit-locking.html))."
+        " With the `[sql]` extra, `ADD CONSTRAINT ... CHECK` without `NOT VALID` in the `sql` of a `RunSQL` is"
+        " reported too."
     ),
     why_bad=(
         "ACCESS EXCLUSIVE blocks reads as well as writes: every query on the table waits until the whole table"
@@ -362,7 +383,14 @@ def add_check_constraint_without_not_valid(facts: MigrationFacts, settings: Sett
         if op.kind != "AddConstraint" or not op.touches_database or not isinstance(constraint, Call):
             continue
         if _is_django(constraint, "CheckConstraint") and _on_existing_table(created, position, op):
-            yield Flag(op.line, op.col, name=_name(constraint.kwarg("name")), model=_name(op.model_name))
+            yield Flag(
+                op.line, op.col, operation=op.kind, name=_name(constraint.kwarg("name")), model=_name(op.model_name)
+            )
+    for step in sql_steps(facts, settings):
+        statement = step.statement
+        if statement.kind == "add_check" and not statement.not_valid and not statement.new_column:
+            if not step.new_table:
+                yield step.flag(operation=step.quoted, name=statement.name or "...", model=statement.table)
 
 
 # DJM213 --------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operat
 from flake8_django_migrations.facts.model import Ref
 from flake8_django_migrations.project.state import definition_in
 from flake8_django_migrations.rules.data import _has_no_table
+from flake8_django_migrations.rules.raw_sql import SqlStep, sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.settings import Settings
 
@@ -47,7 +48,7 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
 @file_rule(
     code="DJM201",
     name="add-not-null-column-without-db-default",
-    message="`AddField` adds the NOT NULL column `{model}.{field}` without `db_default`",
+    message="`{operation}` adds the NOT NULL column `{model}.{field}` without a database default",
     hint="add it with `null=True` (or `db_default=`) first, backfill, then make it NOT NULL later",
     what_it_does=(
         "Checks for `AddField` of a column that is not nullable and has no `db_default`, on a model not"
@@ -55,7 +56,8 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
         " a column that django-add-default-value's `AddDefaultValue` gives a database default in the same"
         " migration, and an initial migration (`initial = True`: the app's tables are new and no code inserts"
         " into them yet). `db_default=None` counts as no default: it is `DEFAULT NULL`, which a NOT NULL column"
-        " rejects."
+        " rejects. With the `[sql]` extra, `ALTER TABLE ... ADD COLUMN ... NOT NULL` without a `DEFAULT` (nor"
+        " identity, generated or serial) in a `RunSQL` is reported too."
     ),
     why_bad=(
         "Django's `default=` is applied once to existing rows and then dropped from the database. During a"
@@ -88,7 +90,13 @@ def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Sett
         model, name = op.model_name, op.param("name")
         if isinstance(model, str) and isinstance(name, str) and (model.lower(), name.lower()) in database_defaults:
             continue
-        yield Flag(op.line, op.col, model=_name(op.param("model_name")), field=_name(op.param("name")))
+        yield Flag(
+            op.line, op.col, operation=op.kind, model=_name(op.param("model_name")), field=_name(op.param("name"))
+        )
+    for step in sql_steps(facts, settings):
+        statement = step.statement
+        if statement.kind == "add_column" and statement.not_null and not statement.has_default and not step.new_table:
+            yield step.flag(operation=step.quoted, model=statement.table, field=statement.column)
 
 
 def _database_defaults_set(facts: MigrationFacts) -> set[tuple[str, str]] | None:
@@ -126,13 +134,15 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
 @file_rule(
     code="DJM202",
     name="drop-column",
-    message="`RemoveField` drops the column `{model}.{field}` while running code may still read it",
+    message="`{operation}` drops the column `{model}.{field}` while running code may still read it",
     hint="stop reading it first and drop it in a later release marked post-deploy (or `# noqa: DJM202`)",
     what_it_does=(
         "Checks for `RemoveField` operations that drop a column (not state-only removals), unless the"
         " migration is marked to run after deploy (django-safemigrate `safe = Safe.after_deploy()`,"
         " django-syzygy `stage = Stage.POST_DEPLOY`). A column that the same migration added, or of a model it"
         " created (a squash often creates and later drops both), existed for no running code and is skipped."
+        " With the `[sql]` extra, `ALTER TABLE ... DROP COLUMN` in the `sql` of a `RunSQL` is reported the same"
+        " way (at the `RunSQL`; its `state_operations` change only Django's state and add no second finding)."
     ),
     why_bad=(
         "During a rolling deploy the old code keeps running while the migration runs. It still selects the"
@@ -149,18 +159,31 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
 )
 def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in _destructive(facts, "RemoveField"):
-        yield Flag(op.line, op.col, model=_name(op.param("model_name")), field=_name(op.param("name")))
+        yield Flag(
+            op.line, op.col, operation=op.kind, model=_name(op.param("model_name")), field=_name(op.param("name"))
+        )
+    for step in _destructive_sql(facts, settings, "drop_column"):
+        yield step.flag(operation=step.quoted, model=step.statement.table, field=step.statement.column)
+
+
+def _destructive_sql(facts: MigrationFacts, settings: Settings, kind: str) -> Iterator[SqlStep]:
+    """The SQL statements of ``kind`` that drop what existed before the migration ran, as ``_destructive``."""
+    if facts.is_post_deploy:
+        return
+    for step in sql_steps(facts, settings):
+        if step.statement.kind == kind and not step.new_table and not step.added_here:
+            yield step
 
 
 @file_rule(
     code="DJM203",
     name="drop-table",
-    message="`DeleteModel` drops the table of `{model}` while running code may still use it",
+    message="`{operation}` drops the table of `{model}` while running code may still use it",
     hint="stop using the model first and delete it in a later release marked post-deploy (or `# noqa: DJM203`)",
     what_it_does=(
         "Checks for `DeleteModel` operations that drop a table (not state-only deletions), unless the"
         " migration is marked to run after deploy. A model that the same migration created (as squashes do)"
-        " is skipped."
+        " is skipped. With the `[sql]` extra, `DROP TABLE` in the `sql` of a `RunSQL` is reported the same way."
     ),
     why_bad=(
         "Code that is still running during the deploy queries the table and fails, exactly as with a"
@@ -175,7 +198,9 @@ def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
 )
 def drop_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in _destructive(facts, "DeleteModel"):
-        yield Flag(op.line, op.col, model=_name(op.param("name")))
+        yield Flag(op.line, op.col, operation=op.kind, model=_name(op.param("name")))
+    for step in _destructive_sql(facts, settings, "drop_table"):
+        yield step.flag(operation=step.quoted, model=step.statement.table)
 
 
 @file_rule(
@@ -183,7 +208,11 @@ def drop_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     name="rename-column-or-table",
     message="`{operation}` renames `{target}` in the database, which breaks code still using the old name",
     hint="add the new column or table, copy and dual-write, then remove the old one in a later release",
-    what_it_does="Checks for `RenameField`, `RenameModel` and `AlterModelTable` that change the database.",
+    what_it_does=(
+        "Checks for `RenameField`, `RenameModel` and `AlterModelTable` that change the database, and with the"
+        " `[sql]` extra for `ALTER TABLE ... RENAME` of a table or a column in the `sql` of a `RunSQL` (not of a"
+        " table the migration created)."
+    ),
     why_bad=(
         "A rename is a drop and an add at once: the old code still running during a deploy uses the old"
         " name and fails, and the new code fails against any database not yet migrated."
@@ -203,6 +232,11 @@ def rename_column_or_table(facts: MigrationFacts, settings: Settings) -> Iterato
         if owner is not None:
             target = f"{_name(op.param(owner))}.{target}"
         yield Flag(op.line, op.col, operation=op.kind, target=target)
+    for step in sql_steps(facts, settings):
+        statement = step.statement
+        if statement.kind == "rename" and statement.object_type in ("table", "column") and not step.new_table:
+            old_name = statement.table if statement.column is None else f"{statement.table}.{statement.column}"
+            yield step.flag(operation=step.quoted, target=old_name)
 
 
 def builds_index(op: Operation) -> bool:
@@ -252,7 +286,9 @@ def _alter_builds_index(before: Call, after: Call) -> bool:
         " `OneToOneField`, `SlugField`, unless `db_index=False`), and `AlterField` that adds `unique=True`,"
         " `db_index=True` or a class indexed by default to a column that had no such index before (its previous"
         " definition is found along the migration graph). Models created in the same migration are empty and"
-        " skipped, and so are initial migrations (`initial = True`), which create the app's tables."
+        " skipped, and so are initial migrations (`initial = True`), which create the app's tables. With the"
+        " `[sql]` extra, `CREATE INDEX` without `CONCURRENTLY` and `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY` (not"
+        " `USING INDEX`) in the `sql` of a `RunSQL` are reported the same way."
     ),
     why_bad=(
         "`CREATE INDEX` without `CONCURRENTLY` holds a lock that blocks every insert, update and delete on"
@@ -279,6 +315,10 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
         for position, op in enumerate(facts.operations):
             if op.touches_database and builds_index(op) and _on_existing_table(created, position, op):
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=_name(op.model_name))
+        for step in sql_steps(facts, settings):
+            statement = step.statement
+            if statement.kind == "create_index" and not statement.concurrently and not step.new_table:
+                yield step.flag(index.path_of(key), operation=step.quoted, model=statement.table)
     for node, op, _, before, after, _ in _altered_fields(index):
         if _alter_builds_index(before, after):
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=_name(op.model_name))
@@ -363,7 +403,7 @@ COLUMN_TYPES: Final[Mapping[str, str]] = {
 @project_rule(
     code="DJM207",
     name="alter-column-type",
-    message="`AlterField` changes the column of `{field}` ({change}), which rewrites or locks the table",
+    message="`{operation}` changes the column of `{field}` ({change}), which rewrites or locks the table",
     hint="add a new column, backfill it in batches and switch over, or accept the lock knowingly",
     what_it_does=(
         "Checks `AlterField` operations that change a column's field class or its type parameters (a smaller"
@@ -373,7 +413,9 @@ COLUMN_TYPES: Final[Mapping[str, str]] = {
         " a rewrite as long as the length does not shrink: that is fine, and so are classes that share a column"
         " type (`PositiveIntegerField` and `IntegerField` are both `integer`). PostgreSQL only: the column"
         " types of the other databases are not modelled yet (MySQL's integers differ by sign, for one), so the"
-        " rule stays silent there rather than guess."
+        " rule stays silent there rather than guess. With the `[sql]` extra, `ALTER COLUMN ... TYPE` in the `sql`"
+        " of a `RunSQL` is reported too, unless the new type is one a change into may need no rewrite (`varchar`,"
+        " `text`, `bpchar`, `numeric`, `timestamp`, `timestamptz`, `varbit`: the old type is not known there)."
     ),
     why_bad=(
         "Changing a column's type makes PostgreSQL rewrite the table or check every row under an"
@@ -393,19 +435,37 @@ def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]
     for node, op, field, before, after, _ in _altered_fields(index):
         change = _type_change(before, after)
         if change is not None:
-            yield Flag(op.line, op.col, index.path_of(node), field=field, change=change)
+            yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field, change=change)
+    for key, facts in index.migrations.items():
+        if facts.initial is True:
+            continue
+        for step in sql_steps(facts, settings):
+            statement = step.statement
+            if statement.kind != "alter_column_type" or step.new_table or step.added_here:
+                continue
+            if statement.name not in _MAYBE_BINARY_COERCIBLE:
+                field = f"{statement.table}.{statement.column}"
+                yield step.flag(index.path_of(key), operation=step.quoted, field=field, change=f"to `{statement.name}`")
+
+
+# Types that a column may change into without a rewrite, from some other type (varchar(10) -> varchar(20), numeric
+# precision up, timestamp -> timestamptz in UTC): from SQL alone the old type is not known, so no finding.
+_MAYBE_BINARY_COERCIBLE: Final = frozenset(
+    {"varchar", "text", "bpchar", "numeric", "timestamp", "timestamptz", "varbit"}
+)
 
 
 @project_rule(
     code="DJM208",
     name="add-not-null-constraint",
-    message="`AlterField` makes `{field}` NOT NULL, which scans the whole table under an exclusive lock",
+    message="`{operation}` makes `{field}` NOT NULL, which scans the whole table under an exclusive lock",
     hint="backfill NULLs first; on PostgreSQL add a `CHECK (... IS NOT NULL) NOT VALID` constraint and validate it",
     what_it_does=(
         "Checks `AlterField` operations that turn a nullable column (`null=True` in its previous definition"
         " along the migration graph) NOT NULL. Not reported in an initial migration, on a model created in the"
         " same migration, or on a column the same migration added (its `AddField` already holds the table's"
-        " lock; a backfill in between is DJM104's)."
+        " lock; a backfill in between is DJM104's). With the `[sql]` extra, `ALTER COLUMN ... SET NOT NULL` in the"
+        " `sql` of a `RunSQL` is reported the same way."
     ),
     why_bad=(
         "`SET NOT NULL` scans the whole table while holding an exclusive lock, and code still running during"
@@ -425,7 +485,15 @@ def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator
         if added_here:
             continue
         if before.kwarg("null") is True and after.kwarg("null", False) is False:
-            yield Flag(op.line, op.col, index.path_of(node), field=field)
+            yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field)
+    for key, facts in index.migrations.items():
+        if facts.initial is True:
+            continue
+        for step in sql_steps(facts, settings):
+            statement = step.statement
+            if statement.kind == "set_not_null" and not step.new_table and not step.added_here:
+                field = f"{statement.table}.{statement.column}"
+                yield step.flag(index.path_of(key), operation=step.quoted, field=field)
 
 
 def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, Call, Call, bool]]:
