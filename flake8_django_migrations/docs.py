@@ -58,6 +58,7 @@ def render_rule(rule: Rule) -> str:
             "```python",
             rule.use_instead.rstrip("\n"),
             "```",
+            *(["", f"Needs {rule.fix_requires}."] if rule.fix_requires else []),
             "",
             "## Options",
             options,

@@ -109,6 +109,7 @@ def _added_in(facts: MigrationFacts, position: int, kind: str, name: Value) -> b
 
 @project_rule(
     code="DJM209",
+    fix_requires="Django 3.0 for `RemoveIndexConcurrently` (`django.contrib.postgres.operations`)",
     name="non-concurrent-index-removal",
     message=(
         "`{operation}` drops the index of `{target}` without `CONCURRENTLY`, waiting for an ACCESS EXCLUSIVE lock"
@@ -334,6 +335,10 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
 
 @file_rule(
     code="DJM211",
+    fix_requires=(
+        "Django 4.0 for `AddConstraintNotValid` and `ValidateConstraint`; `condition=` is Django 5.1's name for"
+        " `CheckConstraint(check=...)`"
+    ),
     name="add-check-constraint-without-not-valid",
     message=(
         "`{operation}` adds the check constraint `{name}` to `{model}`, scanning the whole table under an"

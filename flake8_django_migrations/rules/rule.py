@@ -61,6 +61,7 @@ class Rule:
     default_enabled: bool = True
     scope: str = FILE
     options: tuple[str, ...] = ()  # flake8 option names this rule reads
+    fix_requires: str = ""  # the Django version the "Use instead" needs, e.g. "Django 5.0 (`db_default`)"
 
     def finding(self, path: str, line: int, col: int, **names: object) -> Finding:
         return Finding(path, line, col, self.code, self.message.format(**names), self.hint.format(**names))

@@ -47,6 +47,10 @@ def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) ->
 
 @file_rule(
     code="DJM201",
+    fix_requires=(
+        "Django 5.0 for `db_default`; before it, add the column with `null=True` and make it NOT NULL in a later"
+        " release"
+    ),
     name="add-not-null-column-without-db-default",
     message="`{operation}` adds the NOT NULL column `{model}.{field}` without a database default",
     hint="add it with `null=True` (or `db_default=`) first, backfill, then make it NOT NULL later",
@@ -276,6 +280,7 @@ def _alter_builds_index(before: Call, after: Call) -> bool:
 
 @project_rule(
     code="DJM205",
+    fix_requires="Django 3.0 for `AddIndexConcurrently` (`django.contrib.postgres.operations`)",
     name="non-concurrent-index",
     message="`{operation}` builds an index on `{model}` without `CONCURRENTLY`, locking the table against writes",
     hint="use `AddIndexConcurrently` (django.contrib.postgres.operations) in a migration with `atomic = False`",
@@ -587,6 +592,7 @@ def _primary_key(fields: Value) -> tuple[str, Call] | bool | None:
 
 @file_rule(
     code="DJM907",
+    fix_requires="Django 3.2 for `DEFAULT_AUTO_FIELD`",
     name="32-bit-primary-key",
     message=(
         "`CreateModel` gives `{model}` the primary key `{field}` as an `AutoField`, whose ids run out at"
