@@ -5,13 +5,15 @@ commands so that a slow minute of the machine hits all of them alike, measures t
 (``--repeat`` runs) as a separate process, interpreter start included:
 
 1. the floor: one Python process that finds every migration file, reads it and ``ast.parse``s it;
-2. ``flake8-django-migrations check TREE`` with a cold cache (a fresh ``XDG_CACHE_HOME`` per run) and a warm one;
+2. ``flake8-django-migrations check TREE`` with a cold cache (a fresh ``XDG_CACHE_HOME`` per run), also held to one
+   core (where the process pool of ``check`` cannot help), and a warm one;
 3. flake8 on the tree: ``--select DJM`` (ours alone), the default selection with our codes, and the default
    selection without them. "Without them" is flake8 with our plugin *not loaded* (a wrapper hides its entry
    point): ``--extend-ignore DJM`` only filters our findings after the plugin has done all its work, so it is not
    a baseline; it is printed too, to show what the plugin costs even when deselected;
 4. the editor case: one file of the big project through flake8, with our codes (warm cache) and without;
-5. the peak memory of every command (GNU ``/usr/bin/time``, else ``getrusage`` in an intermediate process), and
+5. the peak memory of every command (GNU ``/usr/bin/time``, else ``getrusage`` in an intermediate process: the
+   largest of its processes, so a worker of the pool of ``check`` counts on its own), and
    the time per file of the floor and of ``check`` at several project sizes (``--sizes``), which must stay flat.
 
 Ratios are to the floor and to flake8 without our plugin. Nothing is asserted: the output is for the README.
@@ -66,6 +68,13 @@ from flake8.main.cli import main
 sys.exit(main())
 """
 
+# A command on one core: what ``check`` costs without its process pool (Linux; elsewhere the pool is not used).
+ONE_CORE = """
+import os, sys
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
 # The peak memory of a child, where GNU time is missing: RUSAGE_CHILDREN of a process with exactly one child.
 MAXRSS_WRAPPER = """
 import resource, subprocess, sys
@@ -105,6 +114,7 @@ class Runner:
         (scratch / "floor.py").write_text(FLOOR_SCRIPT)
         (scratch / "flake8_without_us.py").write_text(FLAKE8_WITHOUT_US)
         (scratch / "maxrss.py").write_text(MAXRSS_WRAPPER)
+        (scratch / "one_core.py").write_text(ONE_CORE)
 
     @staticmethod
     def _gnu_time_works() -> bool:
@@ -228,7 +238,8 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per command (median reported)")
-    parser.add_argument("--sizes", default="1000,5000,20000", help="project sizes in migration files, for scaling")
+    parser.add_argument("--sizes", default="1000,5000,20000,50000",
+                        help="project sizes in migration files, for scaling")
     parser.add_argument("--size", type=int, default=5000, help="the project size of the main table")
     parser.add_argument("--quick", action="store_true", help="--size 1000 --sizes 500,1000,2000, at most 3 runs")
     parser.add_argument("--per-app", type=int, default=100, help="migrations per app (apps = size / per-app)")
@@ -267,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                 ok_codes=(0,)),
         Command("check, cold cache", [cli, "check", tree], fresh_cache=True),
         Command("check, warm cache", [cli, "check", tree], env={"XDG_CACHE_HOME": warm_home}),
+        *([Command("check, cold cache, one core", [python, str(scratch / "one_core.py"), cli, "check", tree],
+                   fresh_cache=True)] if hasattr(os, "sched_setaffinity") else []),
         Command("check --no-cache", [cli, "check", "--no-cache", tree]),
         Command("flake8 --select DJM (warm cache)", [flake8, "--select", "DJM", "--djm-cache-dir", warm_flake8, tree]),
         Command("flake8, default codes + ours (warm cache)", [flake8, "--djm-cache-dir", warm_flake8, tree]),

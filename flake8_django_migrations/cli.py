@@ -26,7 +26,6 @@ from typing import Any, Final, NoReturn, TextIO
 
 import flake8_django_migrations
 from flake8_django_migrations.baseline import BaselineError, read_baseline, write_baseline
-from flake8_django_migrations.docs import render_rule
 from flake8_django_migrations.facts import MigrationFacts, is_migration_module_name
 from flake8_django_migrations.files import MAX_SOURCE_BYTES, read_regular_file
 from flake8_django_migrations.finding import Finding
@@ -35,12 +34,15 @@ from flake8_django_migrations.output.json import graph_as_json, write_json
 from flake8_django_migrations.output.report import PROG, UNREADABLE, ProjectPass, Report, display_path
 from flake8_django_migrations.output.sarif import write_sarif
 from flake8_django_migrations.output.text import describe_settings, write_text
-from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.project.discover import discover, find_project_root
+from flake8_django_migrations.project.cache import FactsCache, available_cores
+from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
 from flake8_django_migrations.project.django_settings import settings_for_project
-from flake8_django_migrations.project.findings_cache import cached_project_findings
-from flake8_django_migrations.project.history import NewOnly
-from flake8_django_migrations.project.index import build_index, load_all_facts, run_project_rules
+from flake8_django_migrations.project.findings_cache import (
+    cached_project_findings,
+    file_findings_key,
+    project_fingerprint,
+    selected_rules,
+)
 from flake8_django_migrations.registry import PREFIX, PROJECT_RULES, RULES, check_facts
 from flake8_django_migrations.settings import DATABASES, Settings
 from flake8_django_migrations.source import decode_source, syntax_error_finding
@@ -200,6 +202,8 @@ def _explain(code_or_name: str, parser: argparse.ArgumentParser) -> str:
     rule = RULES.get(wanted.upper()) or next((rule for rule in RULES.values() if rule.name == wanted.lower()), None)
     if rule is None:
         parser.error(f"--explain: {code_or_name!r} is not a rule of {PROG}; its rules are {', '.join(RULES)}")
+    from flake8_django_migrations.docs import render_rule
+
     return render_rule(rule)
 
 
@@ -422,25 +426,15 @@ def _check(
             describe_settings(projects[-1], sys.stderr)
         # What is reported is what flake8 reports: findings in the files it checks, whichever pass found them.
         linted = _linted_files(group, options)
-        project, index = cached_project_findings(root, settings, cache, discovery, PROJECT_RULES)
-        facts_by_path = index.facts_by_path() if index is not None else load_all_facts(discovery, cache)
+        rules = selected_rules(PROJECT_RULES, settings)
+        fingerprint = project_fingerprint(discovery, settings, rules)
         checked: set[str] = set()
-        for path, facts in facts_by_path.items():
+        for path, file_findings in _per_file_findings(discovery, settings, cache, fingerprint).items():
             if path in linted:
                 checked.add(path)
-                found.extend(_file_findings(facts, settings))
-        # The folders of a label two of them claim are left out of the graph, not out of the per-file rules.
-        for app in discovery.left_out:
-            for path, left_out in cache.facts_for_files(app.files, complete=True, app_label=app.label).items():
-                if left_out is not None and path in linted:
-                    checked.add(path)
-                    found.extend(_file_findings(left_out, settings))
-        # A migration whose facts could not be read is said so, as flake8 says so, never passed over in silence.
-        for app in (*discovery.apps.values(), *discovery.left_out):
-            for path in app.files:
-                if path not in checked and path in linted:
-                    checked.add(path)
-                    found.extend(_unreadable(path))
+                # A migration whose facts could not be read is said so, as flake8 does, never passed over.
+                found.extend(file_findings if file_findings is not None else _unreadable(path))
+        project, _ = cached_project_findings(root, settings, cache, discovery, rules, fingerprint, available_cores())
         # flake8 also checks migrations where discovery does not look (hidden, build, dist and node_modules
         # folders, virtualenvs, folders reached through a symbolic link): the plugin gives them the per-file
         # findings. A Python file named on the command line is read even outside a migrations package.
@@ -456,6 +450,8 @@ def _check(
                 found.extend(_unreadable(path))
         found.extend(finding for finding in project if finding.path in linted)
         if settings.new_only and settings.base_commit is not None:
+            from flake8_django_migrations.project.history import NewOnly  # git: only with djm-new-only
+
             since = NewOnly.since(settings.base_commit, discovery)
             found = [f for f in found if f.path not in linted or since.keeps(f.path, f.message)]
     reported = verdict.reported(found)
@@ -475,6 +471,36 @@ def _check(
             )
     CHECK_FORMATS[output_format](Report(tuple(reported), tuple(projects), given, stale_entries), out)
     return EXIT_FINDINGS if reported else EXIT_CLEAN
+
+
+def _per_file_findings(
+    discovery: Discovery, settings: Settings, cache: FactsCache, fingerprint: str
+) -> dict[str, tuple[Finding, ...] | None]:
+    """The per-file findings of every migration discovery found (None for one whose facts could not be read),
+    stored under the stat of every input: when nothing changed, a run reads them in one entry, without loading
+    any facts. The folders of a label two of them claim are left out of the graph, not out of the per-file rules.
+    """
+    key = file_findings_key(fingerprint, discovery, settings)
+    stored = cache.file_findings(key)
+    apps = (*discovery.apps.values(), *discovery.left_out)
+    if stored is not None:
+        # Those not stored: migrations whose facts read a models module, which can change without them.
+        for app in apps:
+            missing = [path for path in app.files if path not in stored]
+            if missing:
+                for path, facts in cache.facts_for_files(missing, app_label=app.label).items():
+                    stored[path] = tuple(_file_findings(facts, settings)) if facts is not None else None
+        return stored
+    # Every file's facts over all cores; the project pass that follows reads them from ``cache``.
+    from flake8_django_migrations.project.index import load_all_facts  # the graph and the state: only now
+
+    load_all_facts(discovery, cache, available_cores())
+    found: dict[str, tuple[Finding, ...] | None] = {}
+    for app in apps:
+        for path, facts in cache.facts_for_files(app.files, complete=True, app_label=app.label).items():
+            found.setdefault(path, tuple(_file_findings(facts, settings)) if facts is not None else None)
+    cache.store_file_findings(key, {path: found[path] for path in found if path not in cache.read_other_files})
+    return found
 
 
 def _is_migrations_package(folder: str) -> bool:
@@ -521,6 +547,8 @@ def _graph(
     if not os.path.exists(target):
         _usage_error(f"{path}: no such file or folder")
     root = find_project_root(target, settings)
+    from flake8_django_migrations.project.index import build_index, run_project_rules
+
     index = build_index(root, settings)
     errors = verdict.reported(run_project_rules(index, PROJECT_RULES, settings))
     if output_format == "json":

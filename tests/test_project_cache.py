@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flake8_django_migrations import cli
 from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.project import cache as cache_module
 from flake8_django_migrations.project import findings_cache as findings
 from flake8_django_migrations.project import index as index_module
+from flake8_django_migrations.project.cache import FactsCache
 from flake8_django_migrations.registry import PROJECT_RULES
 from flake8_django_migrations.settings import Settings
 
@@ -110,3 +116,99 @@ def test_no_cache_means_no_disk(project: tuple[Path, Settings], monkeypatch: pyt
 
 def _project_findings_for(path: str, settings: Settings) -> list[Finding]:
     return findings.project_findings_for(path, settings, PROJECT_RULES)
+
+
+# The command's per-file findings: stored under the stat of every input, so that a run where nothing changed
+# reads them without loading any migration's facts.
+
+NO_REVERSE = HEADER.replace("class Migration", "def forwards(apps, schema_editor):\n    pass\n\n\nclass Migration") + (
+    '    dependencies = [("shop", "0001_initial")]\n    operations = [migrations.RunPython(forwards)]\n'
+)
+LIVE_MODEL = (
+    "from django.db import migrations\n\nfrom shop.models import Thing\n\n\n"
+    "def forwards(apps, schema_editor):\n    Thing()\n\n\n"
+    "class Migration(migrations.Migration):\n"
+    '    dependencies = [("shop", "0001_initial")]\n'
+    "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]\n"
+)
+A_MODEL = "from django.db import models\n\n\nclass Thing(models.Model):\n    pass\n"
+
+
+def _check(root: Path, settings: Settings, *options: str) -> list[str]:
+    """The command's findings as `path:code`, each run as a new process would start it."""
+    out = io.StringIO()
+    cli.main(["check", "--format", "json", "--djm-cache-dir", str(settings.cache_dir), *options, str(root)],
+             stdout=out)
+    return sorted(f"{Path(item['path']).name}:{item['code']}" for item in json.loads(out.getvalue())["findings"])
+
+
+def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    extracted: list[str] = []
+    real = cache_module.extract_facts
+
+    def counting(tree: Any, path: str, *args: Any, **kwargs: Any) -> Any:
+        extracted.append(os.path.basename(path))
+        return real(tree, path, *args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "extract_facts", counting)
+    return extracted
+
+
+def test_a_second_command_run_reads_the_per_file_findings_without_any_facts(
+    project: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, settings = project
+    (root / "shop" / "migrations" / "0003_data.py").write_text(NO_REVERSE)
+    extracted = _count_extractions(monkeypatch)
+    first = _check(root, settings)
+    assert first == ["0002_x.py:DJM302", "0003_data.py:DJM101"] and len(extracted) == 3
+    loaded: list[object] = []
+    monkeypatch.setattr(FactsCache, "load_folders", lambda *args: loaded.append(args))
+    assert _check(root, settings) == first
+    assert len(extracted) == 3 and loaded == [], "nothing changed: no facts are loaded"
+    # The selection decides which rules run: a run that selects fewer codes is not served the others.
+    assert _check(root, settings, "--select", "DJM302") == ["0002_x.py:DJM302"]
+
+
+def test_an_edit_changes_the_per_file_findings_of_the_next_run(
+    project: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, settings = project
+    path = root / "shop" / "migrations" / "0003_data.py"
+    path.write_text(NO_REVERSE)
+    assert "0003_data.py:DJM101" in _check(root, settings)
+    path.write_text(NO_REVERSE.replace("RunPython(forwards)", "RunPython(forwards, forwards)"))
+    assert "0003_data.py:DJM101" not in _check(root, settings)
+
+
+def test_a_migration_that_reads_a_models_module_is_checked_again_every_run(
+    project: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flake8_django_migrations.facts import model_inference
+
+    root, settings = project
+    (root / "shop" / "__init__.py").write_text("")
+    models = root / "shop" / "models.py"
+    models.write_text(A_MODEL)
+    (root / "shop" / "migrations" / "0003_live.py").write_text(LIVE_MODEL)
+    assert "0003_live.py:DJM103" in _check(root, settings)
+    extracted = _count_extractions(monkeypatch)
+    models.write_text("def Thing():\n    return 1\n")  # no longer a model: nothing else changed
+    model_inference.clear_cache()
+    assert "0003_live.py:DJM103" not in _check(root, settings)
+    assert extracted == ["0003_live.py"], "only the migration whose facts read another file"
+
+
+def test_project_rules_whose_code_is_not_selected_are_not_run(
+    project: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, settings = project
+    _new_process(monkeypatch)
+
+    def never(*args: Any) -> Any:
+        raise AssertionError("a rule that is not selected ran")
+
+    rules = [rule if rule.code == "DJM302" else dataclasses.replace(rule, check=never) for rule in PROJECT_RULES]
+    selected = dataclasses.replace(settings, enabled_codes=frozenset({"DJM302"}))
+    path = root / "shop" / "migrations" / "0002_x.py"
+    assert [f.code for f in findings.project_findings_for(str(path), selected, rules)] == ["DJM302"]

@@ -8,29 +8,33 @@ reads one entry, without importing the graph and state modules at all.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.project.cache import FactsCache
+from flake8_django_migrations.project.cache import FactsCache, fork_context
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery, discover, find_project_root
 from flake8_django_migrations.project.django_settings import settings_for_project
-from flake8_django_migrations.project.history import NewOnly
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
     from flake8_django_migrations.facts import MigrationFacts
+    from flake8_django_migrations.project.history import NewOnly
     from flake8_django_migrations.project.index import ProjectIndex
     from flake8_django_migrations.rules.rule import Rule
 
 __all__ = [
     "cached_project_findings",
     "file_context",
+    "file_findings_key",
     "group_by_path",
     "project_findings_for",
+    "project_fingerprint",
     "remember",
+    "selected_rules",
     "settings_key",
 ]
 
@@ -72,6 +76,8 @@ def new_only_for(path: str, settings: Settings) -> NewOnly:
     root = find_project_root(os.path.abspath(path), settings)
     project_settings = settings_for_project(settings, root)
     assert project_settings.base_commit is not None
+    from flake8_django_migrations.project.history import NewOnly  # git: only with djm-new-only
+
     return NewOnly.since(project_settings.base_commit, _discovery(root, project_settings))
 
 
@@ -84,6 +90,7 @@ def project_findings_for(
     try:
         target = os.path.abspath(path)
         root = find_project_root(target, settings)
+        rules = selected_rules(rules, settings)
         if buffer is not None:
             return list(_findings_with_buffer(root, settings, rules, target, buffer).get(target, ()))
         return list(_findings_by_path(root, settings, rules, run).get(target, ()))
@@ -105,7 +112,7 @@ def _findings_by_path(
         by_path: Mapping[str, tuple[Finding, ...]] = cached[2]
         return by_path
     discovery = _discovery(root, settings, run)
-    fingerprint = _project_fingerprint(discovery, settings, rules)
+    fingerprint = project_fingerprint(discovery, settings, rules)
     if isinstance(cached, tuple) and cached[1] == fingerprint:
         by_path = cached[2]
     else:
@@ -131,12 +138,20 @@ def _findings_with_buffer(
 
 
 def cached_project_findings(
-    root: str, settings: Settings, cache: FactsCache, discovery: Discovery, rules: Sequence[Rule]
+    root: str,
+    settings: Settings,
+    cache: FactsCache,
+    discovery: Discovery,
+    rules: Sequence[Rule],
+    fingerprint: str | None = None,
+    jobs: int = 1,
 ) -> tuple[tuple[Finding, ...], ProjectIndex | None]:
     """The findings of the project ``rules``, from the disk cache when no input changed (then without an index),
-    else from a new index."""
+    else from a new index. ``fingerprint``: ``project_fingerprint`` of the same arguments, when already taken.
+    ``jobs``: processes the rules may run in (the command's; a flake8 worker runs them in its own)."""
     settings = settings_for_project(settings, root)
-    fingerprint = _project_fingerprint(discovery, settings, rules)
+    rules = selected_rules(rules, settings)
+    fingerprint = fingerprint or project_fingerprint(discovery, settings, rules)
     stored = cache.project_findings(fingerprint)
     if stored is not None:
         return stored, None
@@ -144,12 +159,95 @@ def cached_project_findings(
     from flake8_django_migrations.project.index import build_index, run_project_rules
 
     index = build_index(root, settings, cache, discovery)
-    findings = run_project_rules(index, rules, settings)
+    context = fork_context(len(index.migrations), min(jobs, len(rules)))
+    findings = run_project_rules(index, rules, settings) if context is None else _run_in_pool(
+        index, rules, settings, min(jobs, len(rules)), context)
     cache.store_project_findings(fingerprint, findings)
     return findings, index
 
 
-def _project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequence[Rule]) -> str:
+# A rules worker's index, rules and settings: set by the pool's initializer in the forked process.
+_worker_job: tuple[ProjectIndex, Sequence[Rule], Settings] | None = None
+
+
+def _run_in_pool(
+    index: ProjectIndex, rules: Sequence[Rule], settings: Settings, jobs: int, context: Any
+) -> tuple[Finding, ...]:
+    """``run_project_rules`` with the rules shared out between forked processes, which find the index in place.
+    The findings are merged in the order of ``rules`` before the same sort, so they are exactly the serial ones."""
+    from flake8_django_migrations.project.index import run_project_rules
+
+    index.state  # built once here rather than again in every worker
+    by_rule: dict[int, tuple[Finding, ...]] = {}
+    try:
+        with context.Pool(jobs, initializer=_start_rules_worker, initargs=(index, rules, settings)) as pool:
+            for number, found in pool.imap_unordered(_run_rule_in_worker, range(len(rules))):
+                by_rule[number] = found
+    except Exception:
+        pass  # no processes here, or a worker killed: what is left runs in this process
+    for number, rule in enumerate(rules):
+        if number not in by_rule:
+            by_rule[number] = run_project_rules(index, [rule], settings)
+    merged = [finding for number in range(len(rules)) for finding in by_rule[number]]
+    return tuple(sorted(merged, key=lambda finding: finding.sort_key))
+
+
+def _start_rules_worker(index: ProjectIndex, rules: Sequence[Rule], settings: Settings) -> None:
+    global _worker_job
+    _worker_job = (index, rules, settings)
+
+
+def _run_rule_in_worker(number: int) -> tuple[int, tuple[Finding, ...]]:
+    from flake8_django_migrations.project.index import run_project_rules
+
+    assert _worker_job is not None
+    index, rules, settings = _worker_job
+    return number, run_project_rules(index, [rules[number]], settings)
+
+
+def file_findings_key(project: str, discovery: Discovery, settings: Settings) -> str:
+    """A cache key for the per-file findings of every migration of the project: its ``project_fingerprint`` (every
+    file of the graph's apps by stat, the settings, the package's code), the stat of the files of the folders left
+    out of the graph, and every setting (the codes enabled decide which rules run). A migration whose facts read
+    another file (a models module) is not stored under it: the command computes its findings every run."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"file-findings\0{project}\0{_stable(settings)!r}".encode("utf-8", "surrogatepass"))
+    for app in discovery.left_out:
+        digest.update(f"\0app\0{app.label}\0{app.folder}".encode("utf-8", "surrogatepass"))
+        _digest_stats(digest, app.files)
+    return "files-" + digest.hexdigest()
+
+
+def _stable(value: object) -> object:
+    """``value`` with its sets and mappings sorted: their order, and so their repr, changes between processes."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *((f.name, _stable(getattr(value, f.name))) for f in dataclasses.fields(value)))
+    if isinstance(value, Mapping):
+        return tuple(sorted((repr(k), _stable(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(repr(_stable(item)) for item in value))
+    if isinstance(value, (list, tuple)):
+        return tuple(_stable(item) for item in value)
+    return value
+
+
+def _digest_stats(digest: Any, paths: Iterable[str]) -> None:
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            digest.update(f"\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}".encode(
+                "utf-8", "surrogatepass"))
+        except OSError:
+            digest.update(f"\0{path}\0-".encode("utf-8", "surrogatepass"))
+
+
+def selected_rules(rules: Sequence[Rule], settings: Settings) -> tuple[Rule, ...]:
+    """The ``rules`` whose code flake8 would report: as the per-file rules, the others are not run at all (an
+    opinionated rule off by default can cost more than all the others)."""
+    return tuple(rule for rule in rules if settings.is_enabled(rule.code))
+
+
+def project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequence[Rule]) -> str:
     """A cache key for the project findings: the settings, this package's code, and every input file's stat.
 
     The change time is included because no tool sets it back: an edit that keeps size and modification time (a
@@ -164,13 +262,7 @@ def _project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequen
     for label, app in sorted(discovery.apps.items()):
         digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
         # The max_migration.txt of an app, and whether there is one, decide DJM307.
-        for path in (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)):
-            try:
-                stat = os.stat(path)
-                digest.update(f"\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}".encode(
-                    "utf-8", "surrogatepass"))
-            except OSError:
-                digest.update(f"\0{path}\0-".encode("utf-8", "surrogatepass"))
+        _digest_stats(digest, (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)))
     return "project-" + digest.hexdigest()
 
 

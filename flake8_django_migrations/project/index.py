@@ -119,8 +119,12 @@ class ProjectIndex:
         )
 
 
-def load_all_facts(discovery: Discovery, cache: FactsCache) -> dict[str, MigrationFacts]:
-    """The facts of every migration file discovery found, by absolute path."""
+def load_all_facts(discovery: Discovery, cache: FactsCache, jobs: int = 1) -> dict[str, MigrationFacts]:
+    """The facts of every migration file of the graph's apps, by absolute path, extracting those not in the cache
+    over ``jobs`` processes. ``cache`` keeps every folder's facts (the folders left out of the graph too) for the
+    rest of the run, so the project pass does not load them again (``FactsCache.load_folders``): only the command
+    calls this, a flake8 worker must not hold them all."""
+    cache.load_folders([(app.files, app.label) for app in (*discovery.apps.values(), *discovery.left_out)], jobs)
     loaded = {}
     for app in discovery.apps.values():
         for path, facts in _load_app_facts(cache, app).items():
