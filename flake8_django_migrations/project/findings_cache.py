@@ -112,14 +112,16 @@ def _findings_by_path(
         by_path: Mapping[str, tuple[Finding, ...]] = cached[2]
         return by_path
     discovery = _discovery(root, settings, run)
-    fingerprint = project_fingerprint(discovery, settings, rules)
+    selected = selected_rules(rules, settings)
+    # Taken once: it stats every input, and the disk cache is keyed by the same value.
+    fingerprint = project_fingerprint(discovery, settings, selected)
     if isinstance(cached, tuple) and cached[1] == fingerprint:
         by_path = cached[2]
     else:
         cache = FactsCache(settings.cache_dir, settings.use_cache)
         # Only the findings stay in memory: a flake8 worker holding every file's facts would make the garbage
         # collector rescan them while it parses thousands of files.
-        findings, _ = cached_project_findings(root, settings, cache, discovery, rules)
+        findings, _ = cached_project_findings(root, settings, cache, discovery, selected, fingerprint)
         by_path = group_by_path(findings)
     remember(_findings_cache, key, (run, fingerprint, by_path))
     return by_path
