@@ -212,3 +212,25 @@ def test_project_rules_whose_code_is_not_selected_are_not_run(
     selected = dataclasses.replace(settings, enabled_codes=frozenset({"DJM302"}))
     path = root / "shop" / "migrations" / "0002_x.py"
     assert [f.code for f in findings.project_findings_for(str(path), selected, rules)] == ["DJM302"]
+
+
+def test_installing_the_sql_parser_changes_the_project_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Findings stored without PostgreSQL's parser read no RunSQL: once it is installed they must not be served."""
+    import importlib.util
+
+    from flake8_django_migrations.project import findings_cache
+    from flake8_django_migrations.project.discover import discover
+    from flake8_django_migrations.registry import PROJECT_RULES
+    from flake8_django_migrations.settings import Settings
+
+    (tmp_path / "manage.py").write_text("")
+    settings = Settings(use_cache=False)
+    discovery = discover(str(tmp_path), settings)
+    with_parser = findings_cache.project_fingerprint(discovery, settings, PROJECT_RULES)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pglast" else real_find_spec(name, *a)
+    )
+    assert findings_cache.project_fingerprint(discovery, settings, PROJECT_RULES) != with_parser

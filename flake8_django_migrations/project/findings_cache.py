@@ -249,6 +249,18 @@ def selected_rules(rules: Sequence[Rule], settings: Settings) -> tuple[Rule, ...
     return tuple(rule for rule in rules if settings.is_enabled(rule.code))
 
 
+def _sql_parser_stamp() -> str | None:
+    """Where PostgreSQL's parser (the ``[sql]`` extra) is installed, found without importing it: findings stored
+    before it was installed (or after it was removed) read ``RunSQL`` differently, so they are not served."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pglast")
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
+
+
 def project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequence[Rule]) -> str:
     """A cache key for the project findings: the settings, this package's code, and every input file's stat.
 
@@ -259,7 +271,8 @@ def project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequenc
     codes = [rule.code for rule in rules]
     installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
     digest.update(repr(
-        ("project-findings", discovery.root, settings_key(settings), installed, codes, _code_stamp())
+        ("project-findings", discovery.root, settings_key(settings), installed, codes, _code_stamp(),
+         _sql_parser_stamp())
     ).encode())
     for label, app in sorted(discovery.apps.items()):
         digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
