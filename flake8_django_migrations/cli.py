@@ -416,6 +416,7 @@ def _check(
     projects: list[ProjectPass] = []
     given = settings
     packages: dict[str, bool] = {}
+    unanalysed_sql = False
     for root, group in by_root.items():
         settings = settings_for_project(given, root)
         # Not through the per-process cache that serves flake8: a command reads the files as they are now, also
@@ -429,7 +430,9 @@ def _check(
         rules = selected_rules(PROJECT_RULES, settings)
         fingerprint = project_fingerprint(discovery, settings, rules)
         checked: set[str] = set()
-        for path, file_findings in _per_file_findings(discovery, settings, cache, fingerprint).items():
+        per_file, has_sql = _per_file_findings(discovery, settings, cache, fingerprint)
+        unanalysed_sql = unanalysed_sql or (bool(has_sql) and settings.is_postgresql)
+        for path, file_findings in per_file.items():
             if path in linted:
                 checked.add(path)
                 # A migration whose facts could not be read is said so, as flake8 does, never passed over.
@@ -455,6 +458,11 @@ def _check(
             since = NewOnly.since(settings.base_commit, discovery)
             found = [f for f in found if f.path not in linted or since.keeps(f.path, f.message)]
     reported = verdict.reported(found)
+    if unanalysed_sql:
+        from flake8_django_migrations.facts.sql import SQL_NOT_ANALYSED, sql_parser_available
+
+        if not sql_parser_available():
+            sys.stderr.write(f"{PROG}: {SQL_NOT_ANALYSED}\n")  # once per run, and only where it matters
     if write_baseline_to is not None:
         written = write_baseline(write_baseline_to, reported)
         sys.stderr.write(f"{PROG}: wrote {written} baseline entries ({len(reported)} findings) to"
@@ -475,32 +483,37 @@ def _check(
 
 def _per_file_findings(
     discovery: Discovery, settings: Settings, cache: FactsCache, fingerprint: str
-) -> dict[str, tuple[Finding, ...] | None]:
+) -> tuple[dict[str, tuple[Finding, ...] | None], bool | None]:
     """The per-file findings of every migration discovery found (None for one whose facts could not be read),
     stored under the stat of every input: when nothing changed, a run reads them in one entry, without loading
     any facts. The folders of a label two of them claim are left out of the graph, not out of the per-file rules.
-    """
+    Also whether any migration holds a ``RunSQL`` (None: not known), to say when its SQL was not analysed."""
     key = file_findings_key(fingerprint, discovery, settings)
     stored = cache.file_findings(key)
     apps = (*discovery.apps.values(), *discovery.left_out)
     if stored is not None:
+        with_sql = cache.file_findings(key + "-runsql")
         # Those not stored: migrations whose facts read a models module, which can change without them.
         for app in apps:
             missing = [path for path in app.files if path not in stored]
             if missing:
                 for path, facts in cache.facts_for_files(missing, app_label=app.label).items():
                     stored[path] = tuple(_file_findings(facts, settings)) if facts is not None else None
-        return stored
+        return stored, (bool(with_sql) if with_sql is not None else None)
     # Every file's facts over all cores; the project pass that follows reads them from ``cache``.
     from flake8_django_migrations.project.index import load_all_facts  # the graph and the state: only now
 
     load_all_facts(discovery, cache, available_cores())
     found: dict[str, tuple[Finding, ...] | None] = {}
+    sql_paths: dict[str, tuple[Finding, ...] | None] = {}  # stored in the findings' shape: path -> ()
     for app in apps:
         for path, facts in cache.facts_for_files(app.files, complete=True, app_label=app.label).items():
             found.setdefault(path, tuple(_file_findings(facts, settings)) if facts is not None else None)
+            if facts is not None and any(op.kind == "RunSQL" for op in facts.operations):
+                sql_paths[path] = ()
     cache.store_file_findings(key, {path: found[path] for path in found if path not in cache.read_other_files})
-    return found
+    cache.store_file_findings(key + "-runsql", sql_paths)
+    return found, bool(sql_paths)
 
 
 def _is_migrations_package(folder: str) -> bool:

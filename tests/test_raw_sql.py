@@ -386,3 +386,30 @@ def test_drop_schema_cascade_drops_its_tables_under_access_exclusive_locks(
     with postgres_server.connect() as after:
         with pytest.raises(psycopg.errors.UndefinedTable):  # running code's next query
             after.execute(f"SELECT count(*) FROM {table}")
+
+
+def test_the_command_says_once_when_runsql_was_not_analysed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the `[sql]` extra, a project with RunSQL hears it once per run (cold and warm), one without does
+    not, nor one on SQLite, where no SQL rule applies."""
+    from flake8_django_migrations import cli
+    from flake8_django_migrations.facts import sql as sql_facts
+    from tests.graph_trees import app, migration, tree, write_tree
+
+    monkeypatch.setattr(sql_facts, "sql_parser_available", lambda: False)
+    with_sql = migration(("shop", "0001_initial")).replace(
+        "operations = []", 'operations = [migrations.RunSQL("DROP TABLE a", "SELECT 1"), migrations.RunSQL("SELECT 2")]'
+    )
+    assert "RunSQL" in with_sql
+    write_tree(tmp_path / "sql", tree(app("shop", {"0001_initial": migration(), "0002_sql": with_sql,
+                                                   "0003_sql": with_sql.replace("0001_initial", "0002_sql")})))
+    write_tree(tmp_path / "plain", tree(app("shop", {"0001_initial": migration()})))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for folder, args, said in (
+        ("sql", [], 1), ("sql", [], 1), ("sql", ["--djm-no-cache"], 1),
+        ("plain", [], 0), ("sql", ["--djm-database", "sqlite"], 0),
+    ):
+        monkeypatch.chdir(tmp_path / folder)
+        cli.main(["check", "--djm-settings", "none", *args, "."])
+        assert capsys.readouterr().err.count("were not analysed") == said, (folder, args)
