@@ -635,3 +635,28 @@ def test_an_auto_field_key_is_32_bit_and_runs_out_at_2147483647(case: Callable[[
         session.execute("INSERT INTO shop_customer (name) VALUES ('last')")  # id 2147483647
         with pytest.raises(psycopg.errors.SequenceGeneratorLimitExceeded):
             session.execute("INSERT INTO shop_customer (name) VALUES ('one too many')")
+
+
+def test_the_index_of_a_unique_constraint_has_no_concurrent_drop(postgres_server: PostgresServer) -> None:
+    """DJM209's doc: a `UniqueConstraint` (or `unique=True`) is backed by an index that only `ALTER TABLE ... DROP
+    CONSTRAINT` removes, under ACCESS EXCLUSIVE; `DROP INDEX CONCURRENTLY` refuses it, so a short `lock_timeout`
+    and a retry is the only way to keep readers from queuing."""
+    psycopg = pytest.importorskip("psycopg")
+    connection = postgres_server.connect(autocommit=True)
+    try:
+        connection.execute("DROP SCHEMA IF EXISTS case_unique_index CASCADE")
+        connection.execute("CREATE SCHEMA case_unique_index")
+        connection.execute("SET search_path TO case_unique_index")
+        connection.execute("CREATE TABLE shop_order (id integer PRIMARY KEY, number text)")
+        connection.execute("ALTER TABLE shop_order ADD CONSTRAINT shop_order_number_uniq UNIQUE (number)")
+        index = connection.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'shop_order'::regclass"
+            " AND NOT indisprimary"
+        ).fetchone()[0]
+        with pytest.raises(psycopg.errors.DependentObjectsStillExist, match="constraint shop_order_number_uniq"):
+            connection.execute(f"DROP INDEX CONCURRENTLY {index}")
+        connection.execute("ALTER TABLE shop_order DROP CONSTRAINT shop_order_number_uniq")  # what does drop it
+        assert connection.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'shop_order'::regclass"
+                                  " AND NOT indisprimary").fetchone()[0] == 0
+    finally:
+        connection.close()
