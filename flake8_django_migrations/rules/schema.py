@@ -271,11 +271,12 @@ def _indexes(field: Call) -> frozenset[str]:
 
 
 def _alter_builds_index(before: Call, after: Call) -> bool:
-    """An ``AlterField`` that adds a unique constraint, or an index where the column had neither."""
+    """An ``AlterField`` that adds a unique constraint, or a plain index where the column had none (also when it
+    trades a unique constraint for one: Django drops the constraint and builds the index)."""
     was, now = _indexes(before), _indexes(after)
     if django_field_class(before) is None or not now:
         return False
-    return ("unique" in now and "unique" not in was) or ("index" in now and not was)
+    return ("unique" in now and "unique" not in was) or ("index" in now and "index" not in was)
 
 
 @project_rule(
@@ -289,8 +290,9 @@ def _alter_builds_index(before: Call, after: Call) -> bool:
         " `AddIndex`, `AddConstraint` with a `UniqueConstraint`, `AlterUniqueTogether`, `AlterIndexTogether`,"
         " and `AddField` of a field that gets an index (`db_index=True`, `unique=True`, `ForeignKey`,"
         " `OneToOneField`, `SlugField`, unless `db_index=False`), and `AlterField` that adds `unique=True`,"
-        " `db_index=True` or a class indexed by default to a column that had no such index before (its previous"
-        " definition is found along the migration graph). Models created in the same migration are empty and"
+        " `db_index=True` or a class indexed by default to a column that had no such index before (also one"
+        " that trades `unique=True` for `db_index=True`: Django drops the constraint and builds a plain index; the"
+        " previous definition is found along the migration graph). Models created in the same migration are empty and"
         " skipped, and so are initial migrations (`initial = True`), which create the app's tables. With the"
         " `[sql]` extra, `CREATE INDEX` without `CONCURRENTLY` and `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY` (not"
         " `USING INDEX`) in the `sql` of a `RunSQL` are reported the same way."
