@@ -115,6 +115,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     except SystemExit as exit_:
         # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`check ... | head`): no traceback, and none again when Python flushes stdout.
+        if stdout is None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FINDINGS
 
 
 # Arguments -------------------------------------------------------------------------------------------------------

@@ -117,3 +117,35 @@ def test_a_second_byte_order_mark_is_stripped_as_flake8_strips_it(
     monkeypatch.chdir(tmp_path)
     finding = RULES["DJM101"].finding("shop/migrations/0002_x.py", 9, 18, code="forwards")
     assert check(".") == (1, f"{finding.path}:9:19: {finding.text}\n")
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    """`django-migrations-lint check --format sarif . | head -1`: the pipe closes early; no traceback follows."""
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "manage.py").write_text("")
+    package = tmp_path / "shop" / "migrations"
+    package.mkdir(parents=True)
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    for number in range(1, 40):
+        previous = f'[("shop", "{number - 1:04d}_m")]' if number > 1 else "[]"
+        (package / f"{number:04d}_m.py").write_text(textwrap.dedent(f"""\
+            from django.db import migrations
+
+
+            class Migration(migrations.Migration):
+                dependencies = {previous}
+                operations = [migrations.RunPython(lambda apps, schema_editor: None)]
+            """))
+    script = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'flake8_django_migrations', 'check', '--djm-no-cache',"
+        " '--format', 'sarif', '.'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "child.stdout.read(10); child.stdout.close()\n"
+        "sys.stderr.write(child.stderr.read().decode()); sys.exit(child.wait())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
