@@ -11,6 +11,9 @@ import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
+# flake8's own ``# noqa`` pattern (flake8 is a runtime dependency): what it matches is what flake8 obeys.
+from flake8.defaults import NOQA_INLINE_REGEXP  # type: ignore[import-untyped]
+
 from flake8_django_migrations.facts.functions import read_function
 from flake8_django_migrations.facts.live_models import find_live_models
 from flake8_django_migrations.facts.model import (
@@ -97,8 +100,6 @@ _DJANGO_MIGRATION: Final = frozenset({"django.db.migrations.Migration", "django.
 # `operations = a + b` where `a = c + [...]`.
 _MAX_ANCESTORS: Final = 20
 _MAX_LIST_HOPS: Final = 10
-# flake8's own ``# noqa`` pattern (flake8.defaults.NOQA_INLINE_REGEXP): what it matches is what flake8 obeys.
-NOQA_INLINE_REGEXP: Final = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 # A code as flake8 registers them; other words the pattern above swallows ("phase2") belong to the reason.
 _CODE: Final = re.compile(r"^[A-Z]{1,3}[0-9]+$")
 # What separates the codes from the reason: `# noqa: DJM202 -- why`, `# noqa: DJM202: why`, `# noqa: DJM202 - why`.

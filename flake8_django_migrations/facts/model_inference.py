@@ -34,6 +34,7 @@ import astroid  # type: ignore[import-untyped]
 from astroid import builder as astroid_builder
 from astroid import modutils, nodes
 
+from flake8_django_migrations.facts.names import locate_module
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.source import decode_source
 
@@ -159,20 +160,12 @@ def _django_verdict(module: str, name: str) -> Verdict:
 
 
 def _locate(module: str, start: str) -> str | None:
-    """The source file of ``module``: in ``start`` or one of its ancestors first, then among installed packages."""
-    relative = os.path.join(*module.split("."))
-    directory = start
-    while True:
-        for candidate in (
-            os.path.join(directory, relative + ".py"),
-            os.path.join(directory, relative, "__init__.py"),
-        ):
-            if os.path.isfile(candidate):
-                return candidate
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
+    """The source file of ``module``: in ``start`` or one of its ancestors first (as the base-class reader finds
+    modules), then among installed packages. Something at the module's name that is not a file (a FIFO) is read
+    as nothing rather than passed over for a module the project would not import."""
+    found = locate_module(module, 0, start)
+    if found is not None:
+        return found if os.path.isfile(found) else None
     return _locate_installed(module)
 
 
