@@ -28,6 +28,7 @@ from flake8_django_migrations.facts.model import (
     Site,
     Value,
     django_field_class,
+    on_existing_table,
 )
 from flake8_django_migrations.facts.names import module_level_statements
 
@@ -52,5 +53,6 @@ __all__ = [
     "is_migration_module_name",
     "is_migration_path",
     "module_level_statements",
+    "on_existing_table",
     "operation_kind",
 ]

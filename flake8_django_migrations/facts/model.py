@@ -262,6 +262,14 @@ class MigrationFacts:
             todo.extend(function.local_calls)
 
 
+def on_existing_table(created: Mapping[str, int], position: int, op: Operation) -> bool:
+    """Whether the operation at ``position`` of its migration works on a table that existed before the migration ran:
+    its model was not created earlier in it (a table created in the same migration is new and empty). ``created``
+    is ``MigrationFacts.model_creations()``; an operation that names no model gives False."""
+    model = op.model_name
+    return model is not None and created.get(model.lower(), position) >= position
+
+
 _MODEL_NAME_KINDS: Final = frozenset(
     {
         "CreateModel", "DeleteModel", "AlterModelTable", "AlterModelTableComment", "AlterUniqueTogether",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Final
 
-from flake8_django_migrations.facts import MigrationFacts, Operation, Ref, Value
+from flake8_django_migrations.facts import MigrationFacts, Operation, Ref, Value, on_existing_table
 from flake8_django_migrations.facts.sql import (
     DML_KINDS,
     changes_rows_by_keywords,
@@ -64,14 +64,6 @@ def _changes_data(op: Operation, settings: Settings) -> bool:
     if op.kind == "RunSQL":
         return _run_sql_changes_rows(op.param("sql"), settings)
     return False
-
-
-def _on_existing_table(op: Operation, position: int, created: Mapping[str, int]) -> bool:
-    """Whether a schema operation changes a table that existed before the migration (not one it creates)."""
-    model = op.model_name
-    if op.kind == "CreateModel" or model is None:
-        return op.kind != "CreateModel"
-    return created.get(model.lower(), position) >= position
 
 
 def _has_no_table(options: Value) -> bool:
@@ -141,7 +133,9 @@ def mixed_schema_and_data(facts: MigrationFacts, settings: Settings) -> Iterator
     # before, or to any table after the data step (PostgreSQL's "pending trigger events"), is the hazard.
     if any(
         _changes_schema(op)
-        and ((position > data[0] and op.kind != "CreateModel") or _on_existing_table(op, position, created))
+        and op.kind != "CreateModel"
+        # An operation naming no model (an unknown one) counts as touching an existing table.
+        and (position > data[0] or op.model_name is None or on_existing_table(created, position, op))
         for position, op in enumerate(facts.operations)
     ):
         for position in data:

@@ -10,14 +10,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
-from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Value, django_field_class
+from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Value, django_field_class, on_existing_table
 from flake8_django_migrations.rules.raw_sql import sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.rules.schema import (
     _altered_fields,
     _indexes,
     _name,
-    _on_existing_table,
     add_not_null_constraint,
     alter_column_type,
 )
@@ -171,7 +170,7 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
         for position, op in enumerate(facts.operations):
             if op.kind not in ("RemoveIndex", "RemoveConstraint") or not op.touches_database:
                 continue
-            if not _on_existing_table(created, position, op):
+            if not on_existing_table(created, position, op):
                 continue
             name = op.param("name")
             if op.kind == "RemoveIndex" and _added_in(facts, position, "AddIndex", name):
@@ -310,7 +309,7 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
             field = op.param("field")
             if op.kind != "AddField" or not op.touches_database or not isinstance(field, Call):
                 continue
-            if _has_constraint(field) and _fills_existing_rows(field) and _on_existing_table(created, position, op):
+            if _has_constraint(field) and _fills_existing_rows(field) and on_existing_table(created, position, op):
                 target = f"{_name(op.model_name)}.{_name(op.param('name'))}"
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, field=target)
     for node, op, field_name, before, after, _ in _altered_fields(index):
@@ -387,7 +386,7 @@ def add_check_constraint_without_not_valid(facts: MigrationFacts, settings: Sett
         constraint = op.param("constraint")
         if op.kind != "AddConstraint" or not op.touches_database or not isinstance(constraint, Call):
             continue
-        if _is_django(constraint, "CheckConstraint") and _on_existing_table(created, position, op):
+        if _is_django(constraint, "CheckConstraint") and on_existing_table(created, position, op):
             yield Flag(
                 op.line, op.col, operation=op.kind, name=_name(constraint.kwarg("name")), model=_name(op.model_name)
             )
@@ -486,7 +485,7 @@ def table_rewrite(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
         if not op.touches_database or op.kind not in ("AddField", "AddConstraint"):
             continue
         rewrite = _rewrite(op)
-        if rewrite is not None and _on_existing_table(created, position, op):
+        if rewrite is not None and on_existing_table(created, position, op):
             change, effect = rewrite
             yield Flag(op.line, op.col, operation=op.kind, change=change, model=_name(op.model_name), effect=effect)
 

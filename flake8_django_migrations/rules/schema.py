@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Final, TYPE_CHECKING
 
-from flake8_django_migrations.facts import UNKNOWN, Call, MigrationFacts, Operation, Value, django_field_class
+from flake8_django_migrations.facts import (
+    UNKNOWN,
+    Call,
+    MigrationFacts,
+    Operation,
+    Value,
+    django_field_class,
+    on_existing_table,
+)
 from flake8_django_migrations.facts.model import Ref
 from flake8_django_migrations.project.state import definition_in
 from flake8_django_migrations.rules.data import _has_no_table
@@ -36,13 +44,6 @@ _CONCURRENT_OPERATIONS: Final = frozenset({"AddIndexConcurrently", "RemoveIndexC
 
 def _name(value: Value) -> str:
     return value if isinstance(value, str) else "..."
-
-
-def _on_existing_table(created: Mapping[str, int], index: int, op: Operation) -> bool:
-    """The operation's model was not created earlier in this migration (a new table is empty); ``created`` is
-    ``facts.model_creations()``."""
-    model = op.model_name
-    return model is not None and created.get(model.lower(), index) >= index
 
 
 @file_rule(
@@ -80,7 +81,7 @@ def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Sett
     created = facts.model_creations()
     database_defaults = _database_defaults_set(facts)
     for index, op in enumerate(facts.operations):
-        if op.kind != "AddField" or not op.touches_database or not _on_existing_table(created, index, op):
+        if op.kind != "AddField" or not op.touches_database or not on_existing_table(created, index, op):
             continue
         field = op.param("field")
         field_class = django_field_class(field)
@@ -127,7 +128,7 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
         model, field = op.model_name, op.param("name")
         if op.kind == "AddField" and model is not None and isinstance(field, str):
             added.add((model.lower(), field.lower()))
-        if op.kind != kind or not op.touches_database or not _on_existing_table(created, position, op):
+        if op.kind != kind or not op.touches_database or not on_existing_table(created, position, op):
             continue
         if kind == "RemoveField" and model is not None and isinstance(field, str):
             if (model.lower(), field.lower()) in added:
@@ -320,7 +321,7 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
             continue  # an app's initial migrations create its tables: empty while they run
         created = facts.model_creations()
         for position, op in enumerate(facts.operations):
-            if op.touches_database and builds_index(op) and _on_existing_table(created, position, op):
+            if op.touches_database and builds_index(op) and on_existing_table(created, position, op):
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=_name(op.model_name))
         for step in sql_steps(facts, settings):
             statement = step.statement
@@ -329,15 +330,6 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     for node, op, _, before, after, _ in _altered_fields(index):
         if _alter_builds_index(before, after):
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=_name(op.model_name))
-
-
-def _on_existing_table_in(facts: MigrationFacts, op: Operation) -> bool:
-    created = facts.model_creations()
-    model = op.model_name
-    if model is None or model.lower() not in created:
-        return model is not None
-    # Before its CreateModel (a model deleted and created again) the table existed; after it, it is new and empty.
-    return any(other is op for other in facts.operations[: created[model.lower()]])
 
 
 def _sql_strings(value: Value) -> Iterator[str]:
@@ -509,6 +501,8 @@ def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, 
     history, when both are plain Django field calls: (migration, operation, ``model.field``, before, after, whether
     the same migration added the column)."""
     state = index.state
+    # Per migration, once: the first position creating each model, and each operation's position.
+    layouts: dict[Key, tuple[dict[str, int], dict[int, int]]] = {}
     for key, events in state.definitions.items():
         previous: StateEvent | None = None
         for event in events:
@@ -519,7 +513,15 @@ def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, 
             if op.kind != "AlterField" or not op.touches_database:
                 continue
             facts = index.migrations.get(event.node)
-            if facts is None or facts.initial is True or not _on_existing_table_in(facts, op):
+            if facts is None or facts.initial is True:
+                continue
+            layout = layouts.get(event.node)
+            if layout is None:
+                layout = layouts[event.node] = (
+                    facts.model_creations(), {id(other): position for position, other in enumerate(facts.operations)}
+                )
+            created, positions = layout
+            if not on_existing_table(created, positions[id(op)], op):
                 continue
             after = op.param("field")
             before = definition_in(earlier.operation, key[2]) if earlier else state.definition_before(event.node, key)
