@@ -147,7 +147,7 @@ class MigrationChecker:
         if settings.new_only and settings.base_commit is not None:
             from flake8_django_migrations.project.findings_cache import new_only_for
 
-            since = new_only_for(self.filename, settings)
+            since = new_only_for(self.filename, settings, self.lint_runs)
             findings = [f for f in findings if since.keeps(f.path, f.message)]
         if settings.baseline is not None:
             findings = memoised_baseline(settings.baseline).new_findings(findings)[0]

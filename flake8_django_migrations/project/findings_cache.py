@@ -71,14 +71,22 @@ def _discovery(root: str, settings: Settings, run: int = 0) -> Discovery:
     return discovery
 
 
-def new_only_for(path: str, settings: Settings) -> NewOnly:
-    """What changed since ``djm-base`` in the project of the file at ``path`` (for ``djm-new-only``)."""
+def new_only_for(path: str, settings: Settings, run: int = 0) -> NewOnly:
+    """What changed since ``djm-base`` in the project of the file at ``path`` (for ``djm-new-only``), worked out
+    once per lint run: flake8 asks for it once per file, and it lists the whole project's files."""
     root = find_project_root(os.path.abspath(path), settings)
     project_settings = settings_for_project(settings, root)
     assert project_settings.base_commit is not None
+    key = ("new-only", os.path.abspath(root), *settings_key(project_settings))
+    cached = _findings_cache.get(key)
+    if isinstance(cached, tuple) and cached[0] == run:
+        since: NewOnly = cached[1]
+        return since
     from flake8_django_migrations.project.history import NewOnly  # git: only with djm-new-only
 
-    return NewOnly.since(project_settings.base_commit, _discovery(root, project_settings))
+    since = NewOnly.since(project_settings.base_commit, _discovery(root, project_settings, run))
+    remember(_findings_cache, key, (run, since))
+    return since
 
 
 def project_findings_for(
