@@ -40,15 +40,24 @@ class Baseline:
     def new_findings(self, findings: Iterable[Finding]) -> tuple[list[Finding], Counter[BaselineKey]]:
         """The findings the baseline does not cover, and the entries that covered nothing (stale), in the order
         given; of several equal findings in a file, the first ones are taken as the baselined ones."""
-        left = Counter(self.entries)
+        new, used = self._match(findings)
+        return new, self.entries - used
+
+    def without_baselined(self, findings: Iterable[Finding]) -> list[Finding]:
+        """``new_findings`` without the stale entries: flake8 asks once per file, and the work stays in the
+        file's findings, never the whole baseline."""
+        return self._match(findings)[0]
+
+    def _match(self, findings: Iterable[Finding]) -> tuple[list[Finding], Counter[BaselineKey]]:
+        used: Counter[BaselineKey] = Counter()
         new: list[Finding] = []
         for finding in findings:
             key = self.key(finding)
-            if left[key] > 0:
-                left[key] -= 1
+            if used[key] < self.entries.get(key, 0):
+                used[key] += 1
             else:
                 new.append(finding)
-        return new, +left
+        return new, used
 
 
 _READ: dict[tuple[str, int, int], Baseline] = {}  # per process (a flake8 run), keyed by the file's stat

@@ -150,7 +150,7 @@ class MigrationChecker:
             since = new_only_for(self.filename, settings, self.lint_runs)
             findings = [f for f in findings if since.keeps(f.path, f.message)]
         if settings.baseline is not None:
-            findings = memoised_baseline(settings.baseline).new_findings(findings)[0]
+            findings = memoised_baseline(settings.baseline).without_baselined(findings)
         return findings
 
     def _findings(self) -> Iterator[Finding]:
