@@ -468,21 +468,53 @@ def test_facts_that_depend_on_another_file_are_not_served_stale(tmp_path: Path) 
     assert as_function is not None and as_function.live_models == ()
 
 
+_OPERATIONS = "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]\n"
+
+
 @pytest.mark.parametrize(
-    ("source", "expected"),
+    ("header", "body", "expected"),
     [
-        ("from django.db import migrations, models", False),
-        ("from django.db.models import F, Q", False),
-        ("import django.contrib.gis.db.models", False),
-        ("from shop.models import Thing", True),
-        ("from shop import models", True),
-        ("from ..models import Thing", True),
-        ("import shop.models.products", True),
-        ("try:\n    from shop.models import Thing\nexcept ImportError:\n    pass", True),
+        ("", "    pass", False),
+        ("from django.db.models import F, Q\n", "    F('x')", False),
+        # Imported and not called: nothing has to tell a model from a function.
+        ("from shop.models import Thing\n", "    pass", False),
+        ("from shop.models import Thing\n", "    Thing()", True),
+        ("from ..models import Thing\n", "    Thing()", True),
+        ("", "    from shop.models import Thing\n    Thing()", True),
+        ("try:\n    from shop.models import Thing\nexcept ImportError:\n    pass\n", "    Thing()", True),
     ],
 )
-def test_reads_other_files(source: str, expected: bool) -> None:
-    assert cache_module._reads_other_files(ast.parse(source)) is expected
+def test_facts_that_read_a_models_module_say_so(tmp_path: Path, header: str, body: str, expected: bool) -> None:
+    source = f"from django.db import migrations\n{header}\n\ndef forwards(apps, schema_editor):\n{body}\n\n\n"
+    source += f"class Migration(migrations.Migration):\n{_OPERATIONS}"
+    (tmp_path / "src" / "shop").mkdir(parents=True)
+    (tmp_path / "src" / "shop" / "models.py").write_text("def Thing():\n    return 1\n")
+    path = write_migration(tmp_path / "src", source=source)
+    facts = FactsCache(enabled=False).facts_for(path)
+    assert facts is not None and facts.reads_other_files is expected
+    with_cache = FactsCache(str(tmp_path / "cache"))
+    with_cache.facts_for(path)
+    assert (path in with_cache.read_other_files) is expected
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [("migrations.Migration", False), ("Base", False), ("BaseFromElsewhere", True)],
+)
+def test_facts_that_read_a_base_class_module_say_so(tmp_path: Path, base: str, expected: bool) -> None:
+    source = (
+        "from django.db import migrations\nfrom shop.bases import BaseFromElsewhere\n\n\n"
+        "class Base(migrations.Migration):\n    pass\n\n\n"
+        f"class Migration({base}):\n    operations = []\n"
+    )
+    (tmp_path / "src" / "shop").mkdir(parents=True)
+    (tmp_path / "src" / "shop" / "bases.py").write_text(
+        "from django.db import migrations\n\n\nclass BaseFromElsewhere(migrations.Migration):\n    atomic = False\n"
+    )
+    path = write_migration(tmp_path / "src", source=source)
+    facts = FactsCache(enabled=False).facts_for(path)
+    assert facts is not None and facts.reads_other_files is expected
+    assert facts.atomic is (not expected)
 
 
 def test_a_crash_in_extraction_is_not_raised_nor_cached(

@@ -85,7 +85,7 @@ class _FunctionReader(ast.NodeVisitor):
         self.node = node
         self.name = name
         walked = list(ast.walk(node))
-        deferred = _deferred_functions(node)
+        deferred = _deferred_functions(node, walked)
         # Walked once, shared by the passes that need every node; deferred code makes no calls in the migration.
         self.deferred = _nodes_of(deferred)
         self.walked = [inner for inner in walked if id(inner) not in self.deferred]
@@ -330,12 +330,12 @@ def _method_receivers(nodes: Iterable[ast.AST]) -> set[int]:
     return receivers
 
 
-def _deferred_functions(function: FunctionNode) -> list[FunctionNode]:
-    """The functions this one hands to a signal or ``on_commit`` instead of calling: they run after the migration,
-    outside its transaction."""
+def _deferred_functions(function: FunctionNode, walked: list[ast.AST]) -> list[FunctionNode]:
+    """The functions this one (whose nodes are ``walked``) hands to a signal or ``on_commit`` instead of calling:
+    they run after the migration, outside its transaction."""
     handed: set[str] = set()
     deferred: list[FunctionNode] = []
-    for node in ast.walk(function):
+    for node in walked:
         if not isinstance(node, ast.Call) or not node.args:
             continue
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
@@ -348,7 +348,7 @@ def _deferred_functions(function: FunctionNode) -> list[FunctionNode]:
             handed.add(receiver.id)
     if handed:
         deferred += [
-            node for node in ast.walk(function)
+            node for node in walked
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node is not function and node.name in handed
         ]

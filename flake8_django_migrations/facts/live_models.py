@@ -12,7 +12,7 @@ import ast
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from flake8_django_migrations.facts.functions import MANAGER_ATTRIBUTES, function_locals
 from flake8_django_migrations.facts.model import LiveModelUse, Site
@@ -80,13 +80,20 @@ class _Scope:
 _UseOfModel = tuple[_Import, str, str, bool]  # (import, qualified model, evidence, is an instantiation)
 
 
-def find_live_models(
-    imports: Imports, tree: ast.Module, path: str, app_label: str | None = None
-) -> tuple[LiveModelUse, ...]:
+class LiveModels(NamedTuple):
+    uses: tuple[LiveModelUse, ...]
+    # Whether telling a model from another callable took reading an app's models module: the uses then depend on
+    # that file too.
+    read_models_modules: bool
+
+
+def find_live_models(imports: Imports, tree: ast.Module, path: str, app_label: str | None = None) -> LiveModels:
     """``app_label`` resolves relative imports written inside functions; by default the folder above the
     migrations package, as flake8's per-file pass names an app."""
     label = app_label if app_label is not None else os.path.basename(os.path.dirname(os.path.dirname(path)))
-    return tuple(_LiveModelFinder(imports, tree, path, label).find())
+    finder = _LiveModelFinder(imports, tree, path, label)
+    uses = tuple(finder.find())
+    return LiveModels(uses, finder.read_models_modules)
 
 
 def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
@@ -143,6 +150,7 @@ class _LiveModelFinder:
         self.imports = imports
         self.module_scope = _Scope.of_imports(imports)
         self.function_imports = _imports_in_functions(tree)
+        self.read_models_modules = False
 
     def find(self) -> Iterator[LiveModelUse]:
         paths = [*self.imports.bindings.values(), *self.imports.sites]
@@ -236,6 +244,7 @@ class _LiveModelFinder:
         from flake8_django_migrations.facts import model_inference  # astroid is loaded only when this is needed
 
         module, _, name = qualified.rpartition(".")
+        self.read_models_modules = True
         return model_inference.is_model_class(module, name, self.path) is True
 
 

@@ -148,14 +148,16 @@ def extract_facts(
     module = ModuleNames.read(tree, os.path.abspath(path))
     builder = _MigrationBuilder(imports, module, _class_bindings(migration_class))
     builder.read_class(migration_class)
+    classes = ProjectClasses(read_files=True)
     if "atomic" not in builder.fields:
-        builder.fields["atomic"] = inherited_atomic(module, migration_class, ProjectClasses(read_files=True))
+        builder.fields["atomic"] = inherited_atomic(module, migration_class, classes)
     functions = {
         node.name: read_function(imports, node)
         for node in tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
     functions.update(builder.lambdas)
+    live_models = find_live_models(imports, tree, path)
     return MigrationFacts(
         path=path,
         app_label=app_label,
@@ -163,8 +165,9 @@ def extract_facts(
         line=migration_class.lineno,
         col=migration_class.col_offset,
         functions=functions,
-        live_models=find_live_models(imports, tree, path),
+        live_models=live_models.uses,
         suppressions=read_suppressions(source),
+        reads_other_files=classes.looked_outside or live_models.read_models_modules,
         **builder.fields,
     )
 
@@ -198,17 +201,6 @@ def find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:
         (node for node in module_level_statements(body) if isinstance(node, ast.ClassDef) and node.name == "Migration"),
         None,
     )
-
-
-def atomic_reads_other_modules(tree: ast.Module) -> bool:
-    """Whether the ``atomic`` of the module's ``Migration`` class comes from a class in another module, so that
-    its facts depend on a file other than this one (the facts cache must not key them by this file alone)."""
-    node = find_migration_class(tree.body)
-    if node is None or not isinstance(class_flag(node.body, "atomic"), _Absent):
-        return False
-    classes = ProjectClasses(read_files=False)
-    inherited_atomic(ModuleNames.read(tree, None), node, classes)
-    return classes.looked_outside
 
 
 class _Absent:

@@ -226,6 +226,9 @@ class MigrationFacts:
     live_models: tuple[LiveModelUse, ...] = ()
     # The module's `# noqa` comments; None when its source text was not at hand (the AST keeps no comments).
     suppressions: tuple[Suppression, ...] | None = None
+    # Whether reading these facts took another file (a base class's module for `atomic`, an app's models module to
+    # tell a model from a function): whoever keeps them must not key them by this file alone.
+    reads_other_files: bool = False
 
     @property
     def is_post_deploy(self) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.project.cache import FactsCache, fork_context
+from flake8_django_migrations.project.cache import FactsCache, collection_paused, fork_context
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery, discover, find_project_root
 from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.settings import Settings
@@ -142,9 +142,10 @@ def _findings_with_buffer(
 
     settings = settings_for_project(settings, root)
     discovery = discover(root, settings)
-    index = build_index(root, settings, FactsCache(settings.cache_dir, settings.use_cache), discovery,
-                        overrides={target: buffer})
-    return group_by_path(run_project_rules(index, rules, settings))
+    with collection_paused():
+        index = build_index(root, settings, FactsCache(settings.cache_dir, settings.use_cache), discovery,
+                            overrides={target: buffer})
+        return group_by_path(run_project_rules(index, rules, settings))
 
 
 def cached_project_findings(
@@ -168,10 +169,11 @@ def cached_project_findings(
     # The graph and the state: imported only when something changed.
     from flake8_django_migrations.project.index import build_index, run_project_rules
 
-    index = build_index(root, settings, cache, discovery)
-    context = fork_context(len(index.migrations), min(jobs, len(rules)))
-    findings = run_project_rules(index, rules, settings) if context is None else _run_in_pool(
-        index, rules, settings, min(jobs, len(rules)), context)
+    with collection_paused():
+        index = build_index(root, settings, cache, discovery)
+        context = fork_context(len(index.migrations), min(jobs, len(rules)))
+        findings = run_project_rules(index, rules, settings) if context is None else _run_in_pool(
+            index, rules, settings, min(jobs, len(rules)), context)
     cache.store_project_findings(fingerprint, findings)
     return findings, index
 
