@@ -14,16 +14,27 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
-from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, ModelRead, Value, django_field_class
+from flake8_django_migrations.facts import (
+    Call,
+    MigrationFacts,
+    ModelRead,
+    Operation,
+    Ref,
+    Value,
+    django_field_class,
+    on_existing_table,
+)
 from flake8_django_migrations.project.graph import Key, MigrationGraph
 
-__all__ = ["ModelState", "Read", "StateEvent", "StateKey"]
+__all__ = ["FieldAlteration", "ModelState", "Read", "StateEvent", "StateKey"]
 
 StateKey = tuple[str, str, str | None]  # (app label, lower-cased model, field or None for the model)
 
 _RELATION_FIELDS: Final = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+# Fields that are no column of the model's table: a many-to-many field is a table of its own.
+_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,15 @@ def _operation_reads(facts: MigrationFacts, swappable: Mapping[str, str]) -> Ite
                 yield ModelRead(through[0], through[1], None, field.line, field.col, through[2])
 
 
+class FieldAlteration(NamedTuple):
+    node: Key  # the migration
+    operation: Operation
+    field: str  # "model.field"
+    before: Call
+    after: Call
+    added_here: bool  # the same migration added the column before altering it
+
+
 class ModelState:
     """Who creates and who removes each model and field, and what each migration reads of other apps."""
 
@@ -94,6 +114,8 @@ class ModelState:
         self.renamed_models: set[tuple[str, str]] = set()
         self.reads: list[Read] = []
         self._ancestors: dict[Key, frozenset[Key]] = {}
+        self._uncertain: frozenset[Key] | None = None
+        self._alterations: tuple[FieldAlteration, ...] | None = None
         local_apps = {app for app, _ in graph.nodes}
         for node in sorted(graph.nodes):
             facts = migrations.get(node)
@@ -156,11 +178,21 @@ class ModelState:
 
     def is_uncertain(self, node: Key) -> bool:
         """Whether the ancestry of ``node`` is not fully known: it or an ancestor has non-literal dependencies."""
-        return any(
-            not (facts.dependencies_complete and facts.run_before_complete)
-            for key in (node, *self.ancestors(node))
-            if (facts := self.migrations.get(key)) is not None
-        )
+        if self._uncertain is None:
+            # Once for the graph, forwards from each migration that is unsure itself: asking every ancestor of
+            # every node would be quadratic in the size of the graph.
+            uncertain = {
+                key for key, facts in self.migrations.items()
+                if not (facts.dependencies_complete and facts.run_before_complete)
+            }
+            todo = list(uncertain)
+            while todo:
+                for child in self.graph.children.get(todo.pop(), ()):
+                    if child not in uncertain:
+                        uncertain.add(child)
+                        todo.append(child)
+            self._uncertain = frozenset(uncertain)
+        return node in self._uncertain
 
     def ancestors(self, node: Key) -> frozenset[Key]:
         """Every migration that must run before ``node`` (not ``node`` itself)."""
@@ -216,6 +248,50 @@ class ModelState:
         """The migration of the same app just before a removal: the last state that still has what it removes."""
         parents = sorted(parent for parent in self.graph.parents.get(removal.node, ()) if parent[0] == removal.node[0])
         return parents[-1] if parents else None
+
+    def field_alterations(self) -> tuple[FieldAlteration, ...]:
+        """Each ``AlterField`` on the database of a column that existed before its migration (not in an initial
+        migration, whose tables are new, nor of a model it created) with its field's definition before it, found
+        along the app's history, when both are plain Django field calls. Worked out once: half the schema and
+        lock rules ask."""
+        if self._alterations is None:
+            self._alterations = tuple(self._find_field_alterations())
+        return self._alterations
+
+    def _find_field_alterations(self) -> Iterator[FieldAlteration]:
+        # Per migration, once: the first position creating each model, and each operation's position.
+        layouts: dict[Key, tuple[dict[str, int], dict[int, int]]] = {}
+        for key, events in self.definitions.items():
+            previous: StateEvent | None = None
+            for event in events:
+                op = event.operation
+                # A second AlterField of the field in one migration changes what the first one left.
+                earlier = previous if previous is not None and previous.node == event.node else None
+                previous = event
+                if op.kind != "AlterField" or not op.touches_database:
+                    continue
+                facts = self.migrations.get(event.node)
+                if facts is None or facts.initial is True:
+                    continue
+                layout = layouts.get(event.node)
+                if layout is None:
+                    layout = layouts[event.node] = (
+                        facts.model_creations(),
+                        {id(other): position for position, other in enumerate(facts.operations)},
+                    )
+                created, positions = layout
+                if not on_existing_table(created, positions[id(op)], op):
+                    continue
+                after = op.param("field")
+                before = (
+                    definition_in(earlier.operation, key[2]) if earlier else self.definition_before(event.node, key)
+                )
+                if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
+                    continue
+                if _WITHOUT_COLUMN.intersection((django_field_class(before), django_field_class(after))):
+                    continue  # nothing to alter, nothing to make NOT NULL
+                added_here = earlier is not None and earlier.operation.kind in ("AddField", "CreateModel")
+                yield FieldAlteration(event.node, op, f"{key[1]}.{key[2]}", before, after, added_here)
 
     def definition_before(self, node: Key, key: StateKey) -> Call | None:
         """The field's definition just before ``node``: the nearest migration of the app before it that set it."""

@@ -15,7 +15,7 @@ from flake8_django_migrations.facts import Call, MigrationFacts, Operation
 from flake8_django_migrations.rules.data import _has_no_table
 from flake8_django_migrations.rules.locks import changes_existing_table, project_migrations
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
-from flake8_django_migrations.rules.schema import _altered_fields, _name
+from flake8_django_migrations.rules.schema import _name
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _contract_steps(facts: MigrationFacts, set_not_null: dict[Key, list[Operatio
 )
 def mixed_deploy_phases(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     set_not_null: dict[Key, list[Operation]] = {}
-    for node, op, _, before, after, added_here in _altered_fields(index):
+    for node, op, _, before, after, added_here in index.state.field_alterations():
         if not added_here and before.kwarg("null") is True and after.kwarg("null", False) is False:
             set_not_null.setdefault(node, []).append(op)
     for key, facts in project_migrations(index):

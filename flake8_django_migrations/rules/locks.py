@@ -14,7 +14,6 @@ from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Valu
 from flake8_django_migrations.rules.raw_sql import sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.rules.schema import (
-    _altered_fields,
     _indexes,
     _name,
     add_not_null_constraint,
@@ -188,7 +187,7 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
             # An index built earlier in the same migration (AddIndex, CREATE INDEX) took the table's lock anyway.
             if statement.kind == "drop_index" and not statement.concurrently and not step.added_here:
                 yield step.flag(index.path_of(key), operation=step.quoted, target=statement.name)
-    for node, op, field, before, after, added_here in _altered_fields(index):
+    for node, op, field, before, after, added_here in index.state.field_alterations():
         if added_here or django_field_class(after) is None:
             continue
         # Django drops a unique constraint that goes, and a plain index that goes or gives way to a unique one.
@@ -312,7 +311,7 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
             if _has_constraint(field) and _fills_existing_rows(field) and on_existing_table(created, position, op):
                 target = f"{_name(op.model_name)}.{_name(op.param('name'))}"
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, field=target)
-    for node, op, field_name, before, after, _ in _altered_fields(index):
+    for node, op, field_name, before, after, _ in index.state.field_alterations():
         if django_field_class(before) is None or not _has_constraint(after):
             continue
         if django_field_class(before) not in _TO_ONE or before.kwarg("db_constraint", True) is False:

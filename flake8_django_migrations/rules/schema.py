@@ -15,23 +15,19 @@ from flake8_django_migrations.facts import (
     on_existing_table,
 )
 from flake8_django_migrations.facts.model import Ref
-from flake8_django_migrations.project.state import definition_in
 from flake8_django_migrations.rules.data import _has_no_table
 from flake8_django_migrations.rules.raw_sql import SqlStep, sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
-    from flake8_django_migrations.project.graph import Key
     from flake8_django_migrations.project.index import ProjectIndex
-    from flake8_django_migrations.project.state import StateEvent
 
 # Fields with no column of their own, or whose value the database computes.
 _NO_WRITTEN_COLUMN: Final = frozenset(
     {"ManyToManyField", "GenericRelation", "ForeignObject", "GeneratedField", "AutoField", "BigAutoField",
      "SmallAutoField"}
 )
-_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
 _INDEXED_BY_DEFAULT: Final = frozenset({"ForeignKey", "OneToOneField", "SlugField"})
 _UNIQUE_BY_DEFAULT: Final = frozenset({"OneToOneField"})
 _RENAMES: Final = {
@@ -327,7 +323,7 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
             statement = step.statement
             if statement.kind == "create_index" and not statement.concurrently and not step.new_table:
                 yield step.flag(index.path_of(key), operation=step.quoted, model=statement.table)
-    for node, op, _, before, after, _ in _altered_fields(index):
+    for node, op, _, before, after, _ in index.state.field_alterations():
         if _alter_builds_index(before, after):
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=_name(op.model_name))
 
@@ -431,7 +427,7 @@ COLUMN_TYPES: Final[Mapping[str, str]] = {
 def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return  # the column types of the other backends are not modelled: no finding rather than a guess
-    for node, op, field, before, after, _ in _altered_fields(index):
+    for node, op, field, before, after, _ in index.state.field_alterations():
         change = _type_change(before, after)
         if change is not None:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field, change=change)
@@ -478,7 +474,7 @@ _MAYBE_BINARY_COERCIBLE: Final = frozenset(
     ),
 )
 def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
-    for node, op, field, before, after, added_here in _altered_fields(index):
+    for node, op, field, before, after, added_here in index.state.field_alterations():
         # A column the same migration added (nullable, backfilled, then NOT NULL): its AddField already holds the
         # table's exclusive lock; the data step in between is DJM104's.
         if added_here:
@@ -493,44 +489,6 @@ def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator
             if statement.kind == "set_not_null" and not step.new_table and not step.added_here:
                 field = f"{statement.table}.{statement.column}"
                 yield step.flag(index.path_of(key), operation=step.quoted, field=field)
-
-
-def _altered_fields(index: ProjectIndex) -> Iterator[tuple[Key, Operation, str, Call, Call, bool]]:
-    """Each ``AlterField`` on the database of a table that existed before its migration (not in an initial migration,
-    whose tables are new, nor of a model it created) with its field's definition before it, found along the app's
-    history, when both are plain Django field calls: (migration, operation, ``model.field``, before, after, whether
-    the same migration added the column)."""
-    state = index.state
-    # Per migration, once: the first position creating each model, and each operation's position.
-    layouts: dict[Key, tuple[dict[str, int], dict[int, int]]] = {}
-    for key, events in state.definitions.items():
-        previous: StateEvent | None = None
-        for event in events:
-            op = event.operation
-            # A second AlterField of the field in one migration changes what the first one left.
-            earlier = previous if previous is not None and previous.node == event.node else None
-            previous = event
-            if op.kind != "AlterField" or not op.touches_database:
-                continue
-            facts = index.migrations.get(event.node)
-            if facts is None or facts.initial is True:
-                continue
-            layout = layouts.get(event.node)
-            if layout is None:
-                layout = layouts[event.node] = (
-                    facts.model_creations(), {id(other): position for position, other in enumerate(facts.operations)}
-                )
-            created, positions = layout
-            if not on_existing_table(created, positions[id(op)], op):
-                continue
-            after = op.param("field")
-            before = definition_in(earlier.operation, key[2]) if earlier else state.definition_before(event.node, key)
-            if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
-                continue
-            if _WITHOUT_COLUMN.intersection((django_field_class(before), django_field_class(after))):
-                continue  # a many-to-many field is a table of its own: nothing to alter, nothing to make NOT NULL
-            added_here = earlier is not None and earlier.operation.kind in ("AddField", "CreateModel")
-            yield event.node, op, f"{key[1]}.{key[2]}", before, after, added_here
 
 
 _TO_ONE_RELATIONS: Final = frozenset({"ForeignKey", "OneToOneField"})
