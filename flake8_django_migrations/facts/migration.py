@@ -7,6 +7,7 @@ import io
 import itertools
 import os
 import re
+import sys
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
@@ -537,8 +538,13 @@ def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:
 
 def _literal(node: ast.expr) -> Value:
     if isinstance(node, ast.Constant) and node.value is not Ellipsis:
-        return node.value
+        value = node.value
+        # Names of apps, models, fields and migrations recur in every migration that mentions them: one string each.
+        return sys.intern(value) if type(value) is str and len(value) <= _INTERNED_LENGTH else value
     return UNKNOWN
+
+
+_INTERNED_LENGTH: Final = 100
 
 
 def _value_or_unknown(node: ast.expr, imports: Imports) -> Value:

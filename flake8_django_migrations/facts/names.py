@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -58,7 +59,9 @@ class Imports:
         if not isinstance(node, ast.Name):
             return None
         head = node.id if node.id in shadowed else self.bindings.get(node.id, node.id)
-        return ".".join([head, *reversed(parts)])
+        # One string per path, however often migrations name it ("django.db.models.CharField"): the facts of a big
+        # project hold thousands of each, and a cache shard then stores it once.
+        return sys.intern(".".join([head, *reversed(parts)]))
 
 
 def module_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
