@@ -59,8 +59,8 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     undone: list[int] = []
     real = FactsCache._extract_in_pool
 
-    def counting(self: FactsCache, groups: Any, jobs: int, context: Any) -> Any:
-        left = real(self, groups, jobs, context)
+    def counting(self: FactsCache, groups: Any, jobs: int, context: Any, then: Any) -> Any:
+        left = real(self, groups, jobs, context, then)
         undone.append(len(left))
         return left
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
-from typing import Final, Union
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Union
 
 from flake8_django_migrations.facts.model import (
     CallSite,
@@ -84,17 +84,18 @@ class _FunctionReader(ast.NodeVisitor):
         self.imports = imports
         self.node = node
         self.name = name
-        walked = list(ast.walk(node))
-        deferred = _deferred_functions(node, walked)
         # Walked once, shared by the passes that need every node; deferred code makes no calls in the migration.
+        walked = self.walked = self.read_walked = list(ast.walk(node))
+        deferred = _deferred_functions(node, walked)
         self.deferred = _nodes_of(deferred)
-        self.walked = [inner for inner in walked if id(inner) not in self.deferred]
-        # A deferred function that rebinds the registry (``apps = kwargs["apps"]``, post_migrate's final state)
-        # reads no historical model of this migration; one that uses the enclosing ``apps`` still reads this
-        # migration's state, later.
-        parameters = _parameters(node)
-        rebinding = _nodes_of(function for function in deferred if function_locals(function) & parameters)
-        self.read_walked = [inner for inner in walked if id(inner) not in rebinding]
+        if deferred:
+            self.walked = [inner for inner in walked if id(inner) not in self.deferred]
+            # A deferred function that rebinds the registry (``apps = kwargs["apps"]``, post_migrate's final
+            # state) reads no historical model of this migration; one that uses the enclosing ``apps`` still reads
+            # this migration's state, later.
+            parameters = _parameters(node)
+            rebinding = _nodes_of(function for function in deferred if function_locals(function) & parameters)
+            self.read_walked = [inner for inner in walked if id(inner) not in rebinding]
         self.shadowed = function_locals(node, self.walked)
         self.calls: list[CallSite] = []
         self.local_calls: list[str] = []
@@ -130,9 +131,19 @@ class _FunctionReader(ast.NodeVisitor):
     visit_For = visit_AsyncFor = _iteration
     visit_While = _loop
 
+    def visit(self, node: ast.AST) -> None:
+        # NodeVisitor's own looks the method up by name for every node; the handled types are few.
+        handler = _VISITS.get(type(node))
+        if handler is not None:
+            handler(self, node)
+        elif id(node) not in self.deferred:
+            for child in ast.iter_child_nodes(node):
+                self.visit(child)
+
     def generic_visit(self, node: ast.AST) -> None:
         if id(node) not in self.deferred:
-            super().generic_visit(node)
+            for child in ast.iter_child_nodes(node):
+                self.visit(child)
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _iteration
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -172,6 +183,13 @@ class _FunctionReader(ast.NodeVisitor):
             self.calls.append(CallSite("." + func.attr, _written(func), node.lineno, node.col_offset))
         if isinstance(func, ast.Attribute) and func.attr == "save" and self.loop_depth:
             self.saves.append(Site(node.lineno, node.col_offset))
+
+
+_VISITS: Final[Mapping[type[ast.AST], Callable[[_FunctionReader, Any], None]]] = {
+    node_type: getattr(_FunctionReader, f"visit_{node_type.__name__}")
+    for node_type in (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
+                      ast.Call, ast.Attribute)
+}
 
 
 # Queryset methods whose positional string arguments are field names (a leading "-" orders descending).

@@ -56,8 +56,8 @@ from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.source import decode_source
 
 __all__ = [
-    "FORMAT", "PARALLEL_MIN_FILES", "FactsCache", "available_cores", "collection_paused", "default_cache_dir",
-    "fork_context",
+    "FORMAT", "PARALLEL_MIN_FILES", "FactsCache", "FolderLoaded", "available_cores", "collection_paused",
+    "default_cache_dir", "fork_context",
 ]
 
 # Bump when the layout of an entry or what goes into the key changes; a new value starts an empty cache.
@@ -163,6 +163,14 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
+# What ``load_folders`` hands on for each folder: its paths, its app label, and their facts (None: unreadable).
+FolderLoaded = Callable[[tuple[str, ...], "str | None", Mapping[str, "MigrationFacts | None"]], None]
+
+
+def _nothing_more(paths: tuple[str, ...], app_label: str | None, loaded: Mapping[str, MigrationFacts | None]) -> None:
+    pass
+
+
 class _Miss:
     __slots__ = ()
 
@@ -195,32 +203,42 @@ class FactsCache:
         # is computed from them is not keyed by their stat alone.
         self.read_other_files: set[str] = set()
 
-    def load_folders(self, groups: Sequence[tuple[Sequence[str], str | None]], jobs: int = 1) -> None:
+    def load_folders(
+        self, groups: Sequence[tuple[Sequence[str], str | None]], jobs: int = 1, then: FolderLoaded | None = None
+    ) -> None:
         """Load the facts of whole migrations folders (each group: all the paths of one folder and its app
         label), extracting those not in the cache over ``jobs`` processes, and keep them for the
-        ``facts_for_files(paths, complete=True, app_label=...)`` calls of this run that follow.
+        ``facts_for_files(paths, complete=True, app_label=...)`` calls of this run that follow. ``then`` is called
+        with each folder's facts as soon as they are in, so that the caller's own work on them runs while the
+        workers still extract the other folders (the parent process would otherwise only wait for them).
 
         Only the command calls this: it holds every file's facts anyway, while a flake8 worker must not (and
         flake8 has its own ``--jobs``). Folders whose shard has every file are read here; the others go to a
         process pool when there are enough of their files to pay for one (``fork_context``).
         """
         with collection_paused():
-            self._load_folders(groups, jobs)
+            self._load_folders(groups, jobs, then or _nothing_more)
 
-    def _load_folders(self, groups: Sequence[tuple[Sequence[str], str | None]], jobs: int) -> None:
+    def _load_folders(
+        self, groups: Sequence[tuple[Sequence[str], str | None]], jobs: int, then: FolderLoaded
+    ) -> None:
         pending: list[tuple[tuple[str, ...], str | None]] = []
         for paths, app_label in groups:
             group = (tuple(paths), app_label)
             hit = self._from_shards(group[0], app_label)
             if hit is not None:
                 self._loaded[group] = hit
+                then(group[0], app_label, hit)
             else:
                 pending.append(group)
         context = fork_context(sum(len(paths) for paths, _ in pending), jobs)
         if context is not None:
-            pending = self._extract_in_pool(pending, jobs, context)
+            pending = self._extract_in_pool(pending, jobs, context, then)
         for paths, app_label in pending:
-            self._loaded[(paths, app_label)] = self.facts_for_files(paths, complete=True, app_label=app_label)
+            loaded = self._loaded[(paths, app_label)] = self.facts_for_files(
+                paths, complete=True, app_label=app_label
+            )
+            then(paths, app_label, loaded)
 
     def _from_shards(self, paths: Sequence[str], app_label: str | None) -> dict[str, MigrationFacts | None] | None:
         """The facts of ``paths`` when the cache holds every one of them, else None (without parsing anything)."""
@@ -251,7 +269,7 @@ class FactsCache:
         return found
 
     def _extract_in_pool(
-        self, groups: list[tuple[tuple[str, ...], str | None]], jobs: int, context: Any
+        self, groups: list[tuple[tuple[str, ...], str | None]], jobs: int, context: Any, then: FolderLoaded
     ) -> list[tuple[tuple[str, ...], str | None]]:
         """Load ``groups`` in worker processes, each reading, extracting and storing whole folders as
         ``facts_for_files`` does; the groups a failing pool left undone are returned for the caller to load."""
@@ -266,6 +284,7 @@ class FactsCache:
                     self._loaded[groups[index]] = loaded
                     self.read_other_files.update(read_other_files)
                     del undone[index]
+                    then(groups[index][0], groups[index][1], loaded)
         except Exception:
             pass  # no processes here (a sandbox, a worker killed): what is left is loaded in this process
         return [undone[index] for index in sorted(undone)]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 from flake8_django_migrations.facts import MigrationFacts, find_migration_class
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.project.cache import FactsCache
+from flake8_django_migrations.project.cache import FactsCache, FolderLoaded
 from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
 from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
@@ -119,18 +119,13 @@ class ProjectIndex:
         )
 
 
-def load_all_facts(discovery: Discovery, cache: FactsCache, jobs: int = 1) -> dict[str, MigrationFacts]:
-    """The facts of every migration file of the graph's apps, by absolute path, extracting those not in the cache
-    over ``jobs`` processes. ``cache`` keeps every folder's facts (the folders left out of the graph too) for the
-    rest of the run, so the project pass does not load them again (``FactsCache.load_folders``): only the command
-    calls this, a flake8 worker must not hold them all."""
-    cache.load_folders([(app.files, app.label) for app in (*discovery.apps.values(), *discovery.left_out)], jobs)
-    loaded = {}
-    for app in discovery.apps.values():
-        for path, facts in _load_app_facts(cache, app).items():
-            if facts is not None:
-                loaded[os.path.abspath(path)] = facts
-    return loaded
+def load_all_facts(discovery: Discovery, cache: FactsCache, jobs: int = 1, then: FolderLoaded | None = None) -> None:
+    """Load the facts of every migration file of the project, extracting those not in the cache over ``jobs``
+    processes, and hand each folder's to ``then`` as soon as they are in. ``cache`` keeps every folder's facts
+    (the folders left out of the graph too) for the rest of the run, so the project pass does not load them again
+    (``FactsCache.load_folders``): only the command calls this, a flake8 worker must not hold them all."""
+    groups = [(app.files, app.label) for app in (*discovery.apps.values(), *discovery.left_out)]
+    cache.load_folders(groups, jobs, then)
 
 
 def build_index(
