@@ -214,7 +214,7 @@ def _edge(parent: Key, child: Key, on_cycle: Mapping[Key, int]) -> ViewEdge:
 
 
 def _neighbourhood(
-    centre: Key, parents: Mapping[Key, frozenset[Key]], children: Mapping[Key, frozenset[Key]], depth: int
+    centre: Key, parents: Mapping[Key, tuple[Key, ...]], children: Mapping[Key, tuple[Key, ...]], depth: int
 ) -> set[Key]:
     """``centre``, its ancestors within ``depth`` edges and its descendants within ``depth`` edges."""
     kept = {centre}

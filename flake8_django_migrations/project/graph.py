@@ -49,8 +49,9 @@ class MigrationGraph:
     something depends on but nothing provides (Django's ``DummyNode``: ``NodeNotFoundError``)."""
 
     nodes: frozenset[Key]
-    parents: Mapping[Key, frozenset[Key]]
-    children: Mapping[Key, frozenset[Key]]
+    # Sorted tuples: most migrations have one parent and one child, and a big project has tens of thousands.
+    parents: Mapping[Key, tuple[Key, ...]]
+    children: Mapping[Key, tuple[Key, ...]]
     dummies: frozenset[Key]
     resolved: tuple[ResolvedDependency, ...]
     into_empty_apps: tuple[ResolvedDependency, ...]  # `__first__`/`__latest__` of a local app with no migration
@@ -298,8 +299,8 @@ class _Builder:
         real = frozenset(key for key, is_real in self.real.items() if is_real)
         return MigrationGraph(
             nodes=real,
-            parents={key: frozenset(p for p in self.parents[key] if p in real) for key in real},
-            children={key: frozenset(c for c in self.children[key] if c in real) for key in real},
+            parents={key: tuple(sorted(p for p in self.parents[key] if p in real)) for key in real},
+            children={key: tuple(sorted(c for c in self.children[key] if c in real)) for key in real},
             dummies=frozenset(key for key, is_real in self.real.items() if not is_real),
             resolved=tuple(self.resolved),
             into_empty_apps=tuple(self.into_empty_apps),
@@ -308,7 +309,7 @@ class _Builder:
         )
 
 
-def _cyclic_components(nodes: Iterable[Key], successors: Mapping[Key, frozenset[Key]]) -> list[list[Key]]:
+def _cyclic_components(nodes: Iterable[Key], successors: Mapping[Key, Collection[Key]]) -> list[list[Key]]:
     """Tarjan's strongly connected components, iteratively (graphs of many thousand nodes are deep)."""
     index: dict[Key, int] = {}
     low: dict[Key, int] = {}
@@ -354,7 +355,7 @@ def _cyclic_components(nodes: Iterable[Key], successors: Mapping[Key, frozenset[
     return components
 
 
-def _shortest_cycle(node: Key, inside: frozenset[Key], successors: Mapping[Key, frozenset[Key]]) -> list[Key]:
+def _shortest_cycle(node: Key, inside: frozenset[Key], successors: Mapping[Key, Collection[Key]]) -> list[Key]:
     """Breadth-first from ``node`` along dependencies until it is reached again."""
     previous: dict[Key, Key] = {}
     queue: deque[Key] = deque([node])
@@ -376,8 +377,8 @@ def _shortest_cycle(node: Key, inside: frozenset[Key], successors: Mapping[Key, 
 
 def _closed_walks(
     component: frozenset[Key],
-    successors: Mapping[Key, frozenset[Key]],
-    predecessors: Mapping[Key, frozenset[Key]],
+    successors: Mapping[Key, Collection[Key]],
+    predecessors: Mapping[Key, Collection[Key]],
 ) -> dict[Key, tuple[Key | None, ...]]:
     """member → hub → member for every member, from two breadth-first trees rooted at the hub: linear in the
     component, where a search per member would be quadratic."""
@@ -403,7 +404,7 @@ def _closed_walks(
     return paths
 
 
-def _bfs_tree(root: Key, component: frozenset[Key], step: Mapping[Key, frozenset[Key]]) -> dict[Key, Key]:
+def _bfs_tree(root: Key, component: frozenset[Key], step: Mapping[Key, Collection[Key]]) -> dict[Key, Key]:
     """Breadth-first from ``root`` along ``step``: each member reached maps to the member it was reached from."""
     previous: dict[Key, Key] = {}
     queue: deque[Key] = deque([root])
