@@ -236,6 +236,8 @@ def inherited_atomic(module: ModuleNames, node: ast.ClassDef, classes: ProjectCl
     """The ``atomic`` a ``Migration`` class that does not set it inherits: from the first class in its method
     resolution order that sets it, Django's ``Migration`` (True) included. None when an ancestor cannot be read
     (not found, not a plain name, a cycle, too deep) or none of them is Django's ``Migration``."""
+    if len(node.bases) == 1 and _base_class(module, node.bases[0], classes) == _DJANGO_KEY:
+        return True  # nearly every migration: `class Migration(migrations.Migration)`
     try:
         definitions: dict[_ClassKey, ClassDefinition] = {}
         order = _linearize(ClassDefinition(module, node), classes, definitions, (), 0)
