@@ -5,14 +5,22 @@ commands so that a slow minute of the machine hits all of them alike, measures t
 (``--repeat`` runs) as a separate process, interpreter start included:
 
 1. the floor: one Python process that finds every migration file, reads it and ``ast.parse``s it;
-2. ``flake8-django-migrations check TREE`` with a cold cache (a fresh ``XDG_CACHE_HOME`` per run), also held to one
+2. ``django-migrations-lint check TREE`` with a cold cache (a fresh ``XDG_CACHE_HOME`` per run), also held to one
    core (where the process pool of ``check`` cannot help), and a warm one;
 3. flake8 on the tree: ``--select DJM`` (ours alone), the default selection with our codes, and the default
-   selection without them. "Without them" is flake8 with our plugin *not loaded* (a wrapper hides its entry
-   point): ``--extend-ignore DJM`` only filters our findings after the plugin has done all its work, so it is not
-   a baseline; it is printed too, to show what the plugin costs even when deselected;
-4. the editor case: one file of the big project through flake8, with our codes (warm cache) and without;
-5. the peak memory of every command (GNU ``/usr/bin/time``, else ``getrusage`` in an intermediate process: the
+   selection without them. "Without them" is flake8 with our plugin *not loaded*: a wrapper hides every
+   ``flake8.extension`` entry point into ``flake8_django_migrations``, whatever the distribution is called
+   (``flake8 --version`` through it lists no ``django-migrations-lint``). ``--extend-ignore DJM`` only filters
+   our findings after the plugin has done all its work, so it is not a baseline; it is printed too, to show what
+   the plugin costs even when deselected;
+4. the peer, django-safe-migrations, on the same tree (``benchmarks/peer.py`` says what it does): installed with
+   Django in a virtualenv of its own in the scratch folder, given a small settings module (the generated apps,
+   the PostgreSQL backend, no server) and run as ``django-admin check_migrations --database-vendor postgresql``,
+   with no cache of its own, so cold like ``check, cold cache``. The ratio of the two is printed under the table
+   with what the peer analysed in one verbose run (migrations per app, findings), to show that it looked at every
+   file. When it cannot be installed (offline), its row says why and the rest runs;
+5. the editor case: one file of the big project through flake8, with our codes (warm cache) and without;
+6. the peak memory of every command (GNU ``/usr/bin/time``, else ``getrusage`` in an intermediate process: the
    largest of its processes, so a worker of the pool of ``check`` counts on its own), and
    the time per file of the floor and of ``check`` at several project sizes (``--sizes``), which must stay flat.
 
@@ -38,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
+import peer  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GNU_TIME = "/usr/bin/time"
@@ -57,13 +66,30 @@ for folder, dirs, files in os.walk(sys.argv[1]):
 print(count)
 """
 
-# flake8 exactly as installed, minus our plugin: the honest "flake8 without our codes".
+# flake8 exactly as installed, minus our plugin: the honest "flake8 without our codes". Our plugin is recognised by
+# its entry point, not by the name of its distribution (a rename once made these rows load it). Every distribution
+# is wrapped so that its entry points are parsed once, as flake8 alone would: the baseline pays nothing extra.
 FLAKE8_WITHOUT_US = """
 import importlib.metadata, sys
+
+def ours(entry_point):
+    return entry_point.group == "flake8.extension" and entry_point.value.startswith("flake8_django_migrations.")
+
+class WithoutUs(importlib.metadata.Distribution):
+    entry_points = importlib.metadata.EntryPoints()  # shadows the parsing property: set once per instance below
+
+    def __init__(self, installed):
+        self.installed = installed
+        self.entry_points = importlib.metadata.EntryPoints(e for e in installed.entry_points if not ours(e))
+
+    def read_text(self, filename):
+        return self.installed.read_text(filename)
+
+    def locate_file(self, path):
+        return self.installed.locate_file(path)
+
 everything = importlib.metadata.distributions
-def others(**kwargs):
-    return [d for d in everything(**kwargs) if (d.metadata["Name"] or "").lower() != "flake8-django-migrations"]
-importlib.metadata.distributions = others
+importlib.metadata.distributions = lambda **kwargs: [WithoutUs(d) for d in everything(**kwargs)]
 from flake8.main.cli import main
 sys.exit(main())
 """
@@ -138,10 +164,7 @@ class Runner:
     def run(self, command: Command) -> None:
         if command.error is not None:
             return  # it failed before: once is enough to report
-        # Users' Pythons keep compiled bytecode; a development shell that forbids it would charge compiling our
-        # modules to every command (about 30 ms), which no installed copy pays.
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-        env.update(command.env)
+        env = {**command_environment(), **command.env}
         if command.fresh_cache:
             env["XDG_CACHE_HOME"] = self.new_cache_home()
         rss_file = self.scratch / "rss.txt"
@@ -158,7 +181,8 @@ class Runner:
             print(f"  ! {command.label}: {command.error}", file=sys.stderr)
             return
         elapsed = time.perf_counter() - started
-        if done.returncode not in command.ok_codes:
+        # A crash exits 1 like a run with findings: the traceback is what tells them apart.
+        if done.returncode not in command.ok_codes or b"Traceback (most recent call last)" in done.stderr:
             tail = done.stderr.decode(errors="replace").strip().splitlines()[-5:]
             command.error = f"exit {done.returncode}: " + " | ".join(tail)
             print(f"  ! {command.label}: {command.error}", file=sys.stderr)
@@ -178,6 +202,12 @@ class Runner:
         for _ in range(repeat):
             for command in commands:
                 self.run(command)
+
+
+def command_environment() -> dict[str, str]:
+    # Users' Pythons keep compiled bytecode; a development shell that forbids it would charge compiling our
+    # modules to every command (about 30 ms), which no installed copy pays.
+    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def migration_files(tree: Path) -> list[Path]:
@@ -263,7 +293,13 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         trees[size] = tree
 
-    python, cli, flake8 = sys.executable, tool("flake8-django-migrations"), tool("flake8")
+    print(f"preparing {peer.NAME} {peer.VERSION} in {scratch / 'peer-venv'}", file=sys.stderr, flush=True)
+    the_peer = peer.prepare(scratch, trees[args.size])
+    analysis = the_peer.what_it_analysed(command_environment()) if the_peer.error is None else the_peer.error
+    if isinstance(analysis, str):
+        the_peer.error = analysis
+
+    python, cli, flake8 = sys.executable, tool("django-migrations-lint"), tool("flake8")
     without_us = [python, str(scratch / "flake8_without_us.py")]
     warm_home = str(scratch / "caches" / "warm")
     warm_flake8 = str(scratch / "caches" / "warm-flake8")
@@ -273,10 +309,13 @@ def main(argv: list[str] | None = None) -> int:
 
     empty = scratch / "empty"
     empty.mkdir(exist_ok=True)
+    check_cold = Command("check, cold cache", [cli, "check", tree], fresh_cache=True)
+    peer_row = Command(f"{peer.NAME} {peer.VERSION} check_migrations, postgresql", the_peer.argv, env=the_peer.env,
+                       ok_codes=(0, 1), error=the_peer.error)  # it exits 1 when it reports an error
     main_rows = [
         Command("floor: read + ast.parse every migration (1 process)", [python, str(scratch / "floor.py"), tree],
                 ok_codes=(0,)),
-        Command("check, cold cache", [cli, "check", tree], fresh_cache=True),
+        check_cold,
         Command("check, warm cache", [cli, "check", tree], env={"XDG_CACHE_HOME": warm_home}),
         *([Command("check, cold cache, one core", [python, str(scratch / "one_core.py"), cli, "check", tree],
                    fresh_cache=True)] if hasattr(os, "sched_setaffinity") else []),
@@ -287,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         Command("flake8 --extend-ignore DJM (plugin loaded, deselected)",
                 [flake8, "--extend-ignore", "DJM", "--djm-cache-dir", warm_flake8, tree]),
         Command("start-up alone: check on an empty folder", [cli, "check", str(empty)]),
+        peer_row,
     ]
     one_file = sorted(migration_files(trees[args.size]))[files // 2]
     editor_rows = [
@@ -316,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Project: {files} migration files in {trees[args.size]} (generated by benchmarks/generate.py); "
           f"medians of {args.repeat} runs; every command is a new process, interpreter start included.\n")
     print(table(main_rows, files, floor, base))
+    if peer_row.median is not None and check_cold.median is not None:
+        print(f"{peer.NAME} / check cold: {peer_row.median / check_cold.median:.1f}x "
+              f"({peer.NAME} on its own: {analysis}; the tree has {files} migration files)")
     print()
     print(table(editor_rows, 1, None, editor_rows[2].median).replace("us/file", "  us    "))
     with_us, without = editor_rows[0].median, editor_rows[2].median
