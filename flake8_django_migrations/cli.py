@@ -11,41 +11,37 @@ formats it prints them in (text, JSON, SARIF, GitHub workflow commands) are in `
 from __future__ import annotations
 
 import argparse
-import configparser
-import contextlib
-import fnmatch
+import hashlib
 import io
-import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn, TextIO
-
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 import flake8_django_migrations
-from flake8_django_migrations.baseline import BaselineError, read_baseline, write_baseline
-from flake8_django_migrations.facts import MigrationFacts, is_migration_module_name
-from flake8_django_migrations.files import MAX_SOURCE_BYTES, read_regular_file
+from flake8_django_migrations.configuration import Configuration, read_configuration
+from flake8_django_migrations.files import MAX_SOURCE_BYTES, is_migration_module_name, read_regular_file
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.output.github import write_github
-from flake8_django_migrations.output.json import graph_as_json, write_json
 from flake8_django_migrations.output.report import PROG, UNREADABLE, ProjectPass, Report, display_path
-from flake8_django_migrations.output.sarif import write_sarif
-from flake8_django_migrations.output.text import describe_settings, write_text
 from flake8_django_migrations.project.cache import FactsCache, available_cores
-from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
+from flake8_django_migrations.project.discover import Discovery, discover, find_project_root, pattern_matcher
 from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.findings_cache import (
     cached_project_findings,
     file_findings_key,
     project_fingerprint,
-    selected_rules,
 )
-from flake8_django_migrations.registry import PREFIX, PROJECT_RULES, RULES, check_facts
 from flake8_django_migrations.settings import DATABASES, Settings
 from flake8_django_migrations.source import decode_source, syntax_error_finding
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.baseline import Baseline
+    from flake8_django_migrations.facts import MigrationFacts
+
+# What a run served from the cache does not need is imported where it is used: flake8's option machinery and its
+# plugins (configuration.py), the rules and the facts (only for what changed), the formats other than text.
 
 __all__ = ["main"]
 
@@ -54,12 +50,7 @@ EXIT_FINDINGS: Final = 1
 EXIT_USAGE: Final = 2
 
 # The formats of ``check``; each writes a finished run (output/).
-CHECK_FORMATS: Final[dict[str, Callable[[Report, TextIO], None]]] = {
-    "text": write_text,
-    "json": write_json,
-    "sarif": write_sarif,
-    "github": write_github,
-}
+CHECK_FORMATS: Final = ("text", "json", "sarif", "github")
 # flake8 checks the codes of ``ignore`` in its config files only; the command checks those it is given too, so that
 # a lower-case `--select djm3`, which would select nothing, is a usage error.
 VALID_CODE_PREFIX: Final = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$", re.ASCII)
@@ -103,15 +94,20 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             parser.error("a command is required: check or graph (or --explain CODE)")
         for dest in ("select", "ignore", "extend_select", "extend_ignore"):
             _check_codes(getattr(args, dest) or (), parser, "--" + dest.replace("_", "-"))
-        options, settings = _flake8_configuration(_flake8_argv(args))
-        verdict = _Verdict(options)
+        cache = FactsCache(args.cache_dir, not args.no_cache)
+        configuration = _flake8_configuration(_flake8_argv(args), cache)
+        settings = configuration.settings
+        if (settings.cache_dir, settings.use_cache) != (args.cache_dir, not args.no_cache):
+            cache = FactsCache(settings.cache_dir, settings.use_cache)  # a configuration file chose another
+        baseline = _baseline(settings)
         if args.command == "check":
             status = _check(
-                args.paths or ["."], args.format, settings, options, verdict, out, args.verbose, args.write_baseline
+                args.paths or ["."], args.format, configuration, cache, out, args.verbose, args.write_baseline, baseline
             )
             return EXIT_CLEAN if args.exit_zero else status
         focus = _Focus(tuple(args.graph_apps), args.around, args.depth)
-        return _graph(args.path or ".", settings, verdict, out, args.format, focus)
+        verdict = _Verdict(configuration.options)
+        return _graph(args.path or ".", configuration.settings, verdict, out, args.format, focus)
     except SystemExit as exit_:
         # argparse exits on --help (0) and on usage errors (2); report rather than end an in-process caller.
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
@@ -133,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser("check", help="run every rule over the migrations below the paths")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
-    check.add_argument("--format", choices=tuple(CHECK_FORMATS), default="text",
+    check.add_argument("--format", choices=CHECK_FORMATS, default="text",
                        help="text: flake8's lines; json: docs/json-output.md; sarif: SARIF 2.1.0 for code scanning;"
                        " github: workflow commands that annotate a pull request")
     check.add_argument("--exit-zero", action="store_true",
@@ -203,6 +199,8 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
 
 def _explain(code_or_name: str, parser: argparse.ArgumentParser) -> str:
     """``--explain DJM402`` (or ``--explain delete-before-readers``): the rule's page, as docs/rules/ has it."""
+    from flake8_django_migrations.registry import RULES
+
     wanted = code_or_name.strip()
     rule = RULES.get(wanted.upper()) or next((rule for rule in RULES.values() if rule.name == wanted.lower()), None)
     if rule is None:
@@ -225,6 +223,8 @@ def _comma_list(values: Iterable[str]) -> list[str]:
 def _check_codes(values: Iterable[str], parser: argparse.ArgumentParser, option: str) -> None:
     for code in _comma_list(values):
         if not VALID_CODE_PREFIX.match(code):
+            from flake8_django_migrations.registry import PREFIX
+
             parser.error(f"{option}: {code!r} is not a code or code prefix such as {PREFIX}3 or {PREFIX}302")
 
 
@@ -244,10 +244,19 @@ def _flake8_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def _flake8_configuration(argv: list[str]) -> tuple[argparse.Namespace, Settings]:
+def _flake8_configuration(argv: list[str], cache: FactsCache) -> Configuration:
     """flake8's options for ``argv``, read by flake8 itself (``flake8.options.parse_args``: its configuration files
     found from the current folder or named by ``--config``, ``--append-config`` and ``--isolated``, every installed
-    plugin's options), and the settings this plugin built from them when flake8 handed them over."""
+    plugin's options), and the settings this plugin built from them when flake8 handed them over; from ``cache``
+    when nothing flake8 would read changed (configuration.py)."""
+    return read_configuration(argv, cache, lambda: _read_flake8_configuration(argv))
+
+
+def _read_flake8_configuration(argv: list[str]) -> tuple[argparse.Namespace, Settings, str]:
+    """flake8's options, the plugin's settings, and what flake8 wrote on standard error while reading them."""
+    import configparser
+    import contextlib
+
     # flake8 loads its plugins to know their options: only a command that checks something pays for it.
     from flake8.exceptions import Flake8Exception  # type: ignore[import-untyped]
     from flake8.options.parse_args import parse_args  # type: ignore[import-untyped]
@@ -265,82 +274,171 @@ def _flake8_configuration(argv: list[str]) -> tuple[argparse.Namespace, Settings
         # A value this plugin refuses (or flake8's parser does) is the command's usage error: say it in its name.
         sys.stderr.write(re.sub(r"^flake8: ", f"{PROG}: ", errors.getvalue(), flags=re.MULTILINE))
         raise
-    sys.stderr.write(errors.getvalue())
     if not hasattr(options, "djm_database"):
+        sys.stderr.write(errors.getvalue())
         _usage_error(f"flake8 does not find this plugin: install {PROG} where flake8 is installed")
     assert isinstance(options, argparse.Namespace)
-    return options, MigrationChecker.settings
+    return options, MigrationChecker.settings, errors.getvalue()
+
+
+def _baseline(settings: Settings) -> Baseline | None:
+    """The ``djm-baseline`` file, read up front as the plugin does when flake8 hands it the options (a baseline
+    that cannot be read is a usage error, whatever the command), also when the configuration came from the cache."""
+    if settings.baseline is None:
+        return None
+    from flake8_django_migrations.baseline import BaselineError, read_baseline
+
+    try:
+        return read_baseline(settings.baseline)
+    except BaselineError as error:
+        _usage_error(str(error))
 
 
 # Which files, which findings: as flake8 decides ---------------------------------------------------------------------
 
 
-def _linted_files(paths: Sequence[str], options: argparse.Namespace) -> frozenset[str]:
+class _LintedFiles:
     """The files flake8 checks for ``paths`` (as written: a pattern is matched against the base name, and ``.`` has
     none), absolute: flake8's ``discover_files.expand_paths`` with its ``exclude``, ``extend-exclude`` and
     ``filename`` patterns. Unlike discovery, flake8 enters hidden, build, dist and node_modules folders and
     virtualenvs unless they are excluded. The same walk and tests as flake8's, with each list of patterns compiled
-    once: flake8 matches every file against every pattern one by one, a tenth of a second per 5,000 files."""
-    excluded = _matcher((*options.exclude, *options.extend_exclude))
-    included = _matcher(options.filename)
+    once, and a file's own tests made only when it is asked about: flake8 matches every file against every pattern,
+    a tenth of a second per 5,000 files, where the command needs the answer for the migrations alone."""
 
-    def is_excluded(path: str, absolute: str) -> bool:  # flake8's utils.matches_filename
-        if excluded is None:
+    __slots__ = ("_named", "_excluded", "_included", "_walked", "_migrations_folders", "_answers")
+
+    def __init__(self, paths: Sequence[str], options: argparse.Namespace) -> None:
+        self._excluded = pattern_matcher((*options.exclude, *options.extend_exclude))
+        self._included = pattern_matcher(options.filename)
+        self._named: set[str] = set()  # files named on the command line: checked whatever their name
+        # Each folder the walk enters (absolute) -> the folder as written, once per path given that reaches it.
+        self._walked: dict[str, list[str]] = {}
+        # The files of the folders named `migrations`: the only ones with findings the project pass may not know.
+        self._migrations_folders: dict[str, list[str]] = {}
+        for given in paths:
+            if self._is_excluded(given, os.path.abspath(given)):
+                continue
+            if not os.path.isdir(given):
+                self._named.add(os.path.abspath(given))
+                continue
+            for folder, subfolders, files in os.walk(given):
+                # os.path.abspath once per folder: a name from a listing is never "." or "..".
+                absolute = os.path.abspath(folder)
+                subfolders[:] = [
+                    name for name in subfolders
+                    if not self._is_excluded(os.path.join(folder, name), os.path.join(absolute, name))
+                ]
+                self._walked.setdefault(absolute, []).append(folder)
+                if os.path.basename(absolute) == "migrations":
+                    self._migrations_folders.setdefault(absolute, []).extend(files)
+        self._answers: dict[str, bool] = {}
+
+    def __contains__(self, path: object) -> bool:
+        """Whether flake8 checks the file at ``path`` (absolute, normalised, and a file the walk lists when it is in a
+        folder the walk enters: the migrations discovery found, and the files of their findings)."""
+        if not isinstance(path, str):
+            return False
+        answer = self._answers.get(path)
+        if answer is None:
+            answer = self._answers[path] = self._checks(path)
+        return answer
+
+    def outside(self, known: Collection[str]) -> set[str]:
+        """The files flake8 checks in folders named ``migrations`` and those named on the command line, less the
+        ``known`` ones (absolute): where it finds migrations the project pass does not know."""
+        found = {path for path in self._named if path not in known}
+        for folder, names in self._migrations_folders.items():
+            prefix = folder + os.sep if not folder.endswith(os.sep) else folder
+            found.update(path for path in (prefix + name for name in names) if path not in known and path in self)
+        return found
+
+    def _checks(self, path: str) -> bool:
+        if path in self._named:
+            return True
+        folder, name = os.path.split(path)
+        written = self._walked.get(folder)
+        if written is None:
+            return False
+        excluded = self._excluded
+        if excluded is not None and ((name not in (".", "..") and excluded(name)) or excluded(path)):
+            return False
+        return self._included is None or any(self._included(os.path.join(given, name)) for given in written)
+
+    def _is_excluded(self, path: str, absolute: str) -> bool:  # flake8's utils.matches_filename
+        if self._excluded is None:
             return False
         name = os.path.basename(path)
-        return (name not in (".", "..") and excluded(name)) or excluded(absolute)
-
-    found: set[str] = set()
-    for given in paths:
-        if is_excluded(given, os.path.abspath(given)):
-            continue
-        if not os.path.isdir(given):
-            found.add(os.path.abspath(given))  # a file named on the command line is checked whatever its name
-            continue
-        for folder, subfolders, files in os.walk(given):
-            # os.path.abspath once per folder: a name from a listing is never "." or "..".
-            absolute = os.path.abspath(folder)
-            subfolders[:] = [
-                name for name in subfolders
-                if not is_excluded(os.path.join(folder, name), os.path.join(absolute, name))
-            ]
-            for name in files:
-                path = os.path.join(absolute, name)
-                if not is_excluded(name, path) and (included is None or included(os.path.join(folder, name))):
-                    found.add(path)
-    return frozenset(found)
-
-
-def _matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
-    """flake8's ``utils.fnmatch`` for a list of patterns (any one matches, after ``normcase``) as one regular
-    expression; None for no patterns."""
-    if not patterns:
-        return None
-    regex = re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(pattern))})" for pattern in patterns))
-    return lambda name: regex.match(os.path.normcase(name)) is not None
+        return (name not in (".", "..") and self._excluded(name)) or self._excluded(absolute)
 
 
 class _Verdict:
     """Whether flake8 would report a finding, decided by flake8's own ``StyleGuideManager`` (``select``,
     ``ignore``, their ``extend-*`` forms, the plugins' default ignore, ``per-file-ignores``) and its ``noqa``
     handling (the line, or all the lines of a multi-line string, as its ``FileProcessor`` gives them; a file with a
-    ``# flake8: noqa`` line reports nothing)."""
+    ``# flake8: noqa`` line reports nothing).
 
-    __slots__ = ("_options", "_guides", "_noqa_lines")
+    It depends on the options, the findings and the text of their files, nothing else. Given the ``configuration``
+    (its ``identity`` stands for the options) it is stored with all three, under the configuration's ``key``, so that
+    a run where nothing changed neither imports flake8's style guide nor reads a file for its ``noqa`` comments, and
+    a run where something did replaces the entry."""
 
-    def __init__(self, options: argparse.Namespace) -> None:
-        from flake8.style_guide import StyleGuideManager  # type: ignore[import-untyped]
+    __slots__ = ("_options", "_configuration", "_guides", "_noqa_lines")
 
+    def __init__(self, options: argparse.Namespace, configuration: Configuration | None = None) -> None:
         self._options = options
-        self._guides: Any = StyleGuideManager(options, _Unshown())
+        self._configuration = configuration
+        self._guides: Any = None
         self._noqa_lines: dict[str, Callable[[int], str] | None] = {}
 
-    def reported(self, findings: Iterable[Finding]) -> list[Finding]:
-        return sorted((finding for finding in set(findings) if self._reports(finding)), key=lambda f: f.sort_key)
+    def reported(
+        self, findings: Iterable[Finding], cache: FactsCache | None = None, paths: Sequence[str] = (),
+        stats: Collection[str] = (), stat_keys: Sequence[str] = (),
+    ) -> list[Finding]:
+        """The findings flake8 would report, sorted. With ``cache``, the verdict is kept there for the ``paths``
+        checked: ``stat_keys`` are cache keys that already stand for the stat of the files in ``stats`` (the per-file
+        findings keys, which stat every migration discovery found); the other files with findings are stat'ed
+        here."""
+        # Sorted on everything, so that what the verdict is stored with does not depend on the order of a set.
+        ordered = sorted(set(findings), key=lambda finding: (finding.sort_key, finding.hint))
+        configuration = self._configuration
+        if (
+            cache is None or not cache.enabled
+            or configuration is None or configuration.key is None or configuration.identity is None
+        ):
+            return [finding for finding in ordered if self._reports(finding)]
+        place = repr((configuration.key, [os.path.abspath(path) for path in paths]))
+        key = "verdict-" + hashlib.blake2b(place.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        inputs = self._inputs(configuration.identity, ordered, stats, stat_keys)
+        stored = cache.data(key)
+        if stored is not None and stored.get("inputs") == inputs:
+            positions = stored.get("reported")
+            if isinstance(positions, tuple) and all(
+                isinstance(position, int) and 0 <= position < len(ordered) for position in positions
+            ):
+                return [ordered[position] for position in positions]
+        reported = [position for position, finding in enumerate(ordered) if self._reports(finding)]
+        cache.store_data(key, {"inputs": inputs, "reported": tuple(reported)})
+        return [ordered[position] for position in reported]
+
+    @staticmethod
+    def _inputs(identity: str, ordered: Sequence[Finding], stats: Collection[str], stat_keys: Sequence[str]) -> str:
+        text = [f"{identity}\0{list(stat_keys)!r}\n"]
+        text.extend(
+            f"{f.path}\0{f.line}\0{f.col}\0{f.code}\0{f.message}\0{f.hint}\n" for f in ordered
+        )
+        for path in sorted({finding.path for finding in ordered if finding.path not in stats}):
+            try:
+                status = os.stat(path)
+                text.append(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\n")
+            except (OSError, ValueError):
+                text.append(f"{path}\0-\n")
+        return hashlib.blake2b("".join(text).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     def _reports(self, finding: Finding) -> bool:
-        from flake8.style_guide import Decision
+        from flake8.style_guide import Decision, StyleGuideManager  # type: ignore[import-untyped]
 
+        if self._guides is None:
+            self._guides = StyleGuideManager(self._options, _Unshown())
         guide = self._guides.style_guide_for(finding.path)
         if guide.should_report_error(finding.code) is not Decision.Selected:
             return False  # decided without reading the file
@@ -393,19 +491,14 @@ def _noqa_lines(path: str, options: argparse.Namespace) -> Callable[[int], str] 
 def _check(
     paths: Sequence[str],
     output_format: str,
-    settings: Settings,
-    options: argparse.Namespace,
-    verdict: _Verdict,
+    configuration: Configuration,
+    cache: FactsCache,
     out: TextIO,
     verbose: bool = False,
     write_baseline_to: str | None = None,
+    baseline: Baseline | None = None,
 ) -> int:
-    baseline = None
-    if settings.baseline is not None and write_baseline_to is None:
-        try:
-            baseline = read_baseline(settings.baseline)
-        except BaselineError as error:
-            _usage_error(str(error))
+    settings, options = configuration.settings, configuration.options
     for path in paths:
         target = os.path.abspath(path)
         if not os.path.exists(target):
@@ -416,12 +509,13 @@ def _check(
     by_root: dict[str, list[str]] = {}  # the paths as written, which flake8's exclude patterns are matched against
     for path in paths:
         by_root.setdefault(find_project_root(os.path.abspath(path), settings), []).append(path)
-    cache = FactsCache(settings.cache_dir, settings.use_cache)
     found: list[Finding] = []
     projects: list[ProjectPass] = []
     given = settings
     packages: dict[str, bool] = {}
     unanalysed_sql = False
+    stat_keys: list[str] = []  # the per-file findings keys: each stands for the stat of the files in `stated`
+    stated: set[str] = set()
     for root, group in by_root.items():
         settings = settings_for_project(given, root)
         # Not through the per-process cache that serves flake8: a command reads the files as they are now, also
@@ -429,25 +523,28 @@ def _check(
         discovery = discover(root, settings)
         projects.append(ProjectPass(root, settings, discovery))
         if verbose:
+            from flake8_django_migrations.output.text import describe_settings
+
             describe_settings(projects[-1], sys.stderr)
         # What is reported is what flake8 reports: findings in the files it checks, whichever pass found them.
-        linted = _linted_files(group, options)
-        rules = selected_rules(PROJECT_RULES, settings)
-        fingerprint = project_fingerprint(discovery, settings, rules)
-        checked: set[str] = set()
-        per_file, has_sql = _per_file_findings(discovery, settings, cache, fingerprint)
-        unanalysed_sql = unanalysed_sql or (bool(has_sql) and settings.is_postgresql)
+        linted = _LintedFiles(group, options)
+        codes = [code for code in configuration.project_rule_codes if settings.is_enabled(code)]
+        fingerprint = project_fingerprint(discovery, settings, codes)
+        per_file, sql_unanalysed, per_file_key = _per_file_findings(discovery, settings, cache, fingerprint)
+        stat_keys.append(per_file_key)
+        stated.update(per_file)
+        unanalysed_sql = unanalysed_sql or sql_unanalysed
         for path, file_findings in per_file.items():
-            if path in linted:
-                checked.add(path)
+            # Only files with something to report are looked up: the others add nothing either way.
+            if file_findings != () and path in linted:
                 # A migration whose facts could not be read is said so, as flake8 does, never passed over.
                 found.extend(file_findings if file_findings is not None else _unreadable(path))
-        project, _ = cached_project_findings(root, settings, cache, discovery, rules, fingerprint, available_cores())
+        project = _project_findings(root, settings, cache, discovery, fingerprint)
         # flake8 also checks migrations where discovery does not look (hidden, build, dist and node_modules
         # folders, virtualenvs, folders reached through a symbolic link): the plugin gives them the per-file
         # findings. A Python file named on the command line is read even outside a migrations package.
         named = {os.path.abspath(path) for path in group if path.endswith(".py") and os.path.isfile(path)}
-        for path in sorted(linted - checked):
+        for path in sorted(linted.outside(per_file)):
             folder = os.path.dirname(path)
             if folder not in packages:
                 packages[folder] = _is_migrations_package(folder)
@@ -462,13 +559,14 @@ def _check(
 
             since = NewOnly.since(settings.base_commit, discovery)
             found = [f for f in found if f.path not in linted or since.keeps(f.path, f.message)]
-    reported = verdict.reported(found)
+    reported = _Verdict(options, configuration).reported(found, cache, paths, stated, stat_keys)
     if unanalysed_sql:
-        from flake8_django_migrations.facts.sql import SQL_NOT_ANALYSED, sql_parser_available
+        from flake8_django_migrations.facts.sql import SQL_NOT_ANALYSED
 
-        if not sql_parser_available():
-            sys.stderr.write(f"{PROG}: {SQL_NOT_ANALYSED}\n")  # once per run, and only where it matters
+        sys.stderr.write(f"{PROG}: {SQL_NOT_ANALYSED}\n")  # once per run, and only where it matters
     if write_baseline_to is not None:
+        from flake8_django_migrations.baseline import write_baseline
+
         written = write_baseline(write_baseline_to, reported)
         sys.stderr.write(f"{PROG}: wrote {written} baseline entries ({len(reported)} findings) to"
                          f" {write_baseline_to}\n")
@@ -482,43 +580,89 @@ def _check(
                 f"{PROG}: {stale_entries} finding(s) of the baseline {settings.baseline} no longer occur;"
                 " write it again to drop them\n"
             )
-    CHECK_FORMATS[output_format](Report(tuple(reported), tuple(projects), given, stale_entries), out)
+    _writer(output_format)(Report(tuple(reported), tuple(projects), given, stale_entries), out)
     return EXIT_FINDINGS if reported else EXIT_CLEAN
+
+
+def _writer(output_format: str) -> Callable[[Report, TextIO], None]:
+    """The writer of a ``check`` format (output/), imported when asked for: the others name rules, which text
+    lines do not."""
+    if output_format == "json":
+        from flake8_django_migrations.output.json import write_json
+
+        return write_json
+    if output_format == "sarif":
+        from flake8_django_migrations.output.sarif import write_sarif
+
+        return write_sarif
+    if output_format == "github":
+        from flake8_django_migrations.output.github import write_github
+
+        return write_github
+    from flake8_django_migrations.output.text import write_text
+
+    return write_text
 
 
 def _per_file_findings(
     discovery: Discovery, settings: Settings, cache: FactsCache, fingerprint: str
-) -> tuple[dict[str, tuple[Finding, ...] | None], bool | None]:
+) -> tuple[dict[str, tuple[Finding, ...] | None], bool, str]:
     """The per-file findings of every migration discovery found (None for one whose facts could not be read),
     stored under the stat of every input: when nothing changed, a run reads them in one entry, without loading
     any facts. The folders of a label two of them claim are left out of the graph, not out of the per-file rules.
-    Also whether any migration holds a ``RunSQL`` (None: not known), to say when its SQL was not analysed."""
+    Also whether a ``RunSQL`` among them went unanalysed for want of PostgreSQL's parser on PostgreSQL (stored with
+    them: a warm run does not import the parser to tell), and the key they are stored under, which stands for the
+    stat of every file discovery found."""
     key = file_findings_key(fingerprint, discovery, settings)
     stored = cache.file_findings(key)
     apps = (*discovery.apps.values(), *discovery.left_out)
     if stored is not None:
-        with_sql = cache.file_findings(key + "-runsql")
+        sql = cache.data(key + "-sql")
         # Those not stored: migrations whose facts read a models module, which can change without them.
         for app in apps:
             missing = [path for path in app.files if path not in stored]
             if missing:
                 for path, facts in cache.facts_for_files(missing, app_label=app.label).items():
                     stored[path] = tuple(_file_findings(facts, settings)) if facts is not None else None
-        return stored, (bool(with_sql) if with_sql is not None else None)
+        return stored, sql is not None and sql.get("unanalysed") is True, key
     # Every file's facts over all cores; the project pass that follows reads them from ``cache``.
     from flake8_django_migrations.project.index import load_all_facts  # the graph and the state: only now
 
-    load_all_facts(discovery, cache, available_cores())
     found: dict[str, tuple[Finding, ...] | None] = {}
-    sql_paths: dict[str, tuple[Finding, ...] | None] = {}  # stored in the findings' shape: path -> ()
-    for app in apps:
-        for path, facts in cache.facts_for_files(app.files, complete=True, app_label=app.label).items():
+    with_sql: list[str] = []
+
+    def check_folder(paths: Sequence[str], app_label: str | None, loaded: Mapping[str, MigrationFacts | None]) -> None:
+        # Each folder as soon as its facts are in: the workers extract the others meanwhile.
+        for path in paths:
+            facts = loaded.get(path)
             found.setdefault(path, tuple(_file_findings(facts, settings)) if facts is not None else None)
             if facts is not None and any(op.kind == "RunSQL" for op in facts.operations):
-                sql_paths[path] = ()
+                with_sql.append(path)
+
+    load_all_facts(discovery, cache, available_cores(), check_folder)
+    unanalysed = False
+    if with_sql and settings.is_postgresql:
+        from flake8_django_migrations.facts.sql import sql_parser_available
+
+        unanalysed = not sql_parser_available()
     cache.store_file_findings(key, {path: found[path] for path in found if path not in cache.read_other_files})
-    cache.store_file_findings(key + "-runsql", sql_paths)
-    return found, bool(sql_paths)
+    cache.store_data(key + "-sql", {"unanalysed": unanalysed})
+    return found, unanalysed, key
+
+
+def _project_findings(
+    root: str, settings: Settings, cache: FactsCache, discovery: Discovery, fingerprint: str
+) -> tuple[Finding, ...]:
+    """The project rules' findings: stored under ``fingerprint`` when nothing changed, else from the project pass,
+    which is when the rules are imported."""
+    stored = cache.project_findings(fingerprint)
+    if stored is not None:
+        return stored
+    from flake8_django_migrations.project.findings_cache import selected_rules
+    from flake8_django_migrations.registry import PROJECT_RULES
+
+    rules = selected_rules(PROJECT_RULES, settings)
+    return cached_project_findings(root, settings, cache, discovery, rules, fingerprint, available_cores())[0]
 
 
 def _is_migrations_package(folder: str) -> bool:
@@ -539,6 +683,8 @@ def _unreadable(path: str) -> list[Finding]:
 
 
 def _file_findings(facts: MigrationFacts, settings: Settings) -> Iterable[Finding]:
+    from flake8_django_migrations.registry import check_facts
+
     for finding in check_facts(facts, settings):
         path = os.path.abspath(finding.path)
         yield finding if path == finding.path else _with_path(finding, path)
@@ -566,10 +712,15 @@ def _graph(
         _usage_error(f"{path}: no such file or folder")
     root = find_project_root(target, settings)
     from flake8_django_migrations.project.index import build_index, run_project_rules
+    from flake8_django_migrations.registry import PROJECT_RULES
 
     index = build_index(root, settings)
     errors = verdict.reported(run_project_rules(index, PROJECT_RULES, settings))
     if output_format == "json":
+        import json
+
+        from flake8_django_migrations.output.json import graph_as_json
+
         if focus.apps or focus.around:
             _usage_error("--app and --around draw a picture: use them with --format dot, mermaid or html")
         json.dump(graph_as_json(index, errors), out, indent=2)

@@ -6,7 +6,7 @@ import os
 import stat
 from typing import Final
 
-__all__ = ["MAX_SOURCE_BYTES", "read_regular_file"]
+__all__ = ["MAX_SOURCE_BYTES", "is_migration_module_name", "read_regular_file"]
 
 # Squashed migrations, generated data migrations and RunSQL with an inlined dump reach several megabytes; four
 # times the largest seen in the wild is still a bounded read, while /dev/zero or a runaway log is not.
@@ -53,3 +53,8 @@ def read_regular_file(path: str, limit: int = MAX_SOURCE_BYTES, *, follow_symlin
         return None
     finally:
         os.close(descriptor)
+
+
+def is_migration_module_name(filename: str) -> bool:
+    """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``."""
+    return filename.endswith(".py") and filename[:1] not in ("_", "~") and filename != ".py"

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flake8_django_migrations import __version__
-from flake8_django_migrations.baseline import BaselineError, memoised_baseline, read_baseline
 from flake8_django_migrations.facts import extract_facts, is_migration_module_name
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
@@ -123,8 +122,8 @@ class MigrationChecker:
                 baseline=configured("djm-baseline", options.djm_baseline),
             )
             if cls.settings.baseline is not None:
-                read_baseline(cls.settings.baseline)  # a baseline that cannot be read is a usage error up front
-        except (SettingsError, BaselineError) as error:
+                _check_baseline(cls.settings.baseline)
+        except SettingsError as error:
             # As flake8 reports a bad value of its own options: a usage error, exit status 2.
             print(f"flake8: error: {error}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -150,6 +149,8 @@ class MigrationChecker:
             since = new_only_for(self.filename, settings, self.lint_runs)
             findings = [f for f in findings if since.keeps(f.path, f.message)]
         if settings.baseline is not None:
+            from flake8_django_migrations.baseline import memoised_baseline
+
             findings = memoised_baseline(settings.baseline).without_baselined(findings)
         return findings
 
@@ -211,6 +212,16 @@ class MigrationChecker:
         return any(
             folder.endswith(os.sep + module.replace(".", os.sep)) for module in settings.migration_modules.values()
         )
+
+
+def _check_baseline(path: str) -> None:
+    """A baseline that cannot be read is a usage error up front, not a surprise in the middle of the run."""
+    from flake8_django_migrations.baseline import BaselineError, read_baseline  # only when one is set
+
+    try:
+        read_baseline(path)
+    except BaselineError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _in_migrations_package(path: str) -> bool:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from flake8_django_migrations.finding import Finding
 
-__all__ = ["SYNTAX_ERROR", "decode_source", "parse_source", "syntax_error_finding"]
+__all__ = ["SYNTAX_ERROR", "decode_source", "module_level_statements", "parse_source", "syntax_error_finding"]
 
 SYNTAX_ERROR: Final = "E999"  # flake8's code for a file that does not parse
 
@@ -44,6 +45,21 @@ def parse_source(data: bytes, path: str) -> ast.Module:
     """The module flake8 would hand its plugins. Raises ``SyntaxError`` (or ``ValueError``, ``RecursionError``,
     ``MemoryError`` on pathological input) when it does not parse."""
     return ast.parse(decode_source(data), filename=path)
+
+
+def module_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import time: the module body and the blocks of its ``if`` and ``try`` statements."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from module_level_statements(node.body)
+            yield from module_level_statements(node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from module_level_statements(node.body)
+            for handler in node.handlers:
+                yield from module_level_statements(handler.body)
+            yield from module_level_statements(node.orelse)
+            yield from module_level_statements(node.finalbody)
 
 
 def syntax_error_finding(path: str, data: bytes) -> Finding | None:

@@ -294,7 +294,7 @@ def test_everything_facts_and_findings_hold_is_loadable(tmp_path: Path) -> None:
         [entry] = [path for path in cache_files(tmp_path / "cache") if path.name.startswith(key[2:])]
         Recording(io.BytesIO(entry.read_bytes())).load()
         assert FactsCache(str(tmp_path / "cache"))._load(key) == value
-    assert seen <= set(cache_module._LOADABLE)
+    assert seen <= set(cache_module._loadable())
     assert {(type(UNKNOWN).__module__, "UNKNOWN"), ("builtins", "complex")} <= seen
     assert {(cls.__module__, cls.__qualname__) for cls in (MigrationFacts, Finding)} <= seen
 

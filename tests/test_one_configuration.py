@@ -228,16 +228,23 @@ def test_a_code_flake8_refuses_in_a_config_file_is_a_usage_error(
 def test_the_files_check_lints_are_those_flake8_lints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...], paths: tuple[str, ...]
 ) -> None:
-    """``check`` walks the paths with flake8's exclusion tests compiled once; flake8's own walk must agree."""
+    """``check`` walks the paths with flake8's exclusion tests compiled once and tests a file's name only when asked
+    about it; flake8's own walk must agree on every file of the tree, and on those of its migrations folders."""
     from flake8.discover_files import expand_paths  # type: ignore[import-untyped]
     from flake8.options.parse_args import parse_args  # type: ignore[import-untyped]
 
-    from flake8_django_migrations.cli import _linted_files
+    from flake8_django_migrations.cli import _LintedFiles
 
     monkeypatch.chdir(project(tmp_path / "project"))
     _, parsed = parse_args(["--isolated", *options])
     flake8_walk = expand_paths(paths=paths, stdin_display_name="stdin", filename_patterns=parsed.filename,
                                exclude=(*parsed.exclude, *parsed.extend_exclude))
-    linted = _linted_files(paths, parsed)
-    assert linted == {os.path.abspath(path) for path in flake8_walk}
-    assert linted or options == ("--filename", "*/0001_*.py")  # only that pattern matches nothing in dist
+    expected = {os.path.abspath(path) for path in flake8_walk}
+    linted = _LintedFiles(paths, parsed)
+    every_file = {os.path.join(folder, name) for folder, _, names in os.walk(os.getcwd()) for name in names}
+    assert {path for path in every_file if path in linted} == expected
+    named = {os.path.abspath(path) for path in paths if path.endswith(".py")}
+    in_migrations = {path for path in expected if os.path.basename(os.path.dirname(path)) == "migrations"}
+    assert linted.outside(()) == in_migrations | (named & expected)
+    assert linted.outside(in_migrations) == (named & expected) - in_migrations
+    assert expected or options == ("--filename", "*/0001_*.py")  # only that pattern matches nothing in dist

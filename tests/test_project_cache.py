@@ -228,9 +228,9 @@ def test_installing_the_sql_parser_changes_the_project_fingerprint(
     (tmp_path / "manage.py").write_text("")
     settings = Settings(use_cache=False)
     discovery = discover(str(tmp_path), settings)
-    with_parser = findings_cache.project_fingerprint(discovery, settings, PROJECT_RULES)
+    with_parser = findings_cache.project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES])
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "pglast" else real_find_spec(name, *a)
     )
-    assert findings_cache.project_fingerprint(discovery, settings, PROJECT_RULES) != with_parser
+    assert findings_cache.project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES]) != with_parser

@@ -8,7 +8,6 @@ module at a time: ``model`` (the records), ``migration`` (the ``Migration`` clas
 from flake8_django_migrations.facts.migration import (
     extract_facts,
     find_migration_class,
-    is_migration_module_name,
     is_migration_path,
     operation_kind,
 )
@@ -30,7 +29,8 @@ from flake8_django_migrations.facts.model import (
     django_field_class,
     on_existing_table,
 )
-from flake8_django_migrations.facts.names import module_level_statements
+from flake8_django_migrations.files import is_migration_module_name  # where discovery finds it without the facts
+from flake8_django_migrations.source import module_level_statements
 
 __all__ = [
     "UNKNOWN",

@@ -36,8 +36,9 @@ from flake8_django_migrations.facts.names import (
     ModuleNames,
     Origin,
     ProjectClasses,
-    module_level_statements,
 )
+from flake8_django_migrations.files import is_migration_module_name
+from flake8_django_migrations.source import module_level_statements
 
 # Django's operation signatures, so that positional arguments get their parameter names.
 _SIGNATURES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -105,11 +106,6 @@ _MAX_LIST_HOPS: Final = 10
 _CODE: Final = re.compile(r"^[A-Z]{1,3}[0-9]+$")
 # What separates the codes from the reason: `# noqa: DJM202 -- why`, `# noqa: DJM202: why`, `# noqa: DJM202 - why`.
 _REASON_SEPARATORS: Final = " \t-\u2013\u2014:;,.#"
-
-
-def is_migration_module_name(filename: str) -> bool:
-    """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``."""
-    return filename.endswith(".py") and filename[:1] not in ("_", "~") and filename != ".py"
 
 
 def is_migration_path(path: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Final
 
 from flake8_django_migrations.facts.model import Site
 from flake8_django_migrations.files import read_regular_file
-from flake8_django_migrations.source import parse_source
+from flake8_django_migrations.source import module_level_statements, parse_source
 
 
 class Imports:
@@ -62,21 +62,6 @@ class Imports:
         # One string per path, however often migrations name it ("django.db.models.CharField"): the facts of a big
         # project hold thousands of each, and a cache shard then stores it once.
         return sys.intern(".".join([head, *reversed(parts)]))
-
-
-def module_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
-    """Statements that run at import time: the module body and the blocks of its ``if`` and ``try`` statements."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.If):
-            yield from module_level_statements(node.body)
-            yield from module_level_statements(node.orelse)
-        elif isinstance(node, ast.Try):
-            yield from module_level_statements(node.body)
-            for handler in node.handlers:
-                yield from module_level_statements(handler.body)
-            yield from module_level_statements(node.orelse)
-            yield from module_level_statements(node.finalbody)
 
 
 def _absolute_module(node: ast.ImportFrom, app_label: str) -> str:

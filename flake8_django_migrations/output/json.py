@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import flake8_django_migrations
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.output.report import PROG, ProjectPass, Report, display_path, rule_name
 from flake8_django_migrations.project.discover import AppMigrations, Discovery
-from flake8_django_migrations.project.graph import format_key
-from flake8_django_migrations.project.index import ProjectIndex
 from flake8_django_migrations.settings import Settings
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.project.index import ProjectIndex
 
 __all__ = ["JSON_VERSION", "check_as_json", "finding_as_json", "graph_as_json", "settings_as_json", "write_json"]
 
@@ -82,6 +83,8 @@ def _app_as_json(app: AppMigrations, discovery: Discovery, left_out_because: str
 
 
 def graph_as_json(index: ProjectIndex, errors: Iterable[Finding] = ()) -> dict[str, object]:
+    from flake8_django_migrations.project.graph import format_key  # the graph's modules: not for ``check``
+
     graph = index.graph
     return {
         "nodes": sorted(format_key(node) for node in graph.nodes),

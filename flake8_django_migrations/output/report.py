@@ -9,7 +9,6 @@ from typing import Final
 
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.discover import Discovery
-from flake8_django_migrations.registry import RULES
 from flake8_django_migrations.settings import Settings
 from flake8_django_migrations.source import SYNTAX_ERROR
 
@@ -52,25 +51,39 @@ class Report:
     stale_baseline_entries: int = 0  # entries of ``options.baseline`` that matched nothing
 
 
+# The rules (and with them the facts) are imported by the formats that name them, not by flake8's text lines,
+# which a warm run prints without loading any rule.
+
+
 def rule_name(code: str) -> str:
+    from flake8_django_migrations.registry import RULES
+
     return RULES[code].name if code in RULES else FLAKE8_CODE_NAMES[code]
 
 
 def level(code: str) -> str:
     """``error`` or ``warning``, in SARIF's and GitHub's words: a rule on by default reports what breaks a deploy
     or the graph; an opinionated rule, off until selected, a warning. A file that cannot be checked is an error."""
+    from flake8_django_migrations.registry import RULES
+
     return "warning" if code in RULES and not RULES[code].default_enabled else "error"
 
 
 def rule_doc_url(code: str) -> str | None:
+    from flake8_django_migrations.registry import RULES
+
     return f"{_DOCS_URL}{code}.md" if code in RULES else None
 
 
-def display_path(path: str) -> str:
-    """Relative to the working folder when below it, as people type paths; absolute otherwise."""
-    cwd = os.getcwd()
+def display_path(path: str, cwd: str | None = None) -> str:
+    """Relative to the working folder (``cwd``, when the caller already asked for it) when below it, as people type
+    paths; absolute otherwise."""
+    cwd = cwd if cwd is not None else os.getcwd()
     if path == cwd:
         return "."
-    if path.startswith(cwd.rstrip(os.sep) + os.sep):
+    below = cwd.rstrip(os.sep) + os.sep
+    if path.startswith(below):
+        if os.sep == "/" and "/." not in path and "//" not in path and not path.endswith("/"):
+            return path[len(below):]  # normalised already: what relpath gives, without its work per finding
         return os.path.relpath(path, cwd)
     return path

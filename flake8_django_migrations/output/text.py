@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Mapping
 from typing import TextIO
 
-from flake8_django_migrations.output.json import settings_as_json
 from flake8_django_migrations.output.report import PROG, ProjectPass, Report, display_path
 
 __all__ = ["describe_settings", "write_text"]
 
 
 def write_text(report: Report, out: TextIO) -> None:
+    cwd = os.getcwd()
     for finding in report.findings:
-        out.write(f"{display_path(finding.path)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
+        out.write(f"{display_path(finding.path, cwd)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
 
 
 def describe_settings(project: ProjectPass, err: TextIO) -> None:
     """``check -v``: the settings block of the JSON outputs, as lines."""
+    import json
+
+    from flake8_django_migrations.output.json import settings_as_json
+
     described = settings_as_json(project.settings, project.discovery)
     if described["module"] is None:
         err.write(f"{PROG}: Django settings: none read ({_first_reason(described)})\n")

@@ -21,6 +21,7 @@ import ast
 import contextlib
 import copyreg
 import dataclasses
+import functools
 import gc
 import hashlib
 import io
@@ -30,30 +31,15 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import flake8_django_migrations
-from flake8_django_migrations import facts as facts_module
-from flake8_django_migrations.facts import (
-    UNKNOWN,
-    Call,
-    CallSite,
-    Dependency,
-    FunctionFacts,
-    LiveModelUse,
-    MalformedDependency,
-    MigrationFacts,
-    ModelRead,
-    Operation,
-    QuerysetUse,
-    Ref,
-    Site,
-    extract_facts,
-)
-from flake8_django_migrations.facts.model import Suppression, WholeTableQuery
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.source import decode_source
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.facts import MigrationFacts
 
 __all__ = [
     "FORMAT", "PARALLEL_MIN_FILES", "FactsCache", "FolderLoaded", "available_cores", "collection_paused",
@@ -78,32 +64,70 @@ _ENTRY_LIMIT: Final = 256 * 1024 * 1024
 _POSIX_PERMISSIONS: Final = hasattr(os, "geteuid") and hasattr(os, "fchmod")
 _UID: Final = os.geteuid() if _POSIX_PERMISSIONS else -1
 
+
 # Every class an entry may hold. Listed by hand rather than found in the facts package, so that nothing added
-# there (a helper, an imported module) becomes loadable by accident.
-_RECORDS: Final[tuple[type, ...]] = (
-    MigrationFacts,
-    Operation,
-    Dependency,
-    Ref,
-    Call,
-    Site,
-    CallSite,
-    QuerysetUse,
-    ModelRead,
-    WholeTableQuery,
-    Suppression,
-    FunctionFacts,
-    LiveModelUse,
-    MalformedDependency,
-    Finding,
-)
-# What an unpickler may look up, by the exact (module, qualified name) the pickler writes. UNKNOWN pickles as a
-# global of its module; a complex number (a literal ``1j`` in a migration) as ``builtins.complex``.
-_LOADABLE: Final[Mapping[tuple[str, str], object]] = {
-    **{(cls.__module__, cls.__qualname__): cls for cls in _RECORDS},
-    (type(UNKNOWN).__module__, "UNKNOWN"): UNKNOWN,
-    ("builtins", "complex"): complex,
-}
+# there (a helper, an imported module) becomes loadable by accident. The facts' records are looked up on first use:
+# a run served from entries of findings (a warm one) never imports the facts package, a third of its start-up.
+@functools.cache
+def _records() -> tuple[type, ...]:
+    from flake8_django_migrations.facts import (
+        Call,
+        CallSite,
+        Dependency,
+        FunctionFacts,
+        LiveModelUse,
+        MalformedDependency,
+        MigrationFacts,
+        ModelRead,
+        Operation,
+        QuerysetUse,
+        Ref,
+        Site,
+    )
+    from flake8_django_migrations.facts.model import Suppression, WholeTableQuery
+
+    return (
+        MigrationFacts,
+        Operation,
+        Dependency,
+        Ref,
+        Call,
+        Site,
+        CallSite,
+        QuerysetUse,
+        ModelRead,
+        WholeTableQuery,
+        Suppression,
+        FunctionFacts,
+        LiveModelUse,
+        MalformedDependency,
+        Finding,
+    )
+
+
+_FINDING: Final = (Finding.__module__, Finding.__qualname__)
+
+
+@functools.cache
+def _loadable() -> Mapping[tuple[str, str], object]:
+    """What an unpickler may look up, by the exact (module, qualified name) the pickler writes. UNKNOWN pickles as
+    a global of its module; a complex number (a literal ``1j`` in a migration) as ``builtins.complex``."""
+    from flake8_django_migrations.facts import UNKNOWN
+
+    return {
+        **{(cls.__module__, cls.__qualname__): cls for cls in _records()},
+        (type(UNKNOWN).__module__, "UNKNOWN"): UNKNOWN,
+        ("builtins", "complex"): complex,
+    }
+
+
+def extract_facts(
+    tree: ast.Module, path: str, app_label: str | None = None, source: str | None = None
+) -> MigrationFacts | None:
+    """The facts package's ``extract_facts``, imported with the first file to extract."""
+    from flake8_django_migrations.facts import extract_facts as extract
+
+    return extract(tree, path, app_label=app_label, source=source)
 
 
 def _constructor_reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
@@ -115,6 +139,7 @@ def _constructor_reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ..
     return reduce
 
 
+@functools.cache
 def _dispatch_table() -> Mapping[type, Any]:
     """Pickle each record as ``cls(*fields)``.
 
@@ -122,14 +147,11 @@ def _dispatch_table() -> Mapping[type, Any]:
     ``object.__setattr__`` per attribute; the constructor is much faster, and loading is most of a warm run.
     """
     table: dict[type, Any] = dict(copyreg.dispatch_table)
-    for cls in _RECORDS:
+    for cls in _records():
         # Keyword-only fields cannot be passed positionally: such a class keeps the default reduction.
         if all(f.init and not f.kw_only for f in dataclasses.fields(cls)):
             table[cls] = _constructor_reducer(cls)
     return table
-
-
-_DISPATCH: Final = _dispatch_table()
 
 
 def default_cache_dir() -> Path:
@@ -157,7 +179,7 @@ class _Unpickler(pickle.Unpickler):
     """
 
     def find_class(self, module: str, name: str) -> object:
-        found = _LOADABLE.get((module, name))
+        found = Finding if (module, name) == _FINDING else _loadable().get((module, name))
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not part of MigrationFacts or Finding")
         return found
@@ -345,6 +367,8 @@ class FactsCache:
         return found
 
     def _load_shard(self, shard_key: str) -> dict[str, MigrationFacts | None]:
+        from flake8_django_migrations.facts import MigrationFacts
+
         shard = self._load(shard_key)
         if isinstance(shard, dict) and all(
             isinstance(key, str) and (facts is None or isinstance(facts, MigrationFacts))
@@ -413,6 +437,18 @@ class FactsCache:
         if self.enabled:
             self._store(key, dict(findings))
 
+    def data(self, key: str) -> dict[str, Any] | None:
+        """The dict stored under ``key`` by ``store_data``, or None. Its values are plain data (strings, numbers,
+        booleans, None, and tuples, lists, sets and dicts of them) or findings: the unpickler builds nothing else."""
+        if not self.enabled:
+            return None
+        stored = self._load(key)
+        return stored if isinstance(stored, dict) else None
+
+    def store_data(self, key: str, value: Mapping[str, Any]) -> None:
+        if self.enabled:
+            self._store(key, dict(value))
+
     def _load(self, key: str) -> Any:
         # An entry is a pickle of (key, value); the key inside guards against an entry renamed or copied by hand.
         entry = self._entry(key)
@@ -426,7 +462,9 @@ class FactsCache:
         except Exception:
             # Missing, truncated, garbage, from another Python: all mean "parse again", and the write repairs it.
             return _MISS
-        if stored_key != key or not (value is None or isinstance(value, (MigrationFacts, tuple, dict))):
+        if stored_key != key:
+            return _MISS
+        if not (value is None or isinstance(value, (tuple, dict)) or isinstance(value, _records())):
             return _MISS
         return value
 
@@ -474,7 +512,7 @@ class FactsCache:
         try:
             buffer = io.BytesIO()
             pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
-            pickler.dispatch_table = _DISPATCH
+            pickler.dispatch_table = _dispatch_table()
             pickler.dump((key, value))
             payload = buffer.getvalue()
         except Exception:
@@ -579,7 +617,7 @@ def _load_in_worker(task: tuple[int, tuple[str, ...], str | None]) -> tuple[int,
     loaded = _worker_cache.facts_for_files(paths, complete=True, app_label=app_label)
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH  # rebuilt by constructor calls: the parent unpickles all of them
+    pickler.dispatch_table = _dispatch_table()  # rebuilt by constructor calls: the parent unpickles all of them
     pickler.dump((loaded, tuple(_worker_cache.read_other_files)))
     return index, buffer.getvalue()
 
@@ -624,6 +662,17 @@ def _make_private_folder(path: str, parents: bool) -> None:
         os.chmod(path, 0o700)
 
 
+def _facts_file() -> str:
+    """Where the facts package is, found without importing it (once imported, where it was imported from)."""
+    imported = sys.modules.get("flake8_django_migrations.facts")
+    if imported is not None:
+        return imported.__file__ or ""
+    import importlib.util
+
+    spec = importlib.util.find_spec("flake8_django_migrations.facts")
+    return (spec.origin or "") if spec is not None else ""
+
+
 def _namespace() -> str:
     """Entries of another package version, cache format, Python or fact extractor are never read.
 
@@ -636,7 +685,7 @@ def _namespace() -> str:
 
 def _extractor_fingerprint() -> str:
     """A hash of every source file of the facts package (or module); the models reader it calls is one of them."""
-    facts_file = facts_module.__file__ or ""
+    facts_file = _facts_file()
     if os.path.basename(facts_file) == "__init__.py":
         folder = os.path.dirname(facts_file)
         try:

@@ -18,14 +18,15 @@ import fnmatch
 import functools
 import importlib.util
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.facts import is_migration_module_name, module_level_statements
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import is_migration_module_name, read_regular_file
 from flake8_django_migrations.project.django_settings import DjangoSettings, find_module_file
 from flake8_django_migrations.settings import Settings
+from flake8_django_migrations.source import module_level_statements
 
 __all__ = [
     "ROOT_MARKERS",
@@ -35,6 +36,7 @@ __all__ = [
     "discover",
     "find_project_root",
     "installed_apps",
+    "pattern_matcher",
     "read_app_label",
 ]
 
@@ -126,11 +128,11 @@ def discover(root: str, settings: Settings) -> Discovery:
     label_overrides = _normalise_label_overrides(settings.app_labels, root)
     default_folders: list[tuple[str, str]] = []  # (app folder, migrations folder)
     moved_folders: dict[str, list[str]] = {}  # label -> candidate folders for its MIGRATION_MODULES entry
-    packages: set[str] = set()
+    packages: dict[str, frozenset[str]] = {}  # folder -> the names of its files, as the walk listed them
     for folder, names in _walk(root, settings.exclude):
         if "__init__.py" not in names:
             continue
-        packages.add(folder)
+        packages[folder] = names
         for label, parts in modules.items():
             if _ends_with(folder, parts):
                 moved_folders.setdefault(label, []).append(folder)
@@ -183,7 +185,7 @@ def discover(root: str, settings: Settings) -> Discovery:
             claims.setdefault(app.label, []).append((app.folder, migrations))
         claimed = {folder for candidates in claims.values() for _, folder in candidates}
         not_installed = [
-            _read_package(label_of(app_folder), app_folder, folder)
+            _read_package(label_of(app_folder), app_folder, folder, packages.get(folder))
             for app_folder, folder in default_folders
             if folder not in claimed
         ]
@@ -194,10 +196,12 @@ def discover(root: str, settings: Settings) -> Discovery:
     for label, claimed_folders in claims.items():
         if len(claimed_folders) > 1:
             ambiguous.add(label)
-            left_out.extend(_read_package(label, app_folder, folder) for app_folder, folder in claimed_folders)
+            left_out.extend(
+                _read_package(label, app_folder, folder, packages.get(folder)) for app_folder, folder in claimed_folders
+            )
             continue
         app_folder, folder = claimed_folders[0]
-        apps[label] = _read_package(label, app_folder, folder)
+        apps[label] = _read_package(label, app_folder, folder, packages.get(folder))
     left_out.sort(key=lambda app: app.folder)
     labels = frozenset(app.label for app in installed or () if app.label is not None)
     known = installed is not None and all(app.label is not None for app in installed)
@@ -271,7 +275,12 @@ def _interpreter_roots(top: str) -> tuple[str, ...]:
 
 def read_app_label(apps_py: str) -> str | None:
     """The ``label`` of the ``AppConfig`` in ``apps.py``, read without importing it; None when there is none."""
-    labelled = [(config.default, config.label) for config in _app_configs(apps_py) if config.label]
+    source = read_regular_file(apps_py)  # a FIFO or device named apps.py must not hang discovery
+    # Most apps set no label: an ASCII file without the word holds no assignment to it (only non-ASCII letters
+    # could spell it otherwise), and parsing every app's apps.py showed in each run.
+    if source is None or (source.isascii() and b"label" not in source):
+        return None
+    labelled = [(config.default, config.label) for config in _app_configs(apps_py, source) if config.label]
     if not labelled:
         return None
     # Django picks the config marked `default = True` when there are several; otherwise the only one.
@@ -287,9 +296,11 @@ class _AppConfig:
     default: bool
 
 
-def _app_configs(path: str) -> list[_AppConfig]:
-    """The ``AppConfig`` subclasses of a module, with their literal ``name``, ``label`` and ``default``."""
-    source = read_regular_file(path)  # a FIFO or device named apps.py must not hang discovery
+def _app_configs(path: str, source: bytes | None = None) -> list[_AppConfig]:
+    """The ``AppConfig`` subclasses of a module, with their literal ``name``, ``label`` and ``default``; ``source``:
+    its bytes, when already read."""
+    if source is None:
+        source = read_regular_file(path)  # a FIFO or device named apps.py must not hang discovery
     if source is None:
         return []
     try:
@@ -346,9 +357,14 @@ def _ends_with(folder: str, parts: tuple[str, ...]) -> bool:
     return len(folder_parts) >= len(parts) and tuple(folder_parts[-len(parts):]) == parts
 
 
-def _is_excluded(path: str, name: str, patterns: tuple[str, ...]) -> bool:
-    """flake8's rule: a pattern matches the base name or the absolute path."""
-    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(path, pattern) for pattern in patterns)
+def pattern_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
+    """flake8's ``utils.fnmatch`` for a list of glob patterns (any one matches, after ``normcase``), compiled into
+    one regular expression: flake8 and ``fnmatch`` try the patterns one by one, which shows over thousands of
+    paths. None for no patterns."""
+    if not patterns:
+        return None
+    regex = re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(pattern))})" for pattern in patterns))
+    return lambda name: regex.match(os.path.normcase(name)) is not None
 
 
 def _walk(root: str, exclude: tuple[str, ...]) -> Iterator[tuple[str, frozenset[str]]]:
@@ -356,7 +372,9 @@ def _walk(root: str, exclude: tuple[str, ...]) -> Iterator[tuple[str, frozenset[
 
     Iterative, so deep trees cannot hit the recursion limit; symlinked folders are not followed, so a link back
     up the tree cannot loop. A migrations package is not descended into: Django loads no subpackages of it.
+    ``exclude``: flake8's patterns, matched as flake8 does against the folder's name or its path.
     """
+    excluded = pattern_matcher(exclude)
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -366,10 +384,11 @@ def _walk(root: str, exclude: tuple[str, ...]) -> Iterator[tuple[str, frozenset[
             with os.scandir(folder) as entries:
                 for entry in entries:
                     try:
-                        if entry.is_dir(follow_symlinks=False):
-                            subfolders.append(entry.name)
-                        elif entry.is_file():
+                        # Files first: most entries are, and a folder (not followed through a link) never is.
+                        if entry.is_file():
                             files.add(entry.name)
+                        elif entry.is_dir(follow_symlinks=False):
+                            subfolders.append(entry.name)
                     except OSError:
                         continue
         except OSError:
@@ -383,12 +402,20 @@ def _walk(root: str, exclude: tuple[str, ...]) -> Iterator[tuple[str, frozenset[
             path = os.path.join(folder, name)
             if name.startswith(".") or name in _SKIPPED_FOLDERS or name.endswith(".egg-info"):
                 continue
-            if exclude and _is_excluded(path, name, exclude):
+            if excluded is not None and (excluded(name) or excluded(path)):
                 continue
             stack.append(path)
 
 
-def _read_package(label: str, app_folder: str, folder: str) -> AppMigrations:
+def _read_package(label: str, app_folder: str, folder: str, names: frozenset[str] | None = None) -> AppMigrations:
+    """The migrations of the package ``folder``; ``names``: its files, when the walk already listed them."""
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep  # os.path.join for a name, once per folder
+    if names is not None:
+        return AppMigrations(
+            label, app_folder, folder,
+            tuple(prefix + name for name in sorted(names) if is_migration_module_name(name)),
+            prefix + MAX_MIGRATION_FILE if MAX_MIGRATION_FILE in names else None,
+        )
     files: list[str] = []
     max_migration: str | None = None
     try:

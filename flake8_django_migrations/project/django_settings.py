@@ -13,7 +13,6 @@ keeps the behaviour the linter has without settings; it is never guessed.
 from __future__ import annotations
 
 import ast
-import configparser
 import os
 import re
 import sys
@@ -244,6 +243,8 @@ def _pytest_options(root: str) -> tuple[tuple[str, str] | None, tuple[str, ...]]
 
 
 def _ini_options(data: bytes, section: str) -> dict[str, str] | None:
+    import configparser  # only for a project with a pytest.ini, setup.cfg or tox.ini
+
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(data.decode("utf-8"))

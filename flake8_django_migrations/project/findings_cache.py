@@ -122,7 +122,7 @@ def _findings_by_path(
     discovery = _discovery(root, settings, run)
     selected = selected_rules(rules, settings)
     # Taken once: it stats every input, and the disk cache is keyed by the same value.
-    fingerprint = project_fingerprint(discovery, settings, selected)
+    fingerprint = project_fingerprint(discovery, settings, [rule.code for rule in selected])
     if isinstance(cached, tuple) and cached[1] == fingerprint:
         by_path = cached[2]
     else:
@@ -162,7 +162,7 @@ def cached_project_findings(
     ``jobs``: processes the rules may run in (the command's; a flake8 worker runs them in its own)."""
     settings = settings_for_project(settings, root)
     rules = selected_rules(rules, settings)
-    fingerprint = fingerprint or project_fingerprint(discovery, settings, rules)
+    fingerprint = fingerprint or project_fingerprint(discovery, settings, [rule.code for rule in rules])
     stored = cache.project_findings(fingerprint)
     if stored is not None:
         return stored, None
@@ -271,17 +271,17 @@ def _sql_parser_stamp() -> str | None:
     return spec.origin if spec is not None else None
 
 
-def project_fingerprint(discovery: Discovery, settings: Settings, rules: Sequence[Rule]) -> str:
-    """A cache key for the project findings: the settings, this package's code, and every input file's stat.
+def project_fingerprint(discovery: Discovery, settings: Settings, codes: Sequence[str]) -> str:
+    """A cache key for the project findings of the rules whose ``codes`` are given: the settings, this package's
+    code, and every input file's stat. Codes rather than rules, so that a warm command need not import the rules.
 
     The change time is included because no tool sets it back: an edit that keeps size and modification time (a
     checkout, ``touch -r``) still changes it, so a stale entry is not served.
     """
     digest = hashlib.blake2b(digest_size=20)
-    codes = [rule.code for rule in rules]
     installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
     digest.update(repr(
-        ("project-findings", discovery.root, settings_key(settings), installed, codes, _code_stamp(),
+        ("project-findings", discovery.root, settings_key(settings), installed, list(codes), _code_stamp(),
          _sql_parser_stamp())
     ).encode())
     for label, app in sorted(discovery.apps.items()):
