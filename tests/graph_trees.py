@@ -19,6 +19,21 @@ from typing import Any, Union
 Entry = Union[tuple[str, str], str]  # ("app", "name"), or Python source such as a swappable_dependency(...) call
 
 
+# `shop` 0002: a RunPython without reverse (DJM101) after 0001_initial.
+RUN_PYTHON = (
+    "from django.db import migrations\n"
+    "\n"
+    "\n"
+    "def forwards(apps, schema_editor):\n"
+    "    pass\n"
+    "\n"
+    "\n"
+    "class Migration(migrations.Migration):\n"
+    "    dependencies = [('shop', '0001_initial')]\n"
+    "    operations = [migrations.RunPython(forwards)]\n"
+)
+
+
 def _entries(entries: Iterable[Entry]) -> str:
     return "[" + ", ".join(entry if isinstance(entry, str) else repr(entry) for entry in entries) + "]"
 

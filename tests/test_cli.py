@@ -13,22 +13,9 @@ import pytest
 
 from flake8_django_migrations.cli import main
 from flake8_django_migrations.registry import RULES
-from tests.graph_trees import app, migration, tree, write_tree
+from tests.graph_trees import RUN_PYTHON, app, migration, tree, write_tree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-
-RUN_PYTHON = (
-    "from django.db import migrations\n"
-    "\n"
-    "\n"
-    "def forwards(apps, schema_editor):\n"
-    "    pass\n"
-    "\n"
-    "\n"
-    "class Migration(migrations.Migration):\n"
-    "    dependencies = [('shop', '0001_initial')]\n"
-    "    operations = [migrations.RunPython(forwards)]\n"
-)
 
 
 def run(*argv: str) -> tuple[int, str]:

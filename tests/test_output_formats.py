@@ -22,7 +22,7 @@ from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.output.github import escape_data, escape_property, workflow_command
 from flake8_django_migrations.registry import RULES
 from tests.flake8_runner import run_flake8
-from tests.graph_trees import app, migration, tree, write_tree
+from tests.graph_trees import RUN_PYTHON, app, migration, tree, write_tree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SARIF_SCHEMA = REPOSITORY / "tests" / "vendor" / "sarif-schema-2.1.0.json"
@@ -31,18 +31,6 @@ VERSION = flake8_django_migrations.__version__
 FLAKE8_GITHUB_FORMAT = "::error file=%(path)s,line=%(row)d,col=%(col)d,title=%(code)s::%(text)s"
 ANNOTATED_PLACE = re.compile(r"^::error file=([^,]*),line=(\d+),col=(\d+),title=([A-Z]+\d+)", re.MULTILINE)
 
-RUN_PYTHON = (
-    "from django.db import migrations\n"
-    "\n"
-    "\n"
-    "def forwards(apps, schema_editor):\n"
-    "    pass\n"
-    "\n"
-    "\n"
-    "class Migration(migrations.Migration):\n"
-    "    dependencies = [('shop', '0001_initial')]\n"
-    "    operations = [migrations.RunPython(forwards)]\n"
-)
 LEAVES_HINT = "run `python manage.py makemigrations --merge shop` and give the merge a descriptive name"
 REVERSE_MESSAGE = "`RunPython(forwards)` has no reverse, so this migration can never be unapplied"
 REVERSE_HINT = "pass `reverse_code=`, or `migrations.RunPython.noop` when there is nothing to undo"

@@ -16,22 +16,9 @@ from flake8_django_migrations import cli, configuration
 from flake8_django_migrations.output.report import display_path
 from flake8_django_migrations.project.discover import read_app_label
 from flake8_django_migrations.settings import Settings
-from tests.graph_trees import app, migration, tree, write_tree
+from tests.graph_trees import RUN_PYTHON, app, migration, tree, write_tree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-
-RUN_PYTHON = (
-    "from django.db import migrations\n"
-    "\n"
-    "\n"
-    "def forwards(apps, schema_editor):\n"
-    "    pass\n"
-    "\n"
-    "\n"
-    "class Migration(migrations.Migration):\n"
-    "    dependencies = [('shop', '0001_initial')]\n"
-    "    operations = [migrations.RunPython(forwards)]\n"
-)
 
 
 @pytest.fixture
