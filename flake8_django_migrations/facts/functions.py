@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Union
 
@@ -177,10 +178,13 @@ class _FunctionReader(ast.NodeVisitor):
             root = root.value
         imported = isinstance(root, ast.Name) and root.id in self.imports.bindings and root.id not in self.shadowed
         resolved = self.imports.resolve(func, self.shadowed) if imported else None
+        # Interned: the same few callees (`save`, `objects.filter`) recur in every function of a big project.
         if resolved is not None:
-            self.calls.append(CallSite(resolved, _written(func), node.lineno, node.col_offset))
+            self.calls.append(CallSite(resolved, sys.intern(_written(func)), node.lineno, node.col_offset))
         elif isinstance(func, ast.Attribute):
-            self.calls.append(CallSite("." + func.attr, _written(func), node.lineno, node.col_offset))
+            self.calls.append(
+                CallSite(sys.intern("." + func.attr), sys.intern(_written(func)), node.lineno, node.col_offset)
+            )
         if isinstance(func, ast.Attribute) and func.attr == "save" and self.loop_depth:
             self.saves.append(Site(node.lineno, node.col_offset))
 

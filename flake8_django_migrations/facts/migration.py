@@ -120,7 +120,7 @@ def operation_kind(func: str | None) -> str | None:
     if func is None or "." not in func:
         return None
     module, _, name = func.rpartition(".")
-    return name if module in _DJANGO_OPERATION_MODULES else None
+    return sys.intern(name) if module in _DJANGO_OPERATION_MODULES else None
 
 
 def extract_facts(
@@ -158,7 +158,7 @@ def extract_facts(
     return MigrationFacts(
         path=path,
         app_label=app_label,
-        name=os.path.basename(path)[: -len(".py")],
+        name=sys.intern(os.path.basename(path)[: -len(".py")]),  # shared with the dependencies naming it
         line=migration_class.lineno,
         col=migration_class.col_offset,
         functions=functions,

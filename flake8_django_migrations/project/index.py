@@ -148,7 +148,7 @@ def build_index(
         loaded = _load_app_facts(cache, app)
         for path in app.files:
             facts = overrides[path] if overrides and path in overrides else loaded.get(path)
-            name = os.path.splitext(os.path.basename(path))[0]
+            name = facts.name if facts is not None else os.path.splitext(os.path.basename(path))[0]
             if facts is None:
                 missing.add(name)
                 if _parses_without_migration_class(path):
