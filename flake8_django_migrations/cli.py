@@ -359,8 +359,7 @@ class _LintedFiles:
         written = self._walked.get(folder)
         if written is None:
             return False
-        excluded = self._excluded
-        if excluded is not None and ((name not in (".", "..") and excluded(name)) or excluded(path)):
+        if self._is_excluded(path, path):
             return False
         return self._included is None or any(self._included(os.path.join(given, name)) for given in written)
 
@@ -630,6 +629,9 @@ def _per_file_findings(
 
     found: dict[str, tuple[Finding, ...] | None] = {}
     with_sql: list[str] = []
+    # Migrations whose facts read another file (a models module, a base class's module): their findings are not
+    # keyed by the stat of the project's migrations alone, so they are not stored and every run computes them.
+    read_other_files: set[str] = set()
 
     def check_folder(paths: Sequence[str], app_label: str | None, loaded: Mapping[str, MigrationFacts | None]) -> None:
         # Each folder as soon as its facts are in: the workers extract the others meanwhile.
@@ -638,6 +640,8 @@ def _per_file_findings(
             found.setdefault(path, tuple(_file_findings(facts, settings)) if facts is not None else None)
             if facts is not None and any(op.kind == "RunSQL" for op in facts.operations):
                 with_sql.append(path)
+            if facts is not None and facts.reads_other_files:
+                read_other_files.add(path)
 
     load_all_facts(discovery, cache, available_cores(), check_folder)
     unanalysed = False
@@ -645,7 +649,7 @@ def _per_file_findings(
         from flake8_django_migrations.facts.sql import sql_parser_available
 
         unanalysed = not sql_parser_available()
-    cache.store_file_findings(key, {path: found[path] for path in found if path not in cache.read_other_files})
+    cache.store_file_findings(key, {path: found[path] for path in found if path not in read_other_files})
     cache.store_data(key + "-sql", {"unanalysed": unanalysed})
     return found, unanalysed, key
 

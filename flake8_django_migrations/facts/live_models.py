@@ -16,7 +16,7 @@ from typing import Final, NamedTuple
 
 from flake8_django_migrations.facts.functions import MANAGER_ATTRIBUTES, function_locals
 from flake8_django_migrations.facts.model import LiveModelUse, Site
-from flake8_django_migrations.facts.names import Imports
+from flake8_django_migrations.facts.names import Imports, dotted_names
 
 # Not app models modules: importing these is how migrations are meant to be written.
 _FRAMEWORK_MODELS_MODULES: Final = frozenset({"django.db.models", "django.contrib.gis.db.models"})
@@ -68,13 +68,10 @@ class _Scope:
 
     def resolve(self, node: ast.expr) -> str | None:
         """The dotted path an expression names, its first name resolved through the imports this scope sees."""
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        written = dotted_names(node)
+        if written is None:
             return None
-        return ".".join([self.targets.get(node.id) or node.id, *reversed(parts)])
+        return ".".join([self.targets.get(written[0]) or written[0], *written[1:]])
 
 
 _UseOfModel = tuple[_Import, str, str, bool]  # (import, qualified model, evidence, is an instantiation)
@@ -222,14 +219,10 @@ class _LiveModelFinder:
             model, is_instantiation = node.func, True
         else:
             return None
-        parts: list[str] = []
-        while isinstance(model, ast.Attribute):
-            parts.append(model.attr)
-            model = model.value
-        if not isinstance(model, ast.Name):
+        written = dotted_names(model)
+        if written is None:
             return None
-        written = [model.id, *reversed(parts)]
-        for imported in reversed(scope.live.get(model.id, ())):
+        for imported in reversed(scope.live.get(written[0], ())):
             full = [*imported.target.split("."), *written[1:]]
             if imported.through_dotted_path and not ".".join(full).startswith(imported.key + "."):
                 continue

@@ -52,16 +52,25 @@ class Imports:
 
     def resolve(self, node: ast.expr, shadowed: frozenset[str] = frozenset()) -> str | None:
         """The dotted path an expression names, with its first name resolved through the imports."""
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        written = dotted_names(node)
+        if written is None:
             return None
-        head = node.id if node.id in shadowed else self.bindings.get(node.id, node.id)
+        head = written[0] if written[0] in shadowed else self.bindings.get(written[0], written[0])
         # One string per path, however often migrations name it ("django.db.models.CharField"): the facts of a big
         # project hold thousands of each, and a cache shard then stores it once.
-        return sys.intern(".".join([head, *reversed(parts)]))
+        return sys.intern(".".join([head, *written[1:]]))
+
+
+def dotted_names(node: ast.expr) -> list[str] | None:
+    """``a.b.C`` as written: ``["a", "b", "C"]``; None when the expression is anything but names and attributes
+    (a call, a subscript)."""
+    attributes: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attributes.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return [node.id, *reversed(attributes)]
 
 
 def _absolute_module(node: ast.ImportFrom, app_label: str) -> str:
@@ -160,20 +169,18 @@ class ModuleNames:
 
     def resolve_base(self, node: ast.expr) -> ClassDefinition | Origin | None:
         """What a base class as written here (``Base``, ``module.Base``) stands for, or None when unknown."""
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        written = dotted_names(node)
+        if written is None:
             return None  # a call, a subscript: computed when the class statement runs
-        if node.id in self.imports:
-            level, dotted = self.imports[node.id]
-            return Origin(self.path, level, ".".join([dotted, *reversed(parts)]))
-        if parts:
+        name, *attributes = written
+        if name in self.imports:
+            level, dotted = self.imports[name]
+            return Origin(self.path, level, ".".join([dotted, *attributes]))
+        if attributes:
             return None  # an attribute of a class or of a value: not followed
-        if node.id in self.classes:
-            return ClassDefinition(self, self.classes[node.id])
-        if node.id == "object" and not self.star_import and node.id not in self.ambiguous:
+        if name in self.classes:
+            return ClassDefinition(self, self.classes[name])
+        if name == "object" and not self.star_import and name not in self.ambiguous:
             return Origin(None, 0, "builtins.object")
         return None
 

@@ -221,9 +221,6 @@ class FactsCache:
         self._token = _new_token()
         # What ``load_folders`` loaded, served to the calls per folder that follow in the same run.
         self._loaded: dict[tuple[tuple[str, ...], str | None], dict[str, MigrationFacts | None]] = {}
-        # The files extracted in this run whose facts read another file (``MigrationFacts.reads_other_files``): whatever
-        # is computed from them is not keyed by their stat alone.
-        self.read_other_files: set[str] = set()
 
     def load_folders(
         self, groups: Sequence[tuple[Sequence[str], str | None]], jobs: int = 1, then: FolderLoaded | None = None
@@ -302,9 +299,8 @@ class FactsCache:
             with context.Pool(min(jobs, len(groups)), initializer=_start_worker, initargs=(self,)) as pool:
                 tasks = [(index, *groups[index]) for index in order]
                 for index, payload in pool.imap_unordered(_load_in_worker, tasks):
-                    loaded, read_other_files = _Unpickler(io.BytesIO(payload)).load()
+                    loaded = _Unpickler(io.BytesIO(payload)).load()
                     self._loaded[groups[index]] = loaded
-                    self.read_other_files.update(read_other_files)
                     del undone[index]
                     then(groups[index][0], groups[index][1], loaded)
         except Exception:
@@ -357,9 +353,7 @@ class FactsCache:
             found[path] = facts
             # Facts that depend on another file (a models module, a base class's module) would go stale with it:
             # not kept.
-            if facts is not None and facts.reads_other_files:
-                self.read_other_files.add(path)
-            elif self.enabled:
+            if self.enabled and (facts is None or not facts.reads_other_files):
                 kept[key] = facts
                 changed = True
         if self.enabled and (changed or len(kept) != len(stored)):
@@ -606,19 +600,17 @@ def _start_worker(cache: FactsCache) -> None:
     global _worker_cache
     cache._token = _new_token()  # the parent's, copied by the fork: temporary names would collide
     cache._loaded = {}
-    cache.read_other_files = set()
     _worker_cache = cache
 
 
 def _load_in_worker(task: tuple[int, tuple[str, ...], str | None]) -> tuple[int, bytes]:
     index, paths, app_label = task
     assert _worker_cache is not None
-    _worker_cache.read_other_files.clear()
     loaded = _worker_cache.facts_for_files(paths, complete=True, app_label=app_label)
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
     pickler.dispatch_table = _dispatch_table()  # rebuilt by constructor calls: the parent unpickles all of them
-    pickler.dump((loaded, tuple(_worker_cache.read_other_files)))
+    pickler.dump(loaded)
     return index, buffer.getvalue()
 
 
