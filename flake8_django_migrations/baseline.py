@@ -60,21 +60,6 @@ class Baseline:
         return new, used
 
 
-_READ: dict[tuple[str, int, int], Baseline] = {}  # per process (a flake8 run), keyed by the file's stat
-
-
-def memoised_baseline(path: str) -> Baseline:
-    """``read_baseline`` once per process and file version: flake8 asks for it once per checked file."""
-    status = os.stat(path)
-    key = (os.path.abspath(path), status.st_mtime_ns, status.st_size)
-    found = _READ.get(key)
-    if found is None:
-        found = read_baseline(path)
-        _READ.clear()
-        _READ[key] = found
-    return found
-
-
 def read_baseline(path: str) -> Baseline:
     data = read_regular_file(path)
     if data is None:

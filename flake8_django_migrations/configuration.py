@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import flake8_django_migrations
+from flake8_django_migrations.files import Stamp, stat_stamp
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ _SUFFIXES: Final = (".dist-info", ".egg-info")
 # which runs no checker processes, never reads it.
 _PLAIN: Final = (str, int, float, bool, type(None))
 
-Stat = tuple[int, int, int] | None  # size, modification and change time in ns; None: nothing there
-
 
 @dataclass(frozen=True)
 class Configuration:
@@ -53,10 +52,10 @@ class Configuration:
     identity: str | None
 
 
-Read = Callable[[], tuple[argparse.Namespace, Settings, str]]
+ReadFlake8Options = Callable[[], tuple[argparse.Namespace, Settings, str]]
 
 
-def read_configuration(argv: Sequence[str], cache: FactsCache, read: Read) -> Configuration:
+def read_configuration(argv: Sequence[str], cache: FactsCache, read: ReadFlake8Options) -> Configuration:
     """The configuration for flake8's command line ``argv`` (its ``--option=value`` form): from ``cache`` when
     nothing it depends on changed, else from ``read`` (flake8's machinery: the options, the settings, what it wrote
     on standard error), then stored in ``cache`` when the settings say that this is the cache to use (a
@@ -107,7 +106,7 @@ def _stored(cache: FactsCache, key: str, inputs: str) -> tuple[Configuration, st
         return None
     try:
         modules = stored["modules"]
-        if any(_stat(path) != stat for path, stat in modules):
+        if any(stat_stamp(path) != stat for path, stat in modules):
             return None
         settings = Settings(**stored["settings"])
         options = argparse.Namespace(**stored["options"])
@@ -136,11 +135,11 @@ def _inputs(argv: Sequence[str]) -> str:
     # flake8 stops at the first file with a [flake8] section and below the home folder; any file of these names
     # from here up is taken, so that adding one anywhere is seen whatever flake8 would have made of it.
     for folder in _folders_up(os.getcwd()):
-        parts.extend((folder, [_stat(os.path.join(folder, name)) for name in CONFIGURATION_FILES]))
+        parts.extend((folder, [stat_stamp(os.path.join(folder, name)) for name in CONFIGURATION_FILES]))
     for argument in argv:
         option, equals, value = argument.partition("=")
         if equals and option in ("--config", "--append-config"):
-            parts.extend((option, _stat(os.path.abspath(value))))
+            parts.extend((option, stat_stamp(os.path.abspath(value))))
     for entry in sys.path:
         parts.extend((entry, _distributions(entry or ".")))
     return _digest(parts)
@@ -169,33 +168,25 @@ def _distributions(folder: str) -> object:
     try:
         names = os.listdir(folder)
     except OSError:
-        return _stat(folder)
+        return stat_stamp(folder)
     return [
-        (name, _stat(os.path.join(folder, name)), _stat(os.path.join(folder, name, "entry_points.txt")))
+        (name, stat_stamp(os.path.join(folder, name)), stat_stamp(os.path.join(folder, name, "entry_points.txt")))
         for name in sorted(names) if name.endswith(_SUFFIXES)
     ]
 
 
-def _module_stats() -> tuple[tuple[str, Stat], ...] | None:
+def _module_stats() -> tuple[tuple[str, Stamp], ...] | None:
     """The source of every module loaded in this process (flake8, its plugins, this package), by stat; None when
     one that is not built in has no file to stat (loaded from a zip, say): then nothing is stored."""
-    found: dict[str, Stat] = {}
+    found: dict[str, Stamp] = {}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if not isinstance(path, str) or path in found:
             continue  # built into the interpreter, or a namespace package (its modules have files)
-        found[path] = _stat(path)
+        found[path] = stat_stamp(path)
         if found[path] is None:
             return None
     return tuple(sorted(found.items()))
-
-
-def _stat(path: str) -> Stat:
-    try:
-        status = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def _is_plain(value: Any) -> bool:

@@ -6,7 +6,7 @@ import os
 import stat
 from typing import Final
 
-__all__ = ["MAX_SOURCE_BYTES", "is_migration_module_name", "read_regular_file"]
+__all__ = ["MAX_SOURCE_BYTES", "Stamp", "is_migration_module_name", "read_regular_file", "stat_stamp"]
 
 # Squashed migrations, generated data migrations and RunSQL with an inlined dump reach several megabytes; four
 # times the largest seen in the wild is still a bounded read, while /dev/zero or a runaway log is not.
@@ -18,6 +18,22 @@ _FLAGS: Final = (
     os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 )
 _NO_FOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+
+
+# What a file's stat says of its content: size, modification and change time (ns). The change time is included
+# because no tool sets it back: an edit that keeps size and modification time (a checkout, `touch -r`) still
+# changes it. None: nothing readable there.
+Stamp = tuple[int, int, int] | None
+
+
+def stat_stamp(path: str) -> Stamp:
+    """The ``Stamp`` of the file at ``path`` (following symbolic links); the one way this package tells that a file
+    it read may have changed. Never raises."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def read_regular_file(path: str, limit: int = MAX_SOURCE_BYTES, *, follow_symlinks: bool = True) -> bytes | None:

@@ -7,18 +7,112 @@ import os
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from flake8_django_migrations.files import read_regular_file
 
-if TYPE_CHECKING:
-    from flake8_django_migrations.project.django_settings import DjangoSettings
-
-__all__ = ["DATABASES", "DEFAULT_SWAPPABLE", "Settings", "SettingsError", "build_settings", "is_true"]
+__all__ = [
+    "DATABASES",
+    "DEFAULT_SWAPPABLE",
+    "READ_SETTINGS",
+    "DjangoSettings",
+    "ReadSetting",
+    "Settings",
+    "SettingsError",
+    "build_settings",
+    "is_true",
+]
 
 DATABASES: Final = ("postgresql", "mysql", "sqlite", "oracle")
 # Django's own default for the one swappable setting every project has.
 DEFAULT_SWAPPABLE: Final[Mapping[str, str]] = {"AUTH_USER_MODEL": "auth.User"}
+
+
+# The settings that decide what the linter sees, in the order they are shown.
+READ_SETTINGS: Final = (
+    "INSTALLED_APPS", "AUTH_USER_MODEL", "MIGRATION_MODULES", "DEFAULT_AUTO_FIELD", "DATABASES",
+)
+
+
+# What project/django_settings.py read of a project's Django settings (it reads them; this is the record).
+@dataclass(frozen=True, slots=True)
+class ReadSetting:
+    """One setting's literal value and the statement that gave it its final value."""
+
+    name: str
+    value: object  # str, tuple of str, a Mapping of literals, None
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class DjangoSettings:
+    """What was read from a project's settings. ``values`` holds the settings known to be literals; ``unknown``
+    says for each other setting of ``READ_SETTINGS`` why it could not be known."""
+
+    root: str
+    module: str | None = None
+    module_origin: str = ""  # where the module's name came from: "manage.py:9", "DJANGO_SETTINGS_MODULE", ...
+    path: str | None = None  # the settings module's file
+    values: Mapping[str, ReadSetting] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)  # setting -> why it is unknown
+    # Folders a module name is looked up in, as ``sys.path`` would hold them when Django runs: manage.py's folder,
+    # the project root, ``src``, pytest's ``pythonpath``.
+    import_roots: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # every file read, to notice a change
+
+    def value(self, name: str) -> object:
+        read = self.values.get(name)
+        return read.value if read is not None else None
+
+    @property
+    def installed_apps(self) -> tuple[str, ...] | None:
+        value = self.value("INSTALLED_APPS")
+        return value if isinstance(value, tuple) else None
+
+    @property
+    def auth_user_model(self) -> str | None:
+        value = self.value("AUTH_USER_MODEL")
+        return value if isinstance(value, str) else None
+
+    @property
+    def migration_modules(self) -> Mapping[str, str | None]:
+        value = self.value("MIGRATION_MODULES")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def database_engine(self) -> str | None:
+        databases = self.value("DATABASES")
+        default = databases.get("default") if isinstance(databases, Mapping) else None
+        engine = default.get("ENGINE") if isinstance(default, Mapping) else None
+        return engine if isinstance(engine, str) else None
+
+    def as_json(self) -> dict[str, object]:
+        """What was read and from where, for ``graph --format json`` and ``check -v``."""
+        values: dict[str, object] = {}
+        for name in READ_SETTINGS:
+            read = self.values.get(name)
+            if read is None:
+                continue
+            shown = read.value
+            if name == "DATABASES":
+                shown = {"default": {"ENGINE": self.database_engine}}
+            values[name] = {"value": _as_json_value(shown), "path": read.path, "line": read.line}
+        return {
+            "module": self.module,
+            "module_origin": self.module_origin,
+            "path": self.path,
+            "values": values,
+            "unknown": dict(self.unknown),
+        }
+
+
+def _as_json_value(value: object) -> object:
+    if isinstance(value, tuple):
+        return [_as_json_value(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _as_json_value(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +129,15 @@ class Settings:
     # The codes flake8 will report (None: all). Rules whose code is off are not run at all.
     enabled_codes: frozenset[str] | None = None
     # The project's Django settings: the module named by djm-settings (else found, see project/django_settings.py),
-    # and, once read for a project root, what was read. Options win: `given` names the values set explicitly
+    # and, once read for a project root, what was read. Options win: `set_explicitly` names the values an option set
     # (`database`, `swappable.AUTH_USER_MODEL`), which the Django settings do not change.
     settings_module: str | None = None
     read_django_settings: bool = True
-    given: frozenset[str] = frozenset()
+    set_explicitly: frozenset[str] = frozenset()
     django: DjangoSettings | None = None
     # History (rules/history.py): the deployed git revision as written and the commit it named when the options
-    # were read; with `new_only`, only what changed since it is reported. `baseline`: a file of accepted findings.
+    # were read (run.resolve_options asks git); with `new_only`, only what changed since it is reported.
+    # `baseline`: a file of accepted findings.
     base: str | None = None
     base_commit: str | None = None
     new_only: bool = False
@@ -78,12 +173,12 @@ def build_settings(
 ) -> Settings:
     """Settings from option values as written (``KEY=VALUE`` entries, comma-separated or not), the one place
     where they are checked and where defaults apply. Raises ``SettingsError`` for a value that makes no sense."""
-    given = {"database"} if database else set()
+    set_explicitly = {"database"} if database else set()
     database = database or "postgresql"
     if database not in DATABASES:
         raise SettingsError(f"djm-database must be one of {', '.join(DATABASES)}, not {database!r}")
     swappable_options = _pairs(swappable, "djm-swappable")
-    given.update(f"swappable.{setting}" for setting in swappable_options)
+    set_explicitly.update(f"swappable.{setting}" for setting in swappable_options)
     swappable_models = {**DEFAULT_SWAPPABLE, **swappable_options}
     for setting, model in swappable_models.items():
         app, dot, name = model.partition(".")
@@ -91,14 +186,6 @@ def build_settings(
             raise SettingsError(f"djm-swappable: {setting}={model!r} is not of the form app_label.ModelName")
     if new_only and not base:
         raise SettingsError("djm-new-only needs djm-base, the revision to compare with")
-    base_commit = None
-    if base:
-        from flake8_django_migrations.project.history import HistoryError, resolve_revision
-
-        try:
-            base_commit = resolve_revision(base, project_root or os.getcwd())
-        except HistoryError as error:
-            raise SettingsError(str(error)) from None
     return Settings(
         database=database,
         project_root=project_root or None,
@@ -111,9 +198,8 @@ def build_settings(
         enabled_codes=enabled_codes,
         settings_module=_settings_module(settings_module),
         read_django_settings=(settings_module or "").strip().lower() not in _NO_SETTINGS,
-        given=frozenset(given),
+        set_explicitly=frozenset(set_explicitly),
         base=base or None,
-        base_commit=base_commit,
         new_only=new_only,
         baseline=baseline or None,
     )

@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.project.index import build_index, run_project_rules
+from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.registry import PROJECT_RULES, RULES
 from flake8_django_migrations.settings import DEFAULT_SWAPPABLE, Settings
 
@@ -314,4 +314,5 @@ def passing_lines(paths: Iterable[Path]) -> int:
 
 def project_findings(root: str | Path, settings: Settings) -> tuple[Finding, ...]:
     """Every project finding of the tree below ``root``, from a new index (no findings cache)."""
-    return run_project_rules(build_index(str(root), settings), PROJECT_RULES, settings)
+    run = ProjectRun(str(root), settings)
+    return run_rules(run.index(), PROJECT_RULES, run.settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flake8_django_migrations.project.index import build_index
+from flake8_django_migrations.run import ProjectRun
 from flake8_django_migrations.settings import Settings
 from tests.graph_trees import app, migration, tree, write_tree
 
@@ -21,10 +21,10 @@ def test_editing_a_migration_replaces_its_cache_entry(tmp_path: Path) -> None:
     })))
     settings = Settings(cache_dir=str(tmp_path / "cache"))
     edited = root / "shop" / "migrations" / "0002_x.py"
-    assert len(build_index(str(root), settings).migrations) == 2
+    assert len(ProjectRun(str(root), settings).index().migrations) == 2
     first = size_on_disk(tmp_path / "cache")
     assert first > 0
     for edit in range(6):
         edited.write_text(edited.read_text(encoding="utf-8") + f"# edit {edit}\n", encoding="utf-8")
-        assert len(build_index(str(root), settings).migrations) == 2
+        assert len(ProjectRun(str(root), settings).index().migrations) == 2
     assert size_on_disk(tmp_path / "cache") < 1.5 * first

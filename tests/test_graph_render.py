@@ -32,7 +32,8 @@ from flake8_django_migrations.output.graph_view import (
 )
 from flake8_django_migrations.project.discover import Discovery
 from flake8_django_migrations.project.graph import build_graph
-from flake8_django_migrations.project.index import ProjectIndex, build_index, run_project_rules
+from flake8_django_migrations.project.index import ProjectIndex
+from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES
 from flake8_django_migrations.settings import Settings
 from tests.graph_trees import app, migration, tree, write_tree
@@ -119,9 +120,10 @@ SMALL_TREE = tree(
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[ProjectIndex, tuple[Finding, ...]]:
     root = write_tree(tmp_path_factory.mktemp("small"), SMALL_TREE)
     settings = Settings(use_cache=False)
-    index = build_index(str(root), settings)
+    run = ProjectRun(str(root), settings)
+    index = run.index()
     # What `graph` reports by default: the off-by-default rules (DJM904 here) are not selected.
-    findings = tuple(f for f in run_project_rules(index, PROJECT_RULES, settings) if f.code not in OFF_BY_DEFAULT)
+    findings = tuple(f for f in run_rules(index, PROJECT_RULES, run.settings) if f.code not in OFF_BY_DEFAULT)
     return index, findings
 
 

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_migrations.project import findings_cache as findings_module
+from flake8_django_migrations import run as run_module
+from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.project import index as index_module
-from flake8_django_migrations.project.findings_cache import project_findings_for as project_findings_for_rules
-from flake8_django_migrations.project.index import build_index
+from flake8_django_migrations.project.index import ProjectIndex
+from flake8_django_migrations.run import ProjectRun
 from flake8_django_migrations.project.discover import find_project_root
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.registry import PROJECT_RULES
+
 from flake8_django_migrations.settings import Settings
 from tests.fixture_harness import TREES, project_findings
-from tests.graph_trees import app, migration, tree, write_tree
+from tests.graph_trees import RUN_PYTHON, app, migration, tree, write_tree
 
 SETTINGS = Settings(use_cache=False)
 
@@ -43,7 +44,7 @@ def test_syntax_error_in_one_file_is_skipped(tmp_path: Path) -> None:
         "0003_x": migration(("shop", "0002_broken")),
         "0003_y": migration(("shop", "0001_initial")),
     })))
-    index = build_index(str(root), SETTINGS)
+    index = ProjectRun(str(root), SETTINGS).index()
     assert index.unknown == {"shop": frozenset({"0002_broken"})}
     # 0003_x's parent is unreadable, not missing; and with a node unknown the leaves are not known either.
     assert findings(root) == []
@@ -52,7 +53,7 @@ def test_syntax_error_in_one_file_is_skipped(tmp_path: Path) -> None:
 def test_swappable_setting_not_given_is_not_guessed() -> None:
     """No finding in the tree (test_rules.test_tree), and the migration stays in the graph."""
     root = TREES / "DJM302_swappable_setting_not_given"
-    index = build_index(str(root), SETTINGS)
+    index = ProjectRun(str(root), SETTINGS).index()
     assert project_findings(root, SETTINGS) == ()
     assert index.graph.nodes == {("shop", "0001_initial")}
 
@@ -76,7 +77,7 @@ def test_discovery_skips_environments_vendored_code_and_excludes(tmp_path: Path)
         app("shop", conflicted, folder="legacy/shop"),
     ))
     settings = Settings(use_cache=False, exclude=("legacy",))
-    index = build_index(str(root), settings)
+    index = ProjectRun(str(root), settings).index()
     assert index.discovery.apps["shop"].folder == str(root / "shop" / "migrations")
     assert project_findings(root, settings) == ()
 
@@ -87,7 +88,7 @@ def test_one_label_in_two_folders_is_left_out(tmp_path: Path) -> None:
         app("shop", {"0001_initial": migration(), "0001_other": migration()}, folder="tests/fixtures/shop"),
         app("orders", {"0001_initial": migration(("shop", "0009_missing"))}),
     ))
-    index = build_index(str(root), SETTINGS)
+    index = ProjectRun(str(root), SETTINGS).index()
     assert "shop" in index.external_apps
     assert project_findings(root, SETTINGS) == ()
 
@@ -107,15 +108,15 @@ def test_project_root_is_the_nearest_marker(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def fresh_index_cache(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], object]:
-    """The plugin's per-process cache (findings per file), empty; the command's index cache emptied too."""
-    cache: dict[tuple[object, ...], object] = {}
-    monkeypatch.setattr(findings_module, "_findings_cache", cache)
-    return cache
+def fresh_runs(monkeypatch: pytest.MonkeyPatch) -> Memo[tuple[str, int, int], ProjectRun]:
+    """The plugin's per-process project runs, none made yet."""
+    runs: Memo[tuple[str, int, int], ProjectRun] = Memo(4)
+    monkeypatch.setattr(run_module, "_RUNS", runs)
+    return runs
 
 
 def test_findings_for_a_file_whatever_the_path_form(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_index_cache: dict[tuple[object, ...], object]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_runs: Memo[tuple[str, int, int], ProjectRun]
 ) -> None:
     root = write_tree(tmp_path, app("shop", {"0001_initial": migration(), "0002_x": migration(("shop", "0009_gone"))}))
     monkeypatch.chdir(root)
@@ -128,15 +129,15 @@ def test_findings_for_a_file_whatever_the_path_form(
     assert expected[0].path == str(root / "shop" / "migrations" / "0002_x.py")
 
 
-def test_index_is_built_once_per_process_and_the_cache_is_bounded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_index_cache: dict[tuple[object, ...], object]
+def test_index_is_built_once_per_lint_run_and_the_runs_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_runs: Memo[tuple[str, int, int], ProjectRun]
 ) -> None:
     built: list[str] = []
     real_build = index_module.build_index
 
-    def counting_build(root: str, settings: Settings, *rest: Any) -> index_module.ProjectIndex:
-        built.append(root)
-        return real_build(root, settings, *rest)
+    def counting_build(discovery: Any, *rest: Any) -> ProjectIndex:
+        built.append(discovery.root)
+        return real_build(discovery, *rest)
 
     monkeypatch.setattr(index_module, "build_index", counting_build)
     conflicted = app("shop", {"0001_initial": migration(), "0002_x": migration()})
@@ -147,21 +148,40 @@ def test_index_is_built_once_per_process_and_the_cache_is_bounded(
     assert built == [str(roots[0])]
     for root in roots:
         project_findings_for(str(root / "shop" / "migrations" / "0002_x.py"), SETTINGS)
-    assert len(fresh_index_cache) == 4
-    # Other settings are another index.
+    assert len(fresh_runs) == 4
+    # Other settings are another run, and so is the next lint run.
     other_settings = Settings(use_cache=False, exclude=("x",))
     project_findings_for(str(roots[-1] / "shop" / "migrations" / "0002_x.py"), other_settings)
     assert built.count(str(roots[-1])) == 2
+    project_findings_for(str(roots[-1] / "shop" / "migrations" / "0002_x.py"), other_settings, lint_run=1)
+    assert built.count(str(roots[-1])) == 3
 
 
-def test_findings_for_never_raises(
-    monkeypatch: pytest.MonkeyPatch, fresh_index_cache: dict[tuple[object, ...], object]
+def test_a_broken_project_pass_keeps_the_per_file_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_runs: Memo[tuple[str, int, int], ProjectRun]
 ) -> None:
-    def broken(root: str, settings: Settings) -> index_module.ProjectIndex:
+    """flake8 would abort the user's whole run on a plugin's exception: the project findings are left out."""
+    import ast
+
+    from flake8_django_migrations.plugin import MigrationChecker
+
+    def broken(*args: Any) -> ProjectIndex:
         raise RuntimeError("bug")
 
     monkeypatch.setattr(index_module, "build_index", broken)
-    assert project_findings_for("/nonexistent/shop/migrations/0001_initial.py", SETTINGS) == []
+    # 0002 has a RunPython without reverse (DJM101) and a dependency on a migration that does not exist (DJM302).
+    root = write_tree(tmp_path, app("shop", {
+        "0001_initial": migration(), "0002_x": RUN_PYTHON.replace("0001_initial", "0009_gone"),
+    }))
+    path = root / "shop" / "migrations" / "0002_x.py"
+    monkeypatch.setattr(MigrationChecker, "settings", SETTINGS)
+    checker = MigrationChecker(ast.parse(path.read_text()), str(path))
+    assert [text.split()[0] for _, _, text, _ in checker.run()] == ["DJM101"]
+    monkeypatch.undo()
+    checker = MigrationChecker(ast.parse(path.read_text()), str(path))
+    monkeypatch.setattr(MigrationChecker, "settings", SETTINGS)
+    monkeypatch.setattr(run_module, "_RUNS", Memo(4))
+    assert sorted(text.split()[0] for _, _, text, _ in checker.run()) == ["DJM101", "DJM302"]
 
 
 def test_findings_are_attributed_once(tmp_path: Path) -> None:
@@ -177,5 +197,6 @@ def test_findings_are_attributed_once(tmp_path: Path) -> None:
     assert len(set(everything)) == len(everything)
 
 
-def project_findings_for(path: str, settings: Settings) -> list[Finding]:
-    return project_findings_for_rules(path, settings, PROJECT_RULES)
+def project_findings_for(path: str, settings: Settings, lint_run: int = 0) -> list[Finding]:
+    """What the plugin's run of the project of ``path`` attributes to it."""
+    return list(ProjectRun.of_file(path, settings, lint_run).project_findings_in(os.path.abspath(path)))

@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from flake8_django_migrations.project.index import build_index
+from flake8_django_migrations.run import ProjectRun
 from flake8_django_migrations.settings import Settings
 
 ROOT = Path(__file__).parent.parent
@@ -21,7 +21,7 @@ def test_generated_healthy_project_has_no_graph_or_ordering_finding(tmp_path: Pa
     """Cross-app foreign keys and data migrations that depend on the exact migration creating their target,
     merges and squashes: nothing to report about the graph or the ordering."""
     generate.generate(tmp_path / "project", apps=12, migrations=40, seed=7)
-    index = build_index(str(tmp_path / "project"), Settings(use_cache=False))
+    index = ProjectRun(str(tmp_path / "project"), Settings(use_cache=False)).index()
     assert len(index.migrations) >= 12 * 40
     findings = project_findings(tmp_path / "project", Settings(use_cache=False))
     assert [f for f in findings if f.code.startswith(ORDERING_AND_GRAPH)] == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_django_migrations.project.index import build_index, run_project_rules
+from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.registry import PROJECT_RULES, RULES
 from flake8_django_migrations.settings import Settings
 from tests.graph_trees import app, migration, tree, write_tree
@@ -26,7 +26,7 @@ def test_max_migration_txt_is_read_up_to_64_kib(tmp_path: Path, content: str, re
         "0001_initial": migration(),
         "0002_x": migration(("shop", "0001_initial")),
     }), {"shop/migrations/max_migration.txt": content}))
-    found = run_project_rules(build_index(str(root), SETTINGS), PROJECT_RULES, SETTINGS)
+    found = run_rules(ProjectRun(str(root), SETTINGS).index(), PROJECT_RULES, ProjectRun(str(root), SETTINGS).settings)
     leaf = str(root / "shop" / "migrations" / "0002_x.py")
     stale = RULES["DJM307"].finding(leaf, 5, 0, recorded="0001_initial", leaf="0002_x", app="shop")
     assert found == ((stale,) if reported else ())

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.project.index import build_index, run_project_rules
+from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.registry import PROJECT_RULES, RULES
 from flake8_django_migrations.settings import Settings
 
@@ -43,7 +43,7 @@ def project(root: Path, migrations: dict[str, str]) -> Path:
 
 def findings(root: Path) -> list[tuple[str, int, int, str, str]]:
     """(path relative to root, line, 0-based column, code, text) of every finding of the default project rules."""
-    found = run_project_rules(build_index(str(root), SETTINGS), DEFAULT_RULES, SETTINGS)
+    found = run_rules(ProjectRun(str(root), SETTINGS).index(), DEFAULT_RULES, ProjectRun(str(root), SETTINGS).settings)
     return [(str(Path(f.path).relative_to(root)), f.line, f.col, f.code, f.text) for f in found]
 
 

@@ -233,14 +233,14 @@ def test_the_files_check_lints_are_those_flake8_lints(
     from flake8.discover_files import expand_paths  # type: ignore[import-untyped]
     from flake8.options.parse_args import parse_args  # type: ignore[import-untyped]
 
-    from flake8_django_migrations.cli import _LintedFiles
+    from flake8_django_migrations.flake8_compat import LintedFiles
 
     monkeypatch.chdir(project(tmp_path / "project"))
     _, parsed = parse_args(["--isolated", *options])
     flake8_walk = expand_paths(paths=paths, stdin_display_name="stdin", filename_patterns=parsed.filename,
                                exclude=(*parsed.exclude, *parsed.extend_exclude))
     expected = {os.path.abspath(path) for path in flake8_walk}
-    linted = _LintedFiles(paths, parsed)
+    linted = LintedFiles(paths, parsed)
     every_file = {os.path.join(folder, name) for folder, _, names in os.walk(os.getcwd()) for name in names}
     assert {path for path in every_file if path in linted} == expected
     named = {os.path.abspath(path) for path in paths if path.endswith(".py")}

@@ -14,9 +14,11 @@ import pytest
 
 from flake8_django_migrations import cli
 from flake8_django_migrations.project import cache as cache_module
-from flake8_django_migrations.project import findings_cache
+from flake8_django_migrations import run as run_module
+from flake8_django_migrations.memo import Memo
+from flake8_django_migrations.run import ProjectRun
 from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.registry import PROJECT_RULES
+
 from flake8_django_migrations.settings import Settings
 
 ROOT = Path(__file__).parent.parent
@@ -65,13 +67,15 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return left
 
     monkeypatch.setattr(FactsCache, "_extract_in_pool", counting)
-    real_rules = findings_cache._run_in_pool
+    real_context = run_module.fork_context
 
-    def counting_rules(*args: Any) -> Any:
-        undone.append(-1)  # a pool for the project rules
-        return real_rules(*args)
+    def counting_rules(work: int, jobs: int) -> Any:
+        context = real_context(work, jobs)
+        if context is not None:
+            undone.append(-1)  # a pool for the project rules
+        return context
 
-    monkeypatch.setattr(findings_cache, "_run_in_pool", counting_rules)
+    monkeypatch.setattr(run_module, "fork_context", counting_rules)
     return undone
 
 
@@ -136,7 +140,7 @@ def test_a_pool_that_cannot_start_leaves_the_work_to_one_process(
             raise OSError("no processes in this sandbox")
 
     monkeypatch.setattr(cache_module, "fork_context", lambda work, jobs: NoProcesses())
-    monkeypatch.setattr(findings_cache, "fork_context", lambda work, jobs: NoProcesses())
+    monkeypatch.setattr(run_module, "fork_context", lambda work, jobs: (pools.append(-1), NoProcesses())[1])
     assert check(monkeypatch, project, 2, "--no-cache") == serial
     assert pools == [len(list(project.rglob("migrations"))), -1]
 
@@ -150,10 +154,11 @@ def test_small_projects_and_one_core_stay_in_one_process(project: Path, monkeypa
         return contexts[-1]
 
     monkeypatch.setattr(cache_module, "fork_context", recording)
-    monkeypatch.setattr(findings_cache, "fork_context", recording)
+    monkeypatch.setattr(run_module, "fork_context", recording)
     check(monkeypatch, project, 1, "--no-cache")
     check(monkeypatch, project, 4, "--no-cache")  # fewer files than PARALLEL_MIN_FILES
-    assert len(contexts) == 4 and contexts == [None] * 4
+    # Facts at one core, facts and rules at four (on one core the rules do not even ask for a pool).
+    assert len(contexts) == 3 and contexts == [None] * 3
 
 
 def test_the_flake8_plugin_never_starts_a_pool(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,9 +167,9 @@ def test_the_flake8_plugin_never_starts_a_pool(project: Path, tmp_path: Path, mo
 
     monkeypatch.setattr(FactsCache, "load_folders", no_pool)
     monkeypatch.setattr(FactsCache, "_extract_in_pool", no_pool)
-    monkeypatch.setattr(findings_cache, "_run_in_pool", no_pool)
-    monkeypatch.setattr(findings_cache, "_findings_cache", {})
+    monkeypatch.setattr(run_module, "fork_context", no_pool)
+    monkeypatch.setattr(run_module, "_RUNS", Memo(4))
     path = next(project.rglob("0901_missing.py"))
     settings = Settings(cache_dir=str(tmp_path / "cache"))
-    found = findings_cache.project_findings_for(str(path), settings, PROJECT_RULES)
+    found = ProjectRun.of_file(str(path), settings, 0).project_findings_in(str(path))
     assert [finding.code for finding in found] == ["DJM302"]

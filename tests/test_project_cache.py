@@ -14,10 +14,14 @@ import pytest
 from flake8_django_migrations import cli
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project import cache as cache_module
-from flake8_django_migrations.project import findings_cache as findings
+from flake8_django_migrations import run as run_module
+from flake8_django_migrations.memo import Memo
+from flake8_django_migrations.project.fingerprint import project_fingerprint
+from flake8_django_migrations.run import ProjectRun
 from flake8_django_migrations.project import index as index_module
 from flake8_django_migrations.project.cache import FactsCache
-from flake8_django_migrations.registry import PROJECT_RULES
+from flake8_django_migrations import registry
+from flake8_django_migrations.registry import RULES
 from flake8_django_migrations.settings import Settings
 
 HEADER = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
@@ -40,13 +44,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Sett
 
 def _new_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Forget what this process built, as a new flake8 run would, and count index builds from now on."""
-    monkeypatch.setattr(findings, "_findings_cache", {})
+    monkeypatch.setattr(run_module, "_RUNS", Memo(4))
     built: list[str] = []
     real_build = index_module.build_index
 
-    def counting_build(root: str, *rest: Any) -> index_module.ProjectIndex:
-        built.append(root)
-        return real_build(root, *rest)
+    def counting_build(discovery: Any, *rest: Any) -> index_module.ProjectIndex:
+        built.append(discovery.root)
+        return real_build(discovery, *rest)
 
     monkeypatch.setattr(index_module, "build_index", counting_build)
     return built
@@ -115,7 +119,7 @@ def test_no_cache_means_no_disk(project: tuple[Path, Settings], monkeypatch: pyt
 
 
 def _project_findings_for(path: str, settings: Settings) -> list[Finding]:
-    return findings.project_findings_for(path, settings, PROJECT_RULES)
+    return list(ProjectRun.of_file(path, settings, 0).project_findings_in(path))
 
 
 # The command's per-file findings: stored under the stat of every input, so that a run where nothing changed
@@ -208,10 +212,11 @@ def test_project_rules_whose_code_is_not_selected_are_not_run(
     def never(*args: Any) -> Any:
         raise AssertionError("a rule that is not selected ran")
 
-    rules = [rule if rule.code == "DJM302" else dataclasses.replace(rule, check=never) for rule in PROJECT_RULES]
+    never_run = {code: dataclasses.replace(rule, check=never) for code, rule in RULES.items() if code != "DJM302"}
+    monkeypatch.setattr(registry, "RULES", {**RULES, **never_run})
     selected = dataclasses.replace(settings, enabled_codes=frozenset({"DJM302"}))
     path = root / "shop" / "migrations" / "0002_x.py"
-    assert [f.code for f in findings.project_findings_for(str(path), selected, rules)] == ["DJM302"]
+    assert [f.code for f in _project_findings_for(str(path), selected)] == ["DJM302"]
 
 
 def test_installing_the_sql_parser_changes_the_project_fingerprint(
@@ -220,7 +225,6 @@ def test_installing_the_sql_parser_changes_the_project_fingerprint(
     """Findings stored without PostgreSQL's parser read no RunSQL: once it is installed they must not be served."""
     import importlib.util
 
-    from flake8_django_migrations.project import findings_cache
     from flake8_django_migrations.project.discover import discover
     from flake8_django_migrations.registry import PROJECT_RULES
     from flake8_django_migrations.settings import Settings
@@ -228,9 +232,9 @@ def test_installing_the_sql_parser_changes_the_project_fingerprint(
     (tmp_path / "manage.py").write_text("")
     settings = Settings(use_cache=False)
     discovery = discover(str(tmp_path), settings)
-    with_parser = findings_cache.project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES])
+    with_parser = project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES])
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "pglast" else real_find_spec(name, *a)
     )
-    assert findings_cache.project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES]) != with_parser
+    assert project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES]) != with_parser

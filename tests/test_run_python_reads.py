@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.project.index import build_index, run_project_rules
+from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.registry import PROJECT_RULES, RULES
 from flake8_django_migrations.settings import Settings
 from tests.graph_trees import app, tree, write_tree
@@ -79,7 +79,7 @@ def read_before_create(root: Path, line: int, col: int) -> Finding:
 
 
 def project_findings(root: Path) -> tuple[Finding, ...]:
-    return run_project_rules(build_index(str(root), SETTINGS), PROJECT_RULES, SETTINGS)
+    return run_rules(ProjectRun(str(root), SETTINGS).index(), PROJECT_RULES, ProjectRun(str(root), SETTINGS).settings)
 
 
 @pytest.mark.parametrize(("body", "line", "col"), [

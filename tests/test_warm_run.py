@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from flake8_django_migrations import cli, configuration
+from flake8_django_migrations import cli, configuration, flake8_compat
+from flake8_django_migrations.files import stat_stamp
 from flake8_django_migrations.output.report import display_path
 from flake8_django_migrations.project.discover import read_app_label
 from flake8_django_migrations.settings import Settings
@@ -53,13 +54,13 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 def verdicts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each finding flake8's style guide was asked about, by code."""
     asked: list[str] = []
-    real = cli._Verdict._reports
+    real = flake8_compat.Verdict._reports
 
     def counting(self: Any, finding: Any) -> bool:
         asked.append(finding.code)
         return real(self, finding)
 
-    monkeypatch.setattr(cli._Verdict, "_reports", counting)
+    monkeypatch.setattr(flake8_compat.Verdict, "_reports", counting)
     return asked
 
 
@@ -130,7 +131,7 @@ def test_a_changed_module_is_seen(
     this package): one that changed since, say a plugin edited in place, means reading it again."""
     plugin = tmp_path / "plugin.py"
     plugin.write_text("OPTIONS = 1\n")
-    monkeypatch.setattr(configuration, "_module_stats", lambda: ((str(plugin), configuration._stat(str(plugin))),))
+    monkeypatch.setattr(configuration, "_module_stats", lambda: ((str(plugin), stat_stamp(str(plugin))),))
     run("check")
     run("check")
     assert len(reads) == 1
@@ -234,7 +235,7 @@ def test_a_configuration_round_trips_through_the_cache(
     settings = Settings(
         database="sqlite", project_root="/p", app_labels={"a": "b"}, migration_modules={"x": "y.z"},
         swappable={"AUTH_USER_MODEL": "accounts.User"}, exclude=("e",), enabled_codes=frozenset({"DJM101"}),
-        settings_module="proj.settings", read_django_settings=False, given=frozenset({"database"}), new_only=False,
+        settings_module="proj.settings", read_django_settings=False, set_explicitly=frozenset({"database"}), new_only=False,
         baseline="b.json",
     )
     from argparse import Namespace

@@ -66,7 +66,7 @@ PRIORITY: dict[str, tuple[str, ...]] = {
     f"{PACKAGE}/facts/": ("tests/test_rules.py", "tests/test_robustness.py"),
     f"{PACKAGE}/rules/": ("tests/test_rules.py", "tests/test_state_rules.py", "tests/test_docs.py"),
     f"{PACKAGE}/project/cache.py": ("tests/test_cache.py", "tests/test_cache_security.py"),
-    f"{PACKAGE}/project/findings_cache.py": ("tests/test_project_cache.py", "tests/test_graph_rules.py"),
+    f"{PACKAGE}/run.py": ("tests/test_project_cache.py", "tests/test_graph_rules.py", "tests/test_one_project_run.py"),
     f"{PACKAGE}/project/": ("tests/test_rules.py", "tests/test_graph_rules.py", "tests/test_healthy_projects.py"),
     f"{PACKAGE}/cli.py": ("tests/test_cli.py", "tests/test_cli_config.py", "tests/test_one_verdict.py"),
     f"{PACKAGE}/output/graph_": ("tests/test_graph_render.py",),

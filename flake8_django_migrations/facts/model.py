@@ -64,6 +64,10 @@ def django_field_class(value: Value) -> str | None:
     return None
 
 
+# Django's field classes with no column of their own (a join table, or nothing in the database).
+FIELDS_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
+
+
 Value = Union[None, bool, int, float, complex, str, bytes, tuple["Value", ...], Ref, Call, _Unknown]
 
 

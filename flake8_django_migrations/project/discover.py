@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.files import is_migration_module_name, read_regular_file
-from flake8_django_migrations.project.django_settings import DjangoSettings, find_module_file
-from flake8_django_migrations.settings import Settings
+from flake8_django_migrations.files import Stamp, is_migration_module_name, read_regular_file, stat_stamp
+from flake8_django_migrations.memo import Memo
+from flake8_django_migrations.project.django_settings import find_module_file
+from flake8_django_migrations.settings import DjangoSettings, Settings
 from flake8_django_migrations.source import module_level_statements
 
 __all__ = [
@@ -100,21 +101,47 @@ def find_project_root(path: str, settings: Settings) -> str:
     return _root_above(start)
 
 
-# flake8 asks once per file, and a project's files share a few folders: remember the answer per folder, bounded.
-@functools.lru_cache(maxsize=1024)
+# flake8 asks once per file, and a project's files share a few folders: the answer per folder, kept while no
+# folder between it and the root gained or lost an entry (a marker added there changes the folder's stat).
+_ROOTS: Memo[str, tuple[str, tuple[Stamp, ...], str]] = Memo(1024)
+
+
 def _root_above(start: str) -> str:
+    def find() -> tuple[str, tuple[Stamp, ...], str]:
+        root, last_looked_into = _find_root_above(start)
+        return last_looked_into, _folder_stamps(start, last_looked_into), root
+
+    kept = _ROOTS.get(start, find, lambda kept: kept[1] == _folder_stamps(start, kept[0]))
+    return kept[2]
+
+
+def _folder_stamps(start: str, last: str) -> tuple[Stamp, ...]:
+    """The stat of every folder from ``start`` up to ``last``."""
+    stamps = [stat_stamp(start)]
+    current = start
+    while current != last:
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+        stamps.append(stat_stamp(current))
+    return tuple(stamps)
+
+
+def _find_root_above(start: str) -> tuple[str, str]:
+    """The project root above ``start``, and the last folder looked into to find it."""
     current = start
     while True:
         if any(os.path.exists(os.path.join(current, marker)) for marker in ROOT_MARKERS):
-            return current
+            return current, current
         parent = os.path.dirname(current)
         if parent == current:
             break
         current = parent
     # No marker anywhere: the folder holding the app is the best guess at a project for a lone migration.
     if os.path.basename(start) == "migrations":
-        return os.path.dirname(os.path.dirname(start))
-    return start
+        return os.path.dirname(os.path.dirname(start)), current
+    return start, current
 
 
 def discover(root: str, settings: Settings) -> Discovery:

@@ -17,115 +17,28 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Final
+from dataclasses import dataclass, replace
+from typing import Final
 
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.source import decode_source
 
-if TYPE_CHECKING:
-    from flake8_django_migrations.settings import Settings
+from flake8_django_migrations.settings import READ_SETTINGS, DjangoSettings, ReadSetting, Settings
 
 __all__ = [
-    "READ_SETTINGS",
-    "DjangoSettings",
-    "ReadSetting",
     "database_of_engine",
     "find_module_file",
     "read_django_settings",
     "settings_for_project",
 ]
 
-# The settings that decide what the linter sees, in the order they are shown.
-READ_SETTINGS: Final = (
-    "INSTALLED_APPS", "AUTH_USER_MODEL", "MIGRATION_MODULES", "DEFAULT_AUTO_FIELD", "DATABASES",
-)
 SETTINGS_VARIABLE: Final = "DJANGO_SETTINGS_MODULE"
 # A chain of star imports deeper than this is not a settings layout anyone writes; it stops a pathological one.
 MAX_IMPORT_DEPTH: Final = 8
 _SOURCE_LIMIT: Final = 4 << 20  # a settings module of more than 4 MiB is not read
 _CONFIG_LIMIT: Final = 1 << 20
 _DOTTED: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-
-
-@dataclass(frozen=True, slots=True)
-class ReadSetting:
-    """One setting's literal value and the statement that gave it its final value."""
-
-    name: str
-    value: object  # str, tuple of str, a Mapping of literals, None
-    path: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class DjangoSettings:
-    """What was read from a project's settings. ``values`` holds the settings known to be literals; ``unknown``
-    says for each other setting of ``READ_SETTINGS`` why it could not be known."""
-
-    root: str
-    module: str | None = None
-    module_origin: str = ""  # where the module's name came from: "manage.py:9", "DJANGO_SETTINGS_MODULE", ...
-    path: str | None = None  # the settings module's file
-    values: Mapping[str, ReadSetting] = field(default_factory=dict)
-    unknown: Mapping[str, str] = field(default_factory=dict)  # setting -> why it is unknown
-    # Folders a module name is looked up in, as ``sys.path`` would hold them when Django runs: manage.py's folder,
-    # the project root, ``src``, pytest's ``pythonpath``.
-    import_roots: tuple[str, ...] = ()
-    files: tuple[str, ...] = ()  # every file read, to notice a change
-
-    def value(self, name: str) -> object:
-        read = self.values.get(name)
-        return read.value if read is not None else None
-
-    @property
-    def installed_apps(self) -> tuple[str, ...] | None:
-        value = self.value("INSTALLED_APPS")
-        return value if isinstance(value, tuple) else None
-
-    @property
-    def auth_user_model(self) -> str | None:
-        value = self.value("AUTH_USER_MODEL")
-        return value if isinstance(value, str) else None
-
-    @property
-    def migration_modules(self) -> Mapping[str, str | None]:
-        value = self.value("MIGRATION_MODULES")
-        return value if isinstance(value, Mapping) else {}
-
-    @property
-    def database_engine(self) -> str | None:
-        databases = self.value("DATABASES")
-        default = databases.get("default") if isinstance(databases, Mapping) else None
-        engine = default.get("ENGINE") if isinstance(default, Mapping) else None
-        return engine if isinstance(engine, str) else None
-
-    def as_json(self) -> dict[str, object]:
-        """What was read and from where, for ``graph --format json`` and ``check -v``."""
-        values: dict[str, object] = {}
-        for name in READ_SETTINGS:
-            read = self.values.get(name)
-            if read is None:
-                continue
-            shown = read.value
-            if name == "DATABASES":
-                shown = {"default": {"ENGINE": self.database_engine}}
-            values[name] = {"value": _as_json_value(shown), "path": read.path, "line": read.line}
-        return {
-            "module": self.module,
-            "module_origin": self.module_origin,
-            "path": self.path,
-            "values": values,
-            "unknown": dict(self.unknown),
-        }
-
-
-def _as_json_value(value: object) -> object:
-    if isinstance(value, tuple):
-        return [_as_json_value(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(key): _as_json_value(item) for key, item in value.items()}
-    return value
 
 
 def database_of_engine(engine: str) -> str | None:
@@ -667,36 +580,23 @@ def _frozen(value: object) -> object:
 
 # Settings for a project -------------------------------------------------------------------------------------------
 
-_CACHE_SIZE: Final = 8
-# Per process: (root, option) -> (the stat of every file read, what was read). Revalidated on each use, so an
-# editor's long-lived process sees an edit of the settings.
-_read_cache: dict[tuple[str, str | None, str | None], tuple[tuple[object, ...], DjangoSettings]] = {}
-
-
-def _stamp(paths: tuple[str, ...]) -> tuple[object, ...]:
-    stamps: list[object] = []
-    for path in paths:
-        try:
-            stat = os.stat(path)
-            stamps.append((path, stat.st_size, stat.st_mtime_ns))
-        except OSError:
-            stamps.append((path, None))
-    return tuple(stamps)
+# Per process, revalidated on each use (the stat of every file read), so an editor's long-lived process sees an
+# edit of the settings: (root, option, DJANGO_SETTINGS_MODULE) -> (the files' stamps, what was read).
+_READS: Memo[tuple[str, str | None, str | None], tuple[tuple[Stamp, ...], DjangoSettings]] = Memo(8)
 
 
 def _cached_read(root: str, option: str | None) -> DjangoSettings:
+    def read() -> tuple[tuple[Stamp, ...], DjangoSettings]:
+        found = read_django_settings(root, option)
+        return _stamps(found), found
+
+    # The files it was read from, and those that could name another module (a new manage.py, pyproject.toml).
     key = (root, option, os.environ.get(SETTINGS_VARIABLE))
-    cached = _read_cache.get(key)
-    if cached is not None:
-        stamp, read = cached
-        # The files it was read from, and those that could name another module (a new manage.py, pyproject.toml).
-        if stamp == _stamp(_watched(read)):
-            return read
-    read = read_django_settings(root, option)
-    while len(_read_cache) >= _CACHE_SIZE:
-        del _read_cache[next(iter(_read_cache))]
-    _read_cache[key] = (_stamp(_watched(read)), read)
-    return read
+    return _READS.get(key, read, lambda kept: kept[0] == _stamps(kept[1]))[1]
+
+
+def _stamps(read: DjangoSettings) -> tuple[Stamp, ...]:
+    return tuple(stat_stamp(path) for path in _watched(read))
 
 
 def _watched(read: DjangoSettings) -> tuple[str, ...]:
@@ -717,7 +617,7 @@ def settings_for_project(settings: Settings, root: str) -> Settings:
     read = _cached_read(root, settings.settings_module)
     swappable = dict(settings.swappable)
     user_model = read.auth_user_model
-    if user_model and "swappable.AUTH_USER_MODEL" not in settings.given and _is_model_label(user_model):
+    if user_model and "swappable.AUTH_USER_MODEL" not in settings.set_explicitly and _is_model_label(user_model):
         swappable["AUTH_USER_MODEL"] = user_model
     migration_modules = {
         label: module if module is not None else "None" for label, module in read.migration_modules.items()
@@ -725,7 +625,7 @@ def settings_for_project(settings: Settings, root: str) -> Settings:
     migration_modules.update(settings.migration_modules)
     database = settings.database
     engine = read.database_engine
-    if "database" not in settings.given and engine is not None:
+    if "database" not in settings.set_explicitly and engine is not None:
         database = database_of_engine(engine) or database
     return replace(
         settings, swappable=swappable, migration_modules=migration_modules, database=database, django=read

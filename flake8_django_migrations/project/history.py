@@ -69,23 +69,13 @@ def resolve_revision(ref: str, cwd: str) -> str:
                 error=f"git does not know the revision {ref!r}").strip()
 
 
-_CHANGED: dict[tuple[str, str], frozenset[str]] = {}  # (repository, commit) -> changed paths, per process, bounded
-
-
 def changed_paths(commit: str, cwd: str) -> frozenset[str]:
     """The files (absolute paths) that differ from ``commit`` in the working tree, or are new and not ignored:
-    what a pull request adds or changes. Memoised per process (a lint run), for ``djm-new-only``."""
+    what a pull request adds or changes (for ``djm-new-only``; a project run asks once)."""
     toplevel = _git(cwd, "rev-parse", "--show-toplevel").strip()
-    key = (toplevel, commit)
-    found = _CHANGED.get(key)
-    if found is None:
-        listed = _git(toplevel, "diff", "--name-only", "-z", "--no-renames", commit, "--").split("\0")
-        listed += _git(toplevel, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
-        found = frozenset(os.path.join(toplevel, *name.split("/")) for name in listed if name)
-        if len(_CHANGED) >= 8:
-            _CHANGED.clear()
-        _CHANGED[key] = found
-    return found
+    listed = _git(toplevel, "diff", "--name-only", "-z", "--no-renames", commit, "--").split("\0")
+    listed += _git(toplevel, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
+    return frozenset(os.path.join(toplevel, *name.split("/")) for name in listed if name)
 
 
 def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) -> BaseRevision:

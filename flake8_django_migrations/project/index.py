@@ -1,6 +1,6 @@
 """The project index: every migration of the tree read once, the graph Django would build, and the model state.
 
-Project rules (in ``rules/``) read it and nothing else; ``run_project_rules`` runs the rules it is handed. Where the
+Project rules (in ``rules/``) read it and nothing else; ``run.py`` builds it and runs them. Where the
 facts cannot tell (a file that does not parse, a ``dependencies`` list built at run time, a ``replaces`` entry that
 is not a literal), the index says so (``unknown``, ``leaves_known``), and the rules that depend on the missing part
 stay silent for the app concerned rather than guess.
@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts, find_migration_class
 from flake8_django_migrations.files import read_regular_file
-from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.cache import FactsCache, FolderLoaded
-from flake8_django_migrations.project.discover import AppMigrations, Discovery, discover
-from flake8_django_migrations.project.django_settings import settings_for_project
+from flake8_django_migrations.project.discover import AppMigrations, Discovery
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
 from flake8_django_migrations.project.history import BaseRevision, read_base_revision
 from flake8_django_migrations.project.state import ModelState
 from flake8_django_migrations.settings import Settings
 from flake8_django_migrations.source import parse_source
 
-if TYPE_CHECKING:
-    from flake8_django_migrations.rules.rule import Rule
-
-__all__ = ["ProjectIndex", "build_index", "load_all_facts", "run_project_rules"]
+__all__ = ["ProjectIndex", "build_index", "load_all_facts"]
 
 _MAX_MIGRATION_LIMIT: Final = 1 << 16  # one migration name; anything larger is not that file
 
@@ -82,9 +77,6 @@ class ProjectIndex:
     def path_of(self, key: Key) -> str:
         return os.path.abspath(self.migrations[key].path)
 
-    def facts_by_path(self) -> dict[str, MigrationFacts]:
-        return {os.path.abspath(facts.path): facts for facts in self.migrations.values()}
-
     @property
     def external_apps(self) -> frozenset[str]:
         """Apps referenced but not found in the tree, and labels claimed by two folders (not checked either)."""
@@ -129,17 +121,14 @@ def load_all_facts(discovery: Discovery, cache: FactsCache, jobs: int = 1, then:
 
 
 def build_index(
-    root: str,
+    discovery: Discovery,
     settings: Settings,
-    cache: FactsCache | None = None,
-    discovery: Discovery | None = None,
+    cache: FactsCache,
     overrides: Mapping[str, MigrationFacts] | None = None,
 ) -> ProjectIndex:
-    """The index of the project at ``root``; ``overrides`` (absolute path -> facts) stand in for files whose text
-    is not the saved one (an editor's unsaved buffer)."""
-    settings = settings_for_project(settings, root)
-    discovery = discovery if discovery is not None else discover(root, settings)
-    cache = cache if cache is not None else FactsCache(settings.cache_dir, settings.use_cache)
+    """The index of the project discovery found, with ``settings`` as the run read them (with what the project's
+    Django settings say); ``overrides`` (absolute path -> facts) stand in for files whose text is not the saved one
+    (an editor's unsaved buffer)."""
     migrations: dict[Key, MigrationFacts] = {}
     unknown: dict[str, frozenset[str]] = {}
     without_migration_class: dict[str, str] = {}
@@ -190,15 +179,6 @@ def _parses_without_migration_class(path: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return find_migration_class(tree.body) is None
-
-
-def run_project_rules(index: ProjectIndex, rules: Iterable[Rule], settings: Settings) -> tuple[Finding, ...]:
-    """Every finding of the project rules handed in, sorted; each is attributed to exactly one file and line, so
-    flake8 reports it once however it splits the files between processes. The rules see ``settings`` with what
-    the project's Django settings say, as the index was built with them."""
-    settings = settings_for_project(settings, index.discovery.root)
-    found = [finding for rule in rules for finding in rule.findings_in_project(index, settings)]
-    return tuple(sorted(found, key=lambda finding: finding.sort_key))
 
 
 def _load_app_facts(cache: FactsCache, app: AppMigrations) -> dict[str, MigrationFacts | None]:

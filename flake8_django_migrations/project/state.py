@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
+from flake8_django_migrations.facts.model import FIELDS_WITHOUT_COLUMN
 from flake8_django_migrations.facts import (
     Call,
     MigrationFacts,
@@ -34,8 +35,6 @@ __all__ = ["Ancestors", "FieldAlteration", "ModelState", "Read", "StateEvent", "
 StateKey = tuple[str, str, str | None]  # (app label, lower-cased model, field or None for the model)
 
 _RELATION_FIELDS: Final = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
-# Fields that are no column of the model's table: a many-to-many field is a table of its own.
-_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +325,7 @@ class ModelState:
                 )
                 if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
                     continue
-                if _WITHOUT_COLUMN.intersection((django_field_class(before), django_field_class(after))):
+                if FIELDS_WITHOUT_COLUMN.intersection((django_field_class(before), django_field_class(after))):
                     continue  # nothing to alter, nothing to make NOT NULL
                 added_here = earlier is not None and earlier.operation.kind in ("AddField", "CreateModel")
                 yield FieldAlteration(event.node, op, f"{key[1]}.{key[2]}", before, after, added_here)

@@ -1,4 +1,4 @@
-"""DJM104-105, DJM902-903: what data migrations do besides changing rows."""
+"""DJM104-105, DJM902-903, DJM906: what data migrations do besides changing rows."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flake8_django_migrations.facts.sql import (
     written_sql,
 )
 from flake8_django_migrations.rules.rule import Flag, file_rule
+from flake8_django_migrations.rules.shared import creates_no_table
 from flake8_django_migrations.settings import Settings
 
 _DATA_OPERATIONS: Final = frozenset({"RunPython", "RunSQL", "SeparateDatabaseAndState"})
@@ -66,18 +67,10 @@ def _changes_data(op: Operation, settings: Settings) -> bool:
     return False
 
 
-def _has_no_table(options: Value) -> bool:
-    """Whether ``CreateModel`` options make a proxy or unmanaged model, for which Django creates no table."""
-    if not isinstance(options, tuple):
-        return False
-    pairs = dict(pair for pair in options if isinstance(pair, tuple) and len(pair) == 2)
-    return pairs.get("proxy") is True or pairs.get("managed") is False
-
-
 def _changes_schema(op: Operation) -> bool:
     if op.kind is None or op.kind in _DATA_OPERATIONS or op.kind in _STATE_ONLY_OPERATIONS:
         return False
-    if op.kind == "CreateModel" and _has_no_table(op.param("options")):
+    if op.kind == "CreateModel" and creates_no_table(op.param("options")):
         return False
     return op.touches_database
 

@@ -12,10 +12,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations.facts import Call, MigrationFacts, Operation
-from flake8_django_migrations.rules.data import _has_no_table
-from flake8_django_migrations.rules.locks import changes_existing_table, project_migrations
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
-from flake8_django_migrations.rules.schema import _name
+from flake8_django_migrations.rules.shared import (
+    changes_existing_table,
+    creates_no_table,
+    name_or_ellipsis,
+    project_migrations,
+)
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,19 +36,19 @@ _CONTRACT: Final = frozenset({"RemoveField", "DeleteModel", "RenameField", "Rena
 def _what(op: Operation) -> str:
     """The thing an operation adds, drops, renames or alters, as messages name it."""
     if op.kind in ("CreateModel", "DeleteModel", "RenameModel", "AlterModelTable"):
-        return f"`{_name(op.param('old_name') if op.kind == 'RenameModel' else op.param('name'))}`"
+        return f"`{name_or_ellipsis(op.param('old_name') if op.kind == 'RenameModel' else op.param('name'))}`"
     if op.kind in ("AddIndex", "AddIndexConcurrently"):
         index = op.param("index")
         name = index.kwarg("name") if isinstance(index, Call) else None
-        return f"the index `{_name(name)}` on `{_name(op.model_name)}`"
+        return f"the index `{name_or_ellipsis(name)}` on `{name_or_ellipsis(op.model_name)}`"
     field = op.param("old_name") if op.kind == "RenameField" else op.param("name")
-    return f"`{_name(op.model_name)}.{_name(field)}`"
+    return f"`{name_or_ellipsis(op.model_name)}.{name_or_ellipsis(field)}`"
 
 
 def _expand_steps(facts: MigrationFacts) -> Iterator[Operation]:
     for op in facts.operations:
         if op.kind in _EXPAND and op.touches_database and not op.conditional:
-            if op.kind != "CreateModel" or not _has_no_table(op.param("options")):
+            if op.kind != "CreateModel" or not creates_no_table(op.param("options")):
                 yield op
 
 

@@ -1,4 +1,4 @@
-"""DJM209-DJM213, DJM905: PostgreSQL lock hazards beyond building indexes and changing columns (``schema``).
+"""DJM209-211, DJM213, DJM905: PostgreSQL lock hazards beyond building indexes and changing columns (``schema``).
 
 Each rule names the lock PostgreSQL takes and the safe sequence; ``tests/test_postgres_truth.py`` shows every lock
 claimed here on a real server. A table created earlier in the same migration is empty and exempt, as for DJM205.
@@ -11,13 +11,17 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Value, django_field_class, on_existing_table
+from flake8_django_migrations.facts.model import FIELDS_WITHOUT_COLUMN
 from flake8_django_migrations.rules.raw_sql import sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
-from flake8_django_migrations.rules.schema import (
-    _indexes,
-    _name,
-    add_not_null_constraint,
-    alter_column_type,
+from flake8_django_migrations.rules.schema import add_not_null_constraint, alter_column_type
+from flake8_django_migrations.rules.shared import (
+    AUTO_INCREMENT_FIELDS,
+    TO_ONE_RELATIONS,
+    changes_existing_table,
+    field_indexes,
+    name_or_ellipsis,
+    project_migrations,
 )
 from flake8_django_migrations.settings import Settings
 
@@ -26,8 +30,6 @@ if TYPE_CHECKING:
     from flake8_django_migrations.project.index import ProjectIndex
 
 _MANUAL: Final = "https://www.postgresql.org/docs/current/"
-_TO_ONE: Final = frozenset({"ForeignKey", "OneToOneField"})
-_AUTO_INCREMENT: Final = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 # Functions PostgreSQL marks VOLATILE: as a column default they are evaluated for every existing row, so adding the
 # column rewrites the table (a STABLE or IMMUTABLE default such as now() is stored once, in the catalog).
 _VOLATILE_FUNCTIONS: Final = frozenset(
@@ -180,7 +182,7 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
                 constraint = _removed_constraint(index, key, position, op)
                 if not _is_django(constraint, "UniqueConstraint"):
                     continue
-            target = f"{_name(op.model_name)}.{_name(name)}"
+            target = f"{name_or_ellipsis(op.model_name)}.{name_or_ellipsis(name)}"
             yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, target=target)
         for step in sql_steps(facts, settings):
             statement = step.statement
@@ -191,14 +193,14 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
         if added_here or django_field_class(after) is None:
             continue
         # Django drops a unique constraint that goes, and a plain index that goes or gives way to a unique one.
-        now = _indexes(after)
-        dropped = {kind for kind in _indexes(before) if kind not in now}
+        now = field_indexes(after)
+        dropped = {kind for kind in field_indexes(before) if kind not in now}
         if dropped and _altered_earlier_in(index.migrations[node], op):
             # A second change of the field in one migration (a squash) may drop what the first built, whose lock
             # the migration took anyway: only what existed before the migration counts.
             model, _, name = field.partition(".")
             existing = index.state.definition_before(node, (node[0], model, name))
-            dropped &= _indexes(existing) if existing is not None else set()
+            dropped &= field_indexes(existing) if existing is not None else set()
         if dropped and django_field_class(before) is not None:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, target=field)
 
@@ -220,7 +222,7 @@ def _altered_earlier_in(facts: MigrationFacts, op: Operation) -> bool:
 
 def _has_constraint(field: Call) -> bool:
     """A ``ForeignKey``/``OneToOneField`` whose database constraint is on (``db_constraint`` literal, default on)."""
-    if django_field_class(field) not in _TO_ONE or "**" in field.kwargs:
+    if django_field_class(field) not in TO_ONE_RELATIONS or "**" in field.kwargs:
         return False
     return field.kwarg("db_constraint", True) is True
 
@@ -309,12 +311,12 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
             if op.kind != "AddField" or not op.touches_database or not isinstance(field, Call):
                 continue
             if _has_constraint(field) and _fills_existing_rows(field) and on_existing_table(created, position, op):
-                target = f"{_name(op.model_name)}.{_name(op.param('name'))}"
+                target = f"{name_or_ellipsis(op.model_name)}.{name_or_ellipsis(op.param('name'))}"
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, field=target)
     for node, op, field_name, before, after, _ in index.state.field_alterations():
         if django_field_class(before) is None or not _has_constraint(after):
             continue
-        if django_field_class(before) not in _TO_ONE or before.kwarg("db_constraint", True) is False:
+        if django_field_class(before) not in TO_ONE_RELATIONS or before.kwarg("db_constraint", True) is False:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field_name)
     for key, facts in index.migrations.items():
         for step in sql_steps(facts, settings):
@@ -387,7 +389,8 @@ def add_check_constraint_without_not_valid(facts: MigrationFacts, settings: Sett
             continue
         if _is_django(constraint, "CheckConstraint") and on_existing_table(created, position, op):
             yield Flag(
-                op.line, op.col, operation=op.kind, name=_name(constraint.kwarg("name")), model=_name(op.model_name)
+                op.line, op.col, operation=op.kind, name=name_or_ellipsis(constraint.kwarg("name")),
+                model=name_or_ellipsis(op.model_name),
             )
     for step in sql_steps(facts, settings):
         statement = step.statement
@@ -417,15 +420,16 @@ def _rewrite(op: Operation) -> tuple[str, str] | None:
     if op.kind == "AddConstraint":
         constraint = op.param("constraint")
         if isinstance(constraint, Call) and _is_django(constraint, "ExclusionConstraint"):
-            return f"the exclusion constraint `{_name(constraint.kwarg('name'))}`", "scans the table to build its index"
+            name = name_or_ellipsis(constraint.kwarg("name"))
+            return f"the exclusion constraint `{name}`", "scans the table to build its index"
         return None
     field = op.param("field")
     if op.kind != "AddField" or not isinstance(field, Call) or "**" in field.kwargs:
         return None
-    column, field_class = _name(op.param("name")), django_field_class(field)
+    column, field_class = name_or_ellipsis(op.param("name")), django_field_class(field)
     if field_class == "GeneratedField" and field.kwarg("db_persist") is True:
         return f"the stored generated column `{column}`", "rewrites the whole table"
-    if field_class in _AUTO_INCREMENT:
+    if field_class in AUTO_INCREMENT_FIELDS:
         return f"the auto-increment column `{column}`", "rewrites the whole table"
     volatile = _volatile(field.kwarg("db_default"))
     if field_class is not None and volatile is not None:
@@ -486,7 +490,8 @@ def table_rewrite(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
         rewrite = _rewrite(op)
         if rewrite is not None and on_existing_table(created, position, op):
             change, effect = rewrite
-            yield Flag(op.line, op.col, operation=op.kind, change=change, model=_name(op.model_name), effect=effect)
+            model = name_or_ellipsis(op.model_name)
+            yield Flag(op.line, op.col, operation=op.kind, change=change, model=model, effect=effect)
 
 
 # DJM905 --------------------------------------------------------------------------------------------------------
@@ -502,7 +507,6 @@ _NO_TIMEOUT: Final = frozenset({"0", "0s", "0ms", "default"})
 # `OPTIONS = {"options": "-c lock_timeout=5s"}` of the default database (libpq's options, which psycopg passes on).
 _OPTIONS_LOCK_TIMEOUT: Final = re.compile(r"lock_timeout\s*=\s*'?(?P<value>[^'\s]+)")
 _DROPS_AND_RENAMES: Final = frozenset({"RemoveField", "DeleteModel", "RenameField", "RenameModel", "AlterModelTable"})
-_WITHOUT_COLUMN: Final = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
 
 
 def _sets_lock_timeout(sql: Value, atomic: bool | None) -> bool:
@@ -529,27 +533,6 @@ def _lock_timeout_in_options(settings: Settings) -> bool:
     return match is not None and match["value"].lower() not in _NO_TIMEOUT
 
 
-def project_migrations(index: ProjectIndex) -> Iterator[tuple[Key, MigrationFacts]]:
-    """The migrations of the project's own apps: an installed package's (``django.contrib.contenttypes``) joins
-    the graph for its dependencies and models, but its operations are not the project's to change."""
-    installed_packages = {app.label for app in index.discovery.installed_apps if app.external}
-    for key, facts in index.migrations.items():
-        if key[0] not in installed_packages:
-            yield key, facts
-
-
-def changes_existing_table(created: Mapping[str, int], position: int, op: Operation) -> bool:
-    """Whether the operation at ``position`` changes a table that existed before the migration: not one of a model
-    created earlier in it (``created`` is ``facts.model_creations()``), nor, for a ``DeleteModel``, of a model it
-    creates again under the same name (a recreated model: running code still finds a table of that name)."""
-    model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
-    if not isinstance(model, str):
-        return False
-    if op.kind == "DeleteModel" and model.lower() in created:
-        return False
-    return created.get(model.lower(), position) >= position
-
-
 def _drops_renames_and_columns(facts: MigrationFacts) -> Iterator[Operation]:
     """Drops, renames and added columns of tables that existed before the migration: each an ``ALTER TABLE`` or
     ``DROP TABLE`` under an ACCESS EXCLUSIVE lock, however short."""
@@ -562,7 +545,7 @@ def _drops_renames_and_columns(facts: MigrationFacts) -> Iterator[Operation]:
             continue
         if op.kind == "AddField":
             # A project's own field class may have no column (taggit's TaggableManager): only Django's are known.
-            if django_field_class(op.param("field")) not in (None, *_WITHOUT_COLUMN):
+            if django_field_class(op.param("field")) not in (None, *FIELDS_WITHOUT_COLUMN):
                 yield op
         elif op.kind in _DROPS_AND_RENAMES:
             if op.kind != "RemoveField" or ((op.model_name or "").lower(), op.param("name")) not in added:
@@ -648,5 +631,5 @@ def missing_lock_timeout(index: ProjectIndex, settings: Settings) -> Iterator[Fl
                 break
             if (op.line, op.col) in sites and op.touches_database:
                 model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
-                yield Flag(op.line, op.col, path, operation=op.kind, model=_name(model))
+                yield Flag(op.line, op.col, path, operation=op.kind, model=name_or_ellipsis(model))
                 break

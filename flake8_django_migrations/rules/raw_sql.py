@@ -1,7 +1,7 @@
-"""DJM214-DJM217: hazards only SQL can express, in the statements of ``RunSQL`` read by PostgreSQL's own parser.
+"""DJM214-217: hazards only SQL can express, in the statements of ``RunSQL`` read by PostgreSQL's own parser.
 
 The statements come from ``facts.sql`` (the optional ``[sql]`` extra); without it these rules see no statement and
-report nothing. ``sql_steps`` is also how the operation rules (DJM201-DJM211, DJM104) read ``RunSQL``: each statement
+report nothing. ``sql_steps`` is also how the operation rules (DJM201-205, DJM207-211) read ``RunSQL``: each statement
 with its operation and what the migration did to its table before it, so that a table created earlier in the same
 migration stays exempt as for the operations themselves. A finding from SQL is reported at its ``RunSQL`` and quotes
 the statement.

@@ -1,4 +1,4 @@
-"""DJM201-208: schema operations that break running code or lock tables during a rolling deploy."""
+"""DJM201-208, DJM907: schema operations that break running code or lock tables during a rolling deploy."""
 
 from __future__ import annotations
 
@@ -14,32 +14,29 @@ from flake8_django_migrations.facts import (
     django_field_class,
     on_existing_table,
 )
-from flake8_django_migrations.facts.model import Ref
-from flake8_django_migrations.rules.data import _has_no_table
+from flake8_django_migrations.facts.model import FIELDS_WITHOUT_COLUMN, Ref
 from flake8_django_migrations.rules.raw_sql import SqlStep, sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
+from flake8_django_migrations.rules.shared import (
+    AUTO_INCREMENT_FIELDS,
+    TO_ONE_RELATIONS,
+    creates_no_table,
+    field_indexes,
+    name_or_ellipsis,
+)
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
     from flake8_django_migrations.project.index import ProjectIndex
 
 # Fields with no column of their own, or whose value the database computes.
-_NO_WRITTEN_COLUMN: Final = frozenset(
-    {"ManyToManyField", "GenericRelation", "ForeignObject", "GeneratedField", "AutoField", "BigAutoField",
-     "SmallAutoField"}
-)
-_INDEXED_BY_DEFAULT: Final = frozenset({"ForeignKey", "OneToOneField", "SlugField"})
-_UNIQUE_BY_DEFAULT: Final = frozenset({"OneToOneField"})
+_NO_WRITTEN_COLUMN: Final = FIELDS_WITHOUT_COLUMN | AUTO_INCREMENT_FIELDS | {"GeneratedField"}
 _RENAMES: Final = {
     "RenameField": ("model_name", "old_name"),
     "RenameModel": (None, "old_name"),
     "AlterModelTable": (None, "name"),
 }
 _CONCURRENT_OPERATIONS: Final = frozenset({"AddIndexConcurrently", "RemoveIndexConcurrently"})
-
-
-def _name(value: Value) -> str:
-    return value if isinstance(value, str) else "..."
 
 
 @file_rule(
@@ -92,7 +89,8 @@ def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Sett
         if isinstance(model, str) and isinstance(name, str) and (model.lower(), name.lower()) in database_defaults:
             continue
         yield Flag(
-            op.line, op.col, operation=op.kind, model=_name(op.param("model_name")), field=_name(op.param("name"))
+            op.line, op.col, operation=op.kind, model=name_or_ellipsis(op.param("model_name")),
+            field=name_or_ellipsis(op.param("name")),
         )
     for step in sql_steps(facts, settings):
         statement = step.statement
@@ -161,7 +159,8 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
 def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in _destructive(facts, "RemoveField"):
         yield Flag(
-            op.line, op.col, operation=op.kind, model=_name(op.param("model_name")), field=_name(op.param("name"))
+            op.line, op.col, operation=op.kind, model=name_or_ellipsis(op.param("model_name")),
+            field=name_or_ellipsis(op.param("name")),
         )
     for step in _destructive_sql(facts, settings, "drop_column"):
         yield step.flag(operation=step.quoted, model=step.statement.table, field=step.statement.column)
@@ -199,7 +198,7 @@ def _destructive_sql(facts: MigrationFacts, settings: Settings, kind: str) -> It
 )
 def drop_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in _destructive(facts, "DeleteModel"):
-        yield Flag(op.line, op.col, operation=op.kind, model=_name(op.param("name")))
+        yield Flag(op.line, op.col, operation=op.kind, model=name_or_ellipsis(op.param("name")))
     for step in _destructive_sql(facts, settings, "drop_table"):
         yield step.flag(operation=step.quoted, model=step.statement.table)
 
@@ -229,9 +228,9 @@ def rename_column_or_table(facts: MigrationFacts, settings: Settings) -> Iterato
         if op.kind not in _RENAMES or not op.touches_database:
             continue
         owner, renamed = _RENAMES[op.kind]
-        target = _name(op.param(renamed))
+        target = name_or_ellipsis(op.param(renamed))
         if owner is not None:
-            target = f"{_name(op.param(owner))}.{target}"
+            target = f"{name_or_ellipsis(op.param(owner))}.{target}"
         yield Flag(op.line, op.col, operation=op.kind, target=target)
     for step in sql_steps(facts, settings):
         statement = step.statement
@@ -252,25 +251,14 @@ def builds_index(op: Operation) -> bool:
         return isinstance(together, tuple) and len(together) > 0
     if op.kind == "AddField":
         field = op.param("field")
-        return isinstance(field, Call) and "**" not in field.kwargs and bool(_indexes(field))
+        return isinstance(field, Call) and "**" not in field.kwargs and bool(field_indexes(field))
     return False
-
-
-def _indexes(field: Call) -> frozenset[str]:
-    """The indexes Django builds for a plain Django field: "unique" (a unique constraint or primary key, which
-    PostgreSQL backs with an index) and "index" (``db_index``, or a class indexed by default)."""
-    field_class = django_field_class(field)
-    if field_class is None:
-        return frozenset()
-    unique = field.kwarg("primary_key") is True or field.kwarg("unique", field_class in _UNIQUE_BY_DEFAULT) is True
-    index = field.kwarg("db_index", field_class in _INDEXED_BY_DEFAULT) is True
-    return frozenset(name for name, built in (("unique", unique), ("index", index and not unique)) if built)
 
 
 def _alter_builds_index(before: Call, after: Call) -> bool:
     """An ``AlterField`` that adds a unique constraint, or a plain index where the column had none (also when it
     trades a unique constraint for one: Django drops the constraint and builds the index)."""
-    was, now = _indexes(before), _indexes(after)
+    was, now = field_indexes(before), field_indexes(after)
     if django_field_class(before) is None or not now:
         return False
     return ("unique" in now and "unique" not in was) or ("index" in now and "index" not in was)
@@ -318,14 +306,15 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
         created = facts.model_creations()
         for position, op in enumerate(facts.operations):
             if op.touches_database and builds_index(op) and on_existing_table(created, position, op):
-                yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=_name(op.model_name))
+                model = name_or_ellipsis(op.model_name)
+                yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=model)
         for step in sql_steps(facts, settings):
             statement = step.statement
             if statement.kind == "create_index" and not statement.concurrently and not step.new_table:
                 yield step.flag(index.path_of(key), operation=step.quoted, model=statement.table)
     for node, op, _, before, after, _ in index.state.field_alterations():
         if _alter_builds_index(before, after):
-            yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=_name(op.model_name))
+            yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=name_or_ellipsis(op.model_name))
 
 
 def _sql_strings(value: Value) -> Iterator[str]:
@@ -491,9 +480,6 @@ def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator
                 yield step.flag(index.path_of(key), operation=step.quoted, field=field)
 
 
-_TO_ONE_RELATIONS: Final = frozenset({"ForeignKey", "OneToOneField"})
-
-
 def _relation_target(field: Call) -> Value:
     target = field.kwarg("to", field.args[0] if field.args else None)
     return target.lower() if isinstance(target, str) else None
@@ -505,7 +491,7 @@ def _type_change(before: Call, after: Call) -> str | None:
     if old is None or new is None:
         return None
     old_type, new_type = COLUMN_TYPES.get(old), COLUMN_TYPES.get(new)
-    if {old, new} <= _TO_ONE_RELATIONS and _relation_target(before) == _relation_target(after) is not None:
+    if {old, new} <= TO_ONE_RELATIONS and _relation_target(before) == _relation_target(after) is not None:
         return None  # the same column; the unique constraint a OneToOneField adds is DJM205's
     if old_type is None or new_type is None:
         return None if old == new else f"{old} to {new}"
@@ -599,10 +585,10 @@ def _primary_key(fields: Value) -> tuple[str, Call] | bool | None:
 def auto_field_primary_key(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     default_auto_field = settings.django.value("DEFAULT_AUTO_FIELD") if settings.django is not None else None
     for op in facts.operations:
-        if op.kind != "CreateModel" or not op.touches_database or _has_no_table(op.param("options")):
+        if op.kind != "CreateModel" or not op.touches_database or creates_no_table(op.param("options")):
             continue
         primary_key = _primary_key(op.param("fields"))
-        model = _name(op.param("name"))
+        model = name_or_ellipsis(op.param("name"))
         if isinstance(primary_key, tuple) and django_field_class(primary_key[1]) == "AutoField":
             field = primary_key[1]
             yield Flag(field.line, field.col, model=model, field=primary_key[0])

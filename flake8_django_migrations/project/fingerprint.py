@@ -1,0 +1,97 @@
+"""Cache keys of a project run: every input of the findings, fingerprinted once.
+
+A key names everything the findings depend on: the settings record as a whole (the options and every Django
+setting read, so a setting a rule starts to read is in the key without anyone listing it), this package's code,
+whether PostgreSQL's parser is installed, and the ``stat_stamp`` of every input file. When nothing changed, a run
+finds its findings under the same key, and when anything did, under another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from flake8_django_migrations.files import stat_stamp
+from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery
+from flake8_django_migrations.settings import Settings
+
+__all__ = ["file_findings_key", "project_fingerprint", "settings_key"]
+
+
+def settings_key(settings: Settings) -> object:
+    """The whole settings record as a value whose ``repr`` is the same in every process."""
+    return _stable(settings)
+
+
+def project_fingerprint(discovery: Discovery, settings: Settings, codes: Sequence[str]) -> str:
+    """A cache key for the project findings of the rules whose ``codes`` are given: the settings, this package's
+    code, and every input file's stat. Codes rather than rules, so that a warm command need not import the rules."""
+    digest = hashlib.blake2b(digest_size=20)
+    installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
+    digest.update(repr(
+        ("project-findings", discovery.root, settings_key(settings), installed, list(codes), _code_stamp(),
+         _sql_parser_stamp())
+    ).encode("utf-8", "surrogatepass"))
+    for label, app in sorted(discovery.apps.items()):
+        digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
+        # The max_migration.txt of an app, and whether there is one, decide DJM307.
+        _digest_stamps(digest, (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)))
+    return "project-" + digest.hexdigest()
+
+
+def file_findings_key(project: str, discovery: Discovery, settings: Settings) -> str:
+    """A cache key for the per-file findings of every migration of the project: its ``project_fingerprint`` (every
+    file of the graph's apps by stat, the settings, the package's code) and the stat of the files of the folders left
+    out of the graph. A migration whose facts read another file (a models module) is not stored under it: the
+    command computes its findings every run."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"file-findings\0{project}\0{settings_key(settings)!r}".encode("utf-8", "surrogatepass"))
+    for app in discovery.left_out:
+        digest.update(f"\0app\0{app.label}\0{app.folder}".encode("utf-8", "surrogatepass"))
+        _digest_stamps(digest, app.files)
+    return "files-" + digest.hexdigest()
+
+
+def _stable(value: object) -> object:
+    """``value`` with its sets and mappings sorted: their order, and so their repr, changes between processes."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *((f.name, _stable(getattr(value, f.name))) for f in dataclasses.fields(value)))
+    if isinstance(value, Mapping):
+        return tuple(sorted((repr(k), _stable(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(repr(_stable(item)) for item in value))
+    if isinstance(value, (list, tuple)):
+        return tuple(_stable(item) for item in value)
+    return value
+
+
+def _digest_stamps(digest: Any, paths: Iterable[str]) -> None:
+    for path in paths:
+        digest.update(f"\0{path}\0{stat_stamp(path)}".encode("utf-8", "surrogatepass"))
+
+
+def _sql_parser_stamp() -> str | None:
+    """Where PostgreSQL's parser (the ``[sql]`` extra) is installed, found without importing it: findings stored
+    before it was installed (or after it was removed) read ``RunSQL`` differently, so they are not served."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pglast")
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
+
+
+def _code_stamp() -> tuple[tuple[str, object], ...]:
+    """The package's own modules, so that an editable install never serves findings of older rules."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stamps = []
+    for folder, _, files in os.walk(package):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                stamps.append((os.path.relpath(path, package), stat_stamp(path)))
+    return tuple(sorted(stamps))

@@ -1,0 +1,313 @@
+"""One project run: what both front ends do between reading their options and printing findings.
+
+A ``ProjectRun`` is one project root checked with one set of options in one lint run. It reads the project's Django
+settings once (``settings``), discovers the migration packages once, fingerprints every input once, gets the per-file
+and project findings through the cache (running the project rules only when an input changed), and works out once
+what ``djm-new-only`` and ``djm-baseline`` leave out. The flake8 plugin asks the run of its file's project for that
+file's findings; the command asks each root's run for all of them. So the two give one verdict by construction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.memo import Memo
+from flake8_django_migrations.project.cache import FactsCache, collection_paused, fork_context
+from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
+from flake8_django_migrations.project.django_settings import settings_for_project
+from flake8_django_migrations.project.fingerprint import file_findings_key, project_fingerprint
+from flake8_django_migrations.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.baseline import Baseline
+    from flake8_django_migrations.facts import MigrationFacts
+    from flake8_django_migrations.project.history import NewOnly
+    from flake8_django_migrations.project.index import ProjectIndex
+    from flake8_django_migrations.rules.rule import Rule
+
+# The graph, the state, the rules and git are imported where they are used: a run served from the cache needs none.
+
+__all__ = ["FileFindings", "ProjectRun", "file_findings", "resolve_options", "run_rules"]
+
+# Per migration file: its findings, or None when its facts could not be read (flake8's E999 or E902 then).
+FileFindings = dict[str, "tuple[Finding, ...] | None"]
+
+_NOT_YET: Final = object()
+
+
+class ProjectRun:
+    """One project root, one set of options (``options``, as the front end built them), one lint run."""
+
+    __slots__ = ("root", "options", "settings", "cache", "codes", "_discovery", "_fingerprint", "_project_findings",
+                 "_by_path", "_new_only", "_baseline")
+
+    def __init__(
+        self, root: str, options: Settings, cache: FactsCache | None = None,
+        project_rule_codes: Sequence[str] | None = None,
+    ) -> None:
+        self.root = os.path.abspath(root)
+        self.options = options
+        # The options with what the project's Django settings say: read here, and nowhere else.
+        self.settings = settings_for_project(options, self.root)
+        self.cache = cache if cache is not None else FactsCache(self.settings.cache_dir, self.settings.use_cache)
+        if project_rule_codes is None:
+            from flake8_django_migrations.registry import PROJECT_RULES
+
+            project_rule_codes = [rule.code for rule in PROJECT_RULES]
+        # The project rules whose code is selected; the others are not run at all (an opinionated rule off by
+        # default can cost more than all the others). Codes, so that a warm command need not import the rules.
+        self.codes = tuple(code for code in project_rule_codes if self.settings.is_enabled(code))
+        self._discovery: Discovery | None = None
+        self._fingerprint: str | None = None
+        self._project_findings: tuple[Finding, ...] | None = None
+        self._by_path: dict[str, tuple[Finding, ...]] | None = None
+        self._new_only: Any = _NOT_YET
+        self._baseline: Any = _NOT_YET
+
+    @classmethod
+    def of_file(cls, path: str, options: Settings, lint_run: int) -> ProjectRun:
+        """The run of the project of the file at ``path``, made once per lint run in this process: flake8 asks for
+        each file, and an editor's long-lived process lints again after the user changed files."""
+        root = find_project_root(os.path.abspath(path), options)
+        return _RUNS.get((root, lint_run, id(options)), lambda: cls(root, options), lambda run: run.options is options)
+
+    @property
+    def discovery(self) -> Discovery:
+        """Every migrations package of the project, walked once per run."""
+        if self._discovery is None:
+            self._discovery = discover(self.root, self.settings)
+        return self._discovery
+
+    @property
+    def fingerprint(self) -> str:
+        """What the project findings are stored under: taken once, since it stats every input."""
+        if self._fingerprint is None:
+            self._fingerprint = project_fingerprint(self.discovery, self.settings, self.codes)
+        return self._fingerprint
+
+    def rules(self) -> tuple[Rule, ...]:
+        from flake8_django_migrations.registry import RULES
+
+        return tuple(RULES[code] for code in self.codes)
+
+    def index(self, overrides: Mapping[str, MigrationFacts] | None = None) -> ProjectIndex:
+        """The graph and model state of the project; ``overrides`` (absolute path -> facts) stand in for files
+        whose text is not the saved one (an editor's unsaved buffer)."""
+        from flake8_django_migrations.project.index import build_index
+
+        return build_index(self.discovery, self.settings, self.cache, overrides)
+
+    # Findings ----------------------------------------------------------------------------------------------------
+
+    def project_findings(self, jobs: int = 1) -> tuple[Finding, ...]:
+        """The findings of the selected project rules, from the cache when no input changed (then the graph is not
+        built), else from the project pass over ``jobs`` processes, then stored. Only the findings are kept: a
+        flake8 worker holding every file's facts would make the garbage collector rescan them for nothing."""
+        if self._project_findings is None:
+            stored = self.cache.project_findings(self.fingerprint)
+            if stored is None:
+                rules = self.rules()
+                with collection_paused():
+                    index = self.index()
+                    stored = run_rules_in_processes(index, rules, self.settings, jobs)
+                self.cache.store_project_findings(self.fingerprint, stored)
+            self._project_findings = stored
+        return self._project_findings
+
+    def project_findings_in(self, path: str) -> tuple[Finding, ...]:
+        """The project findings attributed to the file at ``path`` (absolute)."""
+        if self._by_path is None:
+            self._by_path = group_by_path(self.project_findings())
+        return self._by_path.get(path, ())
+
+    def project_findings_with_buffer(self, path: str, buffer: MigrationFacts) -> tuple[Finding, ...]:
+        """The project findings attributed to the file at ``path`` when its text is ``buffer``, not the saved file
+        (an editor's unsaved buffer): the project pass reads it instead, and nothing computed from it is kept."""
+        with collection_paused():
+            index = self.index(overrides={path: buffer})
+            return group_by_path(run_rules(index, self.rules(), self.settings)).get(path, ())
+
+    def file_findings(self, jobs: int = 1) -> tuple[FileFindings, bool, str]:
+        """The per-file findings of every migration discovery found (the folders of a label two of them claim too:
+        they are left out of the graph, not out of the per-file rules), stored under the stat of every input, so a
+        run where nothing changed reads them in one entry without loading any facts. Also whether a ``RunSQL``
+        among them went unanalysed for want of PostgreSQL's parser on PostgreSQL (stored with them: a warm run does
+        not import the parser to tell), and the key they are stored under, which stands for the stat of every file
+        discovery found."""
+        settings, cache, discovery = self.settings, self.cache, self.discovery
+        key = file_findings_key(self.fingerprint, discovery, settings)
+        stored = cache.file_findings(key)
+        apps = (*discovery.apps.values(), *discovery.left_out)
+        if stored is not None:
+            sql = cache.data(key + "-sql")
+            # Those not stored: migrations whose facts read a models module, which can change without them.
+            for app in apps:
+                missing = [path for path in app.files if path not in stored]
+                if missing:
+                    for path, facts in cache.facts_for_files(missing, app_label=app.label).items():
+                        stored[path] = tuple(file_findings(facts, settings)) if facts is not None else None
+            return stored, sql is not None and sql.get("unanalysed") is True, key
+        from flake8_django_migrations.project.index import load_all_facts  # the graph and the state: only now
+
+        found: FileFindings = {}
+        with_sql: list[str] = []
+        # Migrations whose facts read another file (a models module, a base class's module): their findings are not
+        # keyed by the stat of the project's migrations alone, so they are not stored and every run computes them.
+        read_other_files: set[str] = set()
+
+        def check_folder(
+            paths: Sequence[str], app_label: str | None, loaded: Mapping[str, MigrationFacts | None]
+        ) -> None:
+            # Each folder as soon as its facts are in: the workers extract the others meanwhile.
+            for path in paths:
+                facts = loaded.get(path)
+                found.setdefault(path, tuple(file_findings(facts, settings)) if facts is not None else None)
+                if facts is not None and any(op.kind == "RunSQL" for op in facts.operations):
+                    with_sql.append(path)
+                if facts is not None and facts.reads_other_files:
+                    read_other_files.add(path)
+
+        # Every file's facts over ``jobs`` processes; the project pass that follows reads them from the cache.
+        load_all_facts(discovery, cache, jobs, check_folder)
+        unanalysed = False
+        if with_sql and settings.is_postgresql:
+            from flake8_django_migrations.facts.sql import sql_parser_available
+
+            unanalysed = not sql_parser_available()
+        cache.store_file_findings(key, {path: found[path] for path in found if path not in read_other_files})
+        cache.store_data(key + "-sql", {"unanalysed": unanalysed})
+        return found, unanalysed, key
+
+    # What is reported --------------------------------------------------------------------------------------------
+
+    @property
+    def new_only(self) -> NewOnly | None:
+        """With ``djm-new-only``: what changed since ``djm-base``, asked of git once per run."""
+        if self._new_only is _NOT_YET:
+            self._new_only = None
+            if self.settings.new_only and self.settings.base_commit is not None:
+                from flake8_django_migrations.project.history import NewOnly  # git: only with djm-new-only
+
+                self._new_only = NewOnly.since(self.settings.base_commit, self.discovery)
+        found: NewOnly | None = self._new_only
+        return found
+
+    def new_since_base(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The ``findings`` that ``djm-new-only`` reports: those about what changed since ``djm-base``."""
+        since = self.new_only
+        return list(findings) if since is None else [f for f in findings if since.keeps(f.path, f.message)]
+
+    @property
+    def baseline(self) -> Baseline | None:
+        """The ``djm-baseline`` file, read once per run."""
+        if self._baseline is _NOT_YET:
+            self._baseline = None
+            if self.settings.baseline is not None:
+                from flake8_django_migrations.baseline import read_baseline
+
+                self._baseline = read_baseline(self.settings.baseline)
+        found: Baseline | None = self._baseline
+        return found
+
+    def reported_in_file(self, findings: Sequence[Finding]) -> list[Finding]:
+        """For the plugin: one file's findings less those ``djm-new-only`` and ``djm-baseline`` leave out. (The
+        command applies the baseline once over every root, after flake8's verdict, to count the stale entries.)"""
+        kept = self.new_since_base(findings) if findings else []
+        return self.baseline.without_baselined(kept) if kept and self.baseline is not None else kept
+
+
+# The plugin's runs: a few projects, one lint run each.
+_RUNS: Memo[tuple[str, int, int], ProjectRun] = Memo(4)
+
+
+def resolve_options(settings: Settings) -> Settings:
+    """The options of a lint run made ready, once, before any file is checked: the commit ``djm-base`` names now
+    (a moved ref, origin/main, names other migrations), and the baseline file read. ``SettingsError`` for a
+    revision git does not know or a baseline that cannot be read: both front ends report it as a usage error."""
+    if settings.base is not None:
+        from dataclasses import replace
+
+        from flake8_django_migrations.project.history import HistoryError, resolve_revision
+
+        try:
+            commit = resolve_revision(settings.base, settings.project_root or os.getcwd())
+            settings = replace(settings, base_commit=commit)
+        except HistoryError as error:
+            raise SettingsError(str(error)) from None
+    if settings.baseline is not None:
+        from flake8_django_migrations.baseline import BaselineError, read_baseline
+
+        try:
+            read_baseline(settings.baseline)
+        except BaselineError as error:
+            raise SettingsError(str(error)) from None
+    return settings
+
+
+def file_findings(facts: MigrationFacts, settings: Settings) -> Iterable[Finding]:
+    """Every per-file finding of one migration, with an absolute path."""
+    from flake8_django_migrations.registry import check_facts
+
+    for finding in check_facts(facts, settings):
+        path = os.path.abspath(finding.path)
+        yield finding if path == finding.path else Finding(
+            path, finding.line, finding.col, finding.code, finding.message, finding.hint
+        )
+
+
+def run_rules(index: ProjectIndex, rules: Iterable[Rule], settings: Settings) -> tuple[Finding, ...]:
+    """Every finding of the project ``rules`` handed in, sorted; each is attributed to exactly one file and line,
+    so flake8 reports it once however it splits the files between processes. ``settings``: the run's, with what
+    the project's Django settings say, as the index was built with them."""
+    found = [finding for rule in rules for finding in rule.findings_in_project(index, settings)]
+    return tuple(sorted(found, key=lambda finding: finding.sort_key))
+
+
+def run_rules_in_processes(
+    index: ProjectIndex, rules: Sequence[Rule], settings: Settings, jobs: int
+) -> tuple[Finding, ...]:
+    """``run_rules`` with the rules shared out between forked processes (when ``jobs`` and the project are large
+    enough), which find the index in place. The findings are merged in the order of ``rules`` before the same
+    sort, so they are exactly the serial ones."""
+    jobs = min(jobs, len(rules))
+    context = fork_context(len(index.migrations), jobs) if jobs > 1 else None
+    if context is None:
+        return run_rules(index, rules, settings)
+    index.state  # built once here rather than again in every worker
+    by_rule: dict[int, tuple[Finding, ...]] = {}
+    try:
+        with context.Pool(jobs, initializer=_start_rules_worker, initargs=(index, rules, settings)) as pool:
+            for number, found in pool.imap_unordered(_run_rule_in_worker, range(len(rules))):
+                by_rule[number] = found
+    except Exception:
+        pass  # no processes here, or a worker killed: what is left runs in this process
+    for number, rule in enumerate(rules):
+        if number not in by_rule:
+            by_rule[number] = run_rules(index, [rule], settings)
+    merged = [finding for number in range(len(rules)) for finding in by_rule[number]]
+    return tuple(sorted(merged, key=lambda finding: finding.sort_key))
+
+
+# A rules worker's index, rules and settings: set by the pool's initializer in the forked process.
+_worker_job: tuple[ProjectIndex, Sequence[Rule], Settings] | None = None
+
+
+def _start_rules_worker(index: ProjectIndex, rules: Sequence[Rule], settings: Settings) -> None:
+    global _worker_job
+    _worker_job = (index, rules, settings)
+
+
+def _run_rule_in_worker(number: int) -> tuple[int, tuple[Finding, ...]]:
+    assert _worker_job is not None
+    index, rules, settings = _worker_job
+    return number, run_rules(index, [rules[number]], settings)
+
+
+def group_by_path(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    return {path: tuple(items) for path, items in by_path.items()}
