@@ -235,8 +235,8 @@ def test_a_configuration_round_trips_through_the_cache(
     settings = Settings(
         database="sqlite", project_root="/p", app_labels={"a": "b"}, migration_modules={"x": "y.z"},
         swappable={"AUTH_USER_MODEL": "accounts.User"}, exclude=("e",), enabled_codes=frozenset({"DJM101"}),
-        settings_module="proj.settings", read_django_settings=False, set_explicitly=frozenset({"database"}), new_only=False,
-        baseline="b.json",
+        settings_module="proj.settings", read_django_settings=False, set_explicitly=frozenset({"database"}),
+        new_only=False, baseline="b.json",
     )
     from argparse import Namespace
 
