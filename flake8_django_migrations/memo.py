@@ -7,6 +7,7 @@ that still holds: an answer is never stale, and a process that visits many proje
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -17,29 +18,36 @@ V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    """At most ``size`` answers; the oldest goes first when a new one needs room."""
+    """At most ``size`` answers; the one used least recently goes first when a new one needs room. Safe to share
+    between threads; ``make`` runs outside the lock, so it may ask this memo too."""
 
-    __slots__ = ("_size", "_entries")
+    __slots__ = ("_size", "_entries", "_lock")
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._entries: dict[K, V] = {}
+        self._lock = threading.Lock()
 
     def get(self, key: K, make: Callable[[], V], fresh: Callable[[V], bool] = lambda value: True) -> V:
         """The answer kept for ``key`` while ``fresh`` says it still holds, else a new one from ``make``."""
-        if key in self._entries:
-            kept = self._entries[key]
-            if fresh(kept):
-                return kept
-            del self._entries[key]
+        with self._lock:
+            found = key in self._entries
+            if found:
+                kept = self._entries.pop(key)
+                self._entries[key] = kept  # now the most recently used
+        if found and fresh(kept):
+            return kept
         value = make()
-        while len(self._entries) >= self._size:
-            del self._entries[next(iter(self._entries))]
-        self._entries[key] = value
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self._size:
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = value
         return value
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -35,7 +33,8 @@ from astroid import builder as astroid_builder
 from astroid import modutils, nodes
 
 from flake8_django_migrations.facts.names import locate_module
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.source import decode_source
 
 __all__ = ["CACHE_SIZE", "clear_cache", "is_model_class"]
@@ -45,15 +44,13 @@ Verdict = bool | None  # True: a model class; False: certainly not one; None: ca
 # How many module hops (a base imported from another module, a re-export) are followed before giving up.
 _MAX_DEPTH: Final = 10
 
-# Results per (file, mtime, size, name); the one piece of module-level mutable state, bounded and LRU.
-# An entry also records the (path, mtime, size) of every file its answer was read from, and is dropped when any
-# of them changed: a model's verdict depends on its bases' modules too. A module file created later in a
-# directory searched earlier is not noticed; flake8 runs are short-lived, so that is accepted.
+# Results per (file, its stat stamp, name). An entry also records the stamp of every file its answer was read
+# from, and is not served once any of them changed: a model's verdict depends on its bases' modules too. A module
+# file created later in a directory searched earlier is not noticed; flake8 runs are short-lived, so that is
+# accepted.
 CACHE_SIZE: Final = 256
-_Stamp = tuple[str, int, int]  # (path, mtime_ns, size)
-_CacheKey = tuple[str, int, int, str]
-_CACHE: Final[OrderedDict[_CacheKey, tuple[Verdict, tuple[_Stamp, ...]]]] = OrderedDict()
-_CACHE_LOCK: Final = threading.Lock()
+_CacheKey = tuple[str, Stamp, str]
+_CACHE: Final[Memo[_CacheKey, tuple[Verdict, tuple[tuple[str, Stamp], ...]]]] = Memo(CACHE_SIZE)
 
 # In these modules (and their submodules) everything but ``Model`` is a field, manager, expression, index...
 _DJANGO_MODELS_PACKAGES: Final = ("django.db.models", "django.contrib.gis.db.models")
@@ -100,54 +97,27 @@ def is_model_class(module: str, name: str, migration_path: str) -> Verdict:
         path = _locate(module, start)
         if path is None:
             return None
-        stamp = _stamp(path)
+        stamp = stat_stamp(path)
         if stamp is None:
             return None
-        key = (*stamp, name)
-        cached = _cache_get(key)
-        if cached is not None:
-            return cached[0]
-        resolver = _Resolver()
-        verdict = resolver.name_in_file(path, module, name, 0)
-        _cache_put(key, verdict, tuple(resolver.stamps.values()))
-        return verdict
+
+        def resolve() -> tuple[Verdict, tuple[tuple[str, Stamp], ...]]:
+            resolver = _Resolver()
+            verdict = resolver.name_in_file(path, module, name, 0)
+            return verdict, tuple(resolver.stamps.items())
+
+        return _CACHE.get((path, stamp, name), resolve, _unchanged)[0]
     except Exception:  # astroid and the file system raise many types; an unknown answer is always safe
         return None
 
 
 def clear_cache() -> None:
     """Forget every cached answer (for tests and long-running processes that want a fresh start)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
-def _cache_get(key: _CacheKey) -> tuple[Verdict] | None:
-    with _CACHE_LOCK:
-        entry = _CACHE.get(key)
-        if entry is None:
-            return None
-        verdict, stamps = entry
-        if any(_stamp(path) != (path, mtime, size) for path, mtime, size in stamps):
-            del _CACHE[key]
-            return None
-        _CACHE.move_to_end(key)
-        return (verdict,)
-
-
-def _cache_put(key: _CacheKey, verdict: Verdict, stamps: tuple[_Stamp, ...]) -> None:
-    with _CACHE_LOCK:
-        _CACHE[key] = (verdict, stamps)
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-
-
-def _stamp(path: str) -> _Stamp | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return (path, status.st_mtime_ns, status.st_size)
+def _unchanged(entry: tuple[Verdict, tuple[tuple[str, Stamp], ...]]) -> bool:
+    return all(stat_stamp(path) == stamp for path, stamp in entry[1])
 
 
 def _django_verdict(module: str, name: str) -> Verdict:
@@ -219,7 +189,7 @@ class _Resolver:
     def __init__(self) -> None:
         self.modules: dict[str, _Module | None] = {}
         self.answers: dict[tuple[str, str], Verdict] = {}
-        self.stamps: dict[str, _Stamp] = {}
+        self.stamps: dict[str, Stamp] = {}
         self.in_progress: set[tuple[str, str]] = set()
 
     def name_in_module(self, module: str, name: str, start: str, depth: int) -> Verdict:
@@ -251,7 +221,7 @@ class _Resolver:
 
     def _parse(self, path: str, module: str) -> _Module | None:
         if path not in self.modules:
-            stamp = _stamp(path)
+            stamp = stat_stamp(path)
             if stamp is not None:
                 self.stamps[path] = stamp
             self.modules[path] = _read_module(path, module)

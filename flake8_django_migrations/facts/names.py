@@ -6,14 +6,13 @@ from __future__ import annotations
 import ast
 import os
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
 from flake8_django_migrations.facts.model import Site
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.source import module_level_statements, parse_source
 
 
@@ -91,11 +90,9 @@ def _absolute_module(node: ast.ImportFrom, app_label: str) -> str:
 _MAX_MODULE_HOPS: Final = 10  # re-exports and bases in other modules followed before the answer is unknown
 _MODULE_CACHE_SIZE: Final = 128
 
-_Stamp = tuple[int, int, int, int]  # (st_ino, st_size, st_mtime_ns, st_ctime_ns)
 
 # Parsed modules per file, revalidated by a stat on every use: thousands of migrations share one base module.
-_MODULES: Final[OrderedDict[str, tuple[_Stamp, ModuleNames | None]]] = OrderedDict()
-_MODULES_LOCK: Final = threading.Lock()
+_MODULES: Final[Memo[str, tuple[Stamp, ModuleNames | None]]] = Memo(_MODULE_CACHE_SIZE)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -252,35 +249,25 @@ def _module_file(folder: str, relative: str) -> str | None:
 
 def read_module(path: str) -> ModuleNames | None:
     """The module-level names of the file at ``path``; None when it cannot be read or parsed. Never raises."""
-    try:
-        status = os.stat(path)
-    except (OSError, ValueError):
+    stamp = stat_stamp(path)
+    if stamp is None:
         return None
-    stamp = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
-    with _MODULES_LOCK:
-        cached = _MODULES.get(path)
-        if cached is not None and cached[0] == stamp:
-            _MODULES.move_to_end(path)
-            return cached[1]
-    data = read_regular_file(path)  # never a FIFO or device: reading one could block forever
-    module: ModuleNames | None = None
-    if data is not None:
+
+    def read() -> tuple[Stamp, ModuleNames | None]:
+        data = read_regular_file(path)  # never a FIFO or device: reading one could block forever
+        if data is None:
+            return stamp, None
         try:
-            module = ModuleNames.read(parse_source(data, path), path)
+            return stamp, ModuleNames.read(parse_source(data, path), path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            module = None
-    with _MODULES_LOCK:
-        _MODULES[path] = (stamp, module)
-        _MODULES.move_to_end(path)
-        while len(_MODULES) > _MODULE_CACHE_SIZE:
-            _MODULES.popitem(last=False)
-    return module
+            return stamp, None
+
+    return _MODULES.get(path, read, lambda kept: kept[0] == stamp)[1]
 
 
 def clear_module_cache() -> None:
     """Forget the parsed modules (for tests and long-running processes)."""
-    with _MODULES_LOCK:
-        _MODULES.clear()
+    _MODULES.clear()
 
 
 def _module_statements(body: Iterable[ast.stmt], conditional: bool) -> Iterator[tuple[ast.stmt, bool]]:
