@@ -169,7 +169,7 @@ def _read_flake8_configuration(argv: list[str]) -> tuple[argparse.Namespace, Set
     from flake8.exceptions import Flake8Exception  # type: ignore[import-untyped]
     from flake8.options.parse_args import parse_args  # type: ignore[import-untyped]
 
-    from flake8_django_migrations.plugin import settings_of_lint_run
+    from flake8_django_migrations.plugin import MigrationChecker
     from flake8_django_migrations.settings import SettingsError
 
     errors = io.StringIO()
@@ -188,8 +188,7 @@ def _read_flake8_configuration(argv: list[str]) -> tuple[argparse.Namespace, Set
         _usage_error(f"flake8 does not find this plugin: install {PROG} where flake8 is installed")
     assert isinstance(options, argparse.Namespace)
     try:
-        # What flake8 handed the plugin too: the plugin refused a bad value above already.
-        settings = settings_of_lint_run(options)
+        settings = MigrationChecker.settings_for(options)
     except SettingsError as error:
         _usage_error(str(error))
     return options, settings, errors.getvalue()
@@ -256,11 +255,11 @@ def _check(
         stated.update(per_file)
         unanalysed_sql = unanalysed_sql or sql_unanalysed
         in_root: list[Finding] = []
-        for path, file_findings_of_path in per_file.items():
+        for path, in_file in per_file.items():
             # Only files with something to report are looked up: the others add nothing either way.
-            if file_findings_of_path != () and path in linted:
+            if in_file != () and path in linted:
                 # A migration whose facts could not be read is said so, as flake8 does, never passed over.
-                in_root.extend(file_findings_of_path if file_findings_of_path is not None else _unreadable(path))
+                in_root.extend(in_file if in_file is not None else _unreadable(path))
         project = run.project_findings(available_cores())
         # flake8 also checks migrations where discovery does not look (hidden, build, dist and node_modules
         # folders, virtualenvs, folders reached through a symbolic link): the plugin gives them the per-file

@@ -29,8 +29,9 @@ __all__ = ["MigrationChecker", "settings_of_lint_run"]
 class MigrationChecker:
     name = "django-migrations-lint"
     version = __version__
-    # flake8 hands options to the class once per process, before any file is checked.
+    # flake8 hands options to the class once per lint run, before any file is checked; the settings built from them.
     settings: ClassVar[Settings] = Settings()
+    parsed_options: ClassVar[argparse.Namespace | None] = None
     # How many times flake8 parsed options in this process: once per lint run. A long-lived process (an editor's
     # in-process flake8) checks the project's files again on its next run instead of keeping its first answer.
     lint_runs: ClassVar[int] = 0
@@ -49,11 +50,18 @@ class MigrationChecker:
     def parse_options(cls, options: argparse.Namespace) -> None:
         cls.lint_runs += 1
         try:
-            cls.settings = settings_of_lint_run(options)
+            cls.settings, cls.parsed_options = settings_of_lint_run(options), options
         except SettingsError as error:
             # As flake8 reports a bad value of its own options: a usage error, exit status 2.
             print(f"flake8: error: {error}", file=sys.stderr)
             raise SystemExit(2) from None
+
+    @classmethod
+    def settings_for(cls, options: argparse.Namespace) -> Settings:
+        """The settings of flake8's ``options``: those built when flake8 handed these very options to the plugin
+        (the command reads flake8's configuration through flake8, which does), so git and the baseline are not
+        asked twice; else built now. ``SettingsError`` for a value that makes no sense."""
+        return cls.settings if options is cls.parsed_options else settings_of_lint_run(options)
 
     def run(self) -> Iterator[tuple[int, int, str, type[MigrationChecker]]]:
         try:
@@ -80,6 +88,8 @@ class MigrationChecker:
 
         folder = os.path.dirname(os.path.abspath(self.filename))
         named_migrations = os.path.basename(folder) == "migrations"
+        if not named_migrations and not (self.settings.migration_modules or self.settings.read_django_settings):
+            return []  # nothing could make it a MIGRATION_MODULES package: no project to look up for it
         try:
             run: ProjectRun | None = ProjectRun.of_file(self.filename, self.settings, self.lint_runs)
         except Exception:  # noqa: BLE001 - a project that cannot be read still gets the per-file rules

@@ -101,10 +101,10 @@ def test_flake8_reads_the_options_through_the_installed_plugin(checker_state: No
 # The command ------------------------------------------------------------------------------------------------
 
 
-def _command_parsers() -> tuple[None, argparse.ArgumentParser]:
+def _command_parser() -> argparse.ArgumentParser:
     generated = argparse.ArgumentParser()
     add_command_arguments(generated)
-    return None, generated
+    return generated
 
 
 def test_the_command_groups_flake8s_own_options() -> None:
@@ -136,7 +136,7 @@ COMMAND_LINES = [
 
 @pytest.mark.parametrize("argv, expected", COMMAND_LINES)
 def test_command_lines_reach_flake8_as_they_did(argv: list[str], expected: list[str]) -> None:
-    _, generated = _command_parsers()
+    generated = _command_parser()
     assert flake8_argv(generated.parse_args(argv)) == expected
 
 
@@ -148,7 +148,7 @@ def test_the_commands_parser_hands_flake8_the_same_argv(command: str) -> None:
 
 
 def test_flake8_argv_joins_lists_and_repeats_append_config() -> None:
-    _, parser = _command_parsers()
+    parser = _command_parser()
     args = parser.parse_args(["--append-config", "a.cfg", "--append-config", "b.cfg", "--swappable", "A=b.C",
                               "--djm-swappable=D=e.F", "--isolated", "--no-cache", "--config=x"])
     assert flake8_argv(args) == ["--config=x", "--append-config=a.cfg", "--append-config=b.cfg", "--isolated",
@@ -156,7 +156,7 @@ def test_flake8_argv_joins_lists_and_repeats_append_config() -> None:
 
 
 def test_the_help_reads_in_a_terminal() -> None:
-    _, parser = _command_parsers()
+    parser = _command_parser()
     text = parser.format_help()  # argparse fails here on a stray %
     manager = _manager()
     add_flake8_options(manager)
