@@ -59,7 +59,9 @@ class DjangoSettings:
     # Folders a module name is looked up in, as ``sys.path`` would hold them when Django runs: manage.py's folder,
     # the project root, ``src``, pytest's ``pythonpath``.
     import_roots: tuple[str, ...] = ()
-    files: tuple[str, ...] = ()  # every file read, to notice a change
+    files: tuple[str, ...] = ()  # every file read or that could name another module, to notice a change
+    # (module, where it was named) of every candidate, most authoritative first; the first one found won.
+    candidates: tuple[tuple[str, str], ...] = ()
 
     def value(self, name: str) -> object:
         read = self.values.get(name)

@@ -25,7 +25,7 @@ from typing import Final
 
 from flake8_django_migrations.files import Stamp, is_migration_module_name, read_regular_file, stat_stamp
 from flake8_django_migrations.memo import Memo
-from flake8_django_migrations.project.django_settings import find_module_file
+from flake8_django_migrations.project.settings_module import find_module_file
 from flake8_django_migrations.settings import DjangoSettings, Settings
 from flake8_django_migrations.source import module_level_statements
 

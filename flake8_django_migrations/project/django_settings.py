@@ -1,9 +1,7 @@
-"""The project's Django settings, read statically: which module they are in, and the few literal values that decide
-the migration graph. Nothing is imported or executed.
+"""The project's Django settings, read statically: the few literal values that decide the migration graph, from
+the module ``settings_module`` finds. Nothing is imported or executed.
 
-The settings module is named by (first that resolves to a file of the project): the ``djm-settings`` option, the
-``DJANGO_SETTINGS_MODULE`` environment variable, ``manage.py``'s ``os.environ.setdefault(...)``, pytest-django's
-``DJANGO_SETTINGS_MODULE`` in ``pyproject.toml``, ``pytest.ini``, ``setup.cfg`` or ``tox.ini``. The module is read
+The module is read
 as Python's import would run it, but only as far as literals go: ``from .base import *`` chains inside the project are
 followed, names bound to literals are remembered (so ``INSTALLED_APPS = DJANGO_APPS + LOCAL_APPS`` is known), and a
 setting bound to anything else, or changed under a condition that cannot be decided, is unknown. An unknown setting
@@ -14,31 +12,30 @@ from __future__ import annotations
 
 import ast
 import os
-import re
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
-from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.files import Stamp, stat_stamp
 from flake8_django_migrations.memo import Memo
-from flake8_django_migrations.source import decode_source
+from flake8_django_migrations.project.settings_module import (
+    DOTTED_NAME,
+    SETTINGS_VARIABLE,
+    find_module_file,
+    find_settings_candidates,
+    parse_python_file,
+)
 
 from flake8_django_migrations.settings import READ_SETTINGS, DjangoSettings, ReadSetting, Settings
 
 __all__ = [
     "database_of_engine",
-    "find_module_file",
     "read_django_settings",
     "settings_for_project",
 ]
 
-SETTINGS_VARIABLE: Final = "DJANGO_SETTINGS_MODULE"
 # A chain of star imports deeper than this is not a settings layout anyone writes; it stops a pathological one.
 MAX_IMPORT_DEPTH: Final = 8
-_SOURCE_LIMIT: Final = 4 << 20  # a settings module of more than 4 MiB is not read
-_CONFIG_LIMIT: Final = 1 << 20
-_DOTTED: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 def database_of_engine(engine: str) -> str | None:
@@ -54,147 +51,6 @@ def database_of_engine(engine: str) -> str | None:
         if any(word in last for word in words):
             return database
     return None
-
-
-# Finding the module ------------------------------------------------------------------------------------------------
-
-
-def find_module_file(module: str, roots: tuple[str, ...]) -> str | None:
-    """The file of ``module`` below one of ``roots`` (``a/b.py`` or ``a/b/__init__.py``), or None."""
-    if not _DOTTED.match(module):
-        return None
-    parts = module.split(".")
-    for root in roots:
-        base = os.path.join(root, *parts)
-        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(candidate):
-                return candidate
-    return None
-
-
-def _import_roots(root: str, manage_py: str | None, pytest_paths: tuple[str, ...]) -> tuple[str, ...]:
-    roots = [os.path.dirname(manage_py)] if manage_py else []
-    roots += [root, os.path.join(root, "src"), *pytest_paths]
-    return tuple(dict.fromkeys(os.path.abspath(path) for path in roots if os.path.isdir(path)))
-
-
-def _manage_py(root: str) -> str | None:
-    """``manage.py`` at the root, else in one folder below it (a repository with the project in ``backend/``)."""
-    if os.path.isfile(os.path.join(root, "manage.py")):
-        return os.path.join(root, "manage.py")
-    try:
-        names = sorted(entry.name for entry in os.scandir(root) if entry.is_dir() and not entry.name.startswith("."))
-    except OSError:
-        return None
-    found = [path for name in names if os.path.isfile(path := os.path.join(root, name, "manage.py"))]
-    return found[0] if len(found) == 1 else None
-
-
-def _parse(path: str) -> ast.Module | None:
-    data = read_regular_file(path, _SOURCE_LIMIT)
-    if data is None:
-        return None
-    try:
-        return ast.parse(decode_source(data), filename=path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def _module_from_manage_py(path: str) -> tuple[str, int] | None:
-    """``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x")`` (or ``os.environ[...] = "x"``) anywhere in the
-    file, also inside ``main()``: the module and its line."""
-    tree = _parse(path)
-    if tree is None:
-        return None
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "setdefault"
-            and len(node.args) == 2
-            and _is_constant(node.args[0], SETTINGS_VARIABLE)
-            and isinstance(node.args[1], ast.Constant)
-            and isinstance(node.args[1].value, str)
-        ):
-            return node.args[1].value, node.lineno
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Subscript)
-            and _is_constant(node.targets[0].slice, SETTINGS_VARIABLE)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            return node.value.value, node.lineno
-    return None
-
-
-def _is_constant(node: ast.expr, value: str) -> bool:
-    return isinstance(node, ast.Constant) and node.value == value
-
-
-def _pytest_options(root: str) -> tuple[tuple[str, str] | None, tuple[str, ...]]:
-    """pytest-django's ``DJANGO_SETTINGS_MODULE`` (with where it was written) and pytest's ``pythonpath``, from the
-    file pytest would read: ``pytest.ini``, ``pyproject.toml``'s ``[tool.pytest.ini_options]``, ``tox.ini``'s
-    ``[pytest]``, ``setup.cfg``'s ``[tool:pytest]``."""
-    for name, section in (("pytest.ini", "pytest"), ("pyproject.toml", ""), ("tox.ini", "pytest"),
-                          ("setup.cfg", "tool:pytest")):
-        path = os.path.join(root, name)
-        data = read_regular_file(path, _CONFIG_LIMIT)
-        if data is None:
-            continue
-        options = _toml_pytest_options(data) if name == "pyproject.toml" else _ini_options(data, section)
-        if options is None:
-            continue
-        module = options.get(SETTINGS_VARIABLE.lower()) or options.get(SETTINGS_VARIABLE)
-        paths = options.get("pythonpath")
-        items = paths.split() if isinstance(paths, str) else paths or ()
-        path_list = tuple(os.path.join(root, item) for item in items)
-        where = f"{name} [{section or 'tool.pytest.ini_options'}]"
-        return ((module.strip(), where) if isinstance(module, str) and module.strip() else None), path_list
-    return None, ()
-
-
-def _ini_options(data: bytes, section: str) -> dict[str, str] | None:
-    import configparser  # only for a project with a pytest.ini, setup.cfg or tox.ini
-
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read_string(data.decode("utf-8"))
-    except (configparser.Error, UnicodeError):
-        return None
-    return dict(parser.items(section)) if parser.has_section(section) else None
-
-
-def _toml_pytest_options(data: bytes) -> dict[str, str] | None:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - the same parser, before it joined the standard library
-        import tomli as tomllib
-    try:
-        tool = tomllib.loads(data.decode("utf-8")).get("tool")
-    except (UnicodeError, ValueError):
-        return None
-    pytest = tool.get("pytest") if isinstance(tool, dict) else None
-    options = pytest.get("ini_options") if isinstance(pytest, dict) else None
-    return options if isinstance(options, dict) else None
-
-
-def _candidates(
-    root: str, option: str | None, environ: Mapping[str, str], manage_py: str | None,
-    pytest_module: tuple[str, str] | None,
-) -> Iterator[tuple[str, str]]:
-    """(module or file, where it was named), most authoritative first."""
-    if option:
-        yield option, "djm-settings"
-    if environ.get(SETTINGS_VARIABLE):
-        yield environ[SETTINGS_VARIABLE], f"{SETTINGS_VARIABLE} (environment)"
-    if manage_py:
-        found = _module_from_manage_py(manage_py)
-        if found:
-            yield found[0], f"{os.path.relpath(manage_py, root)}:{found[1]}"
-    if pytest_module:
-        yield pytest_module
 
 
 # Reading the module -----------------------------------------------------------------------------------------------
@@ -230,7 +86,7 @@ class _Reader:
         if depth > MAX_IMPORT_DEPTH or path in active:
             return names  # Python itself would fail on a circular star import; nothing is learnt from it
         self.files.append(path)
-        tree = _parse(path)
+        tree = parse_python_file(path)
         if tree is None:
             return names
         package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
@@ -512,13 +368,12 @@ def read_django_settings(
 ) -> DjangoSettings:
     """The settings of the project at ``root``: its module, and the literal values of ``READ_SETTINGS``."""
     root = os.path.abspath(root)
-    environ = os.environ if environ is None else environ
-    manage_py = _manage_py(root)
-    pytest_module, pytest_paths = _pytest_options(root)
-    import_roots = _import_roots(root, manage_py, pytest_paths)
-    files = [path for path in (manage_py,) if path]
+    search = find_settings_candidates(root, option, os.environ if environ is None else environ)
+    import_roots = search.import_roots
+    named = tuple((candidate.module, candidate.origin) for candidate in search.candidates)
     tried: list[str] = []
-    for module, origin in _candidates(root, option, environ, manage_py, pytest_module):
+    for candidate in search.candidates:
+        module, origin = candidate.module, candidate.origin
         path = _settings_file(module, root, import_roots)
         if path is None:
             tried.append(f"{module} ({origin})")
@@ -542,11 +397,12 @@ def read_django_settings(
             else:
                 values[name] = ReadSetting(name, _frozen(binding.value), binding.path, binding.line)
         return DjangoSettings(
-            root, module, origin, path, values, unknown, import_roots, tuple(dict.fromkeys([*files, *reader.files]))
+            root, module, origin, path, values, unknown, import_roots,
+            tuple(dict.fromkeys([*search.watched, *reader.files])), named,
         )
     reason = "no settings module found" + (f" (tried {', '.join(tried)})" if tried else "")
     return DjangoSettings(
-        root, None, "", None, {}, dict.fromkeys(READ_SETTINGS, reason), import_roots, tuple(files)
+        root, None, "", None, {}, dict.fromkeys(READ_SETTINGS, reason), import_roots, search.watched, named,
     )
 
 
@@ -559,7 +415,7 @@ def _settings_file(module: str, root: str, import_roots: tuple[str, ...]) -> str
 
 def _well_formed(name: str, value: object) -> bool:
     if name == "INSTALLED_APPS":
-        return isinstance(value, tuple) and all(isinstance(item, str) and _DOTTED.match(item) for item in value)
+        return isinstance(value, tuple) and all(isinstance(item, str) and DOTTED_NAME.match(item) for item in value)
     if name in ("AUTH_USER_MODEL", "DEFAULT_AUTO_FIELD"):
         return isinstance(value, str)
     if name == "MIGRATION_MODULES":
@@ -596,13 +452,7 @@ def _cached_read(root: str, option: str | None) -> DjangoSettings:
 
 
 def _stamps(read: DjangoSettings) -> tuple[Stamp, ...]:
-    return tuple(stat_stamp(path) for path in _watched(read))
-
-
-def _watched(read: DjangoSettings) -> tuple[str, ...]:
-    names = ("manage.py", "pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
-    config = tuple(os.path.join(read.root, name) for name in names)
-    return tuple(dict.fromkeys([*read.files, *config]))
+    return tuple(stat_stamp(path) for path in read.files)
 
 
 def settings_for_project(settings: Settings, root: str) -> Settings:
