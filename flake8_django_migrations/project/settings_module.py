@@ -40,6 +40,8 @@ class SettingsCandidate:
 
     module: str  # dotted, or the path of a ``.py`` file (from the option)
     origin: str  # where it was named: "djm-settings", "manage.py:9", "DJANGO_SETTINGS_MODULE (environment)", ...
+    # django-configurations: the ``Configuration`` subclass of the module that ``DJANGO_CONFIGURATION`` names.
+    configuration: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
