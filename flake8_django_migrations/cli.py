@@ -15,8 +15,8 @@ import io
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final, NoReturn, TextIO
 
 import flake8_django_migrations
@@ -24,7 +24,13 @@ from flake8_django_migrations.configuration import Configuration, read_configura
 from flake8_django_migrations.files import MAX_SOURCE_BYTES, is_migration_module_name, read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.output.report import PROG, UNREADABLE, ProjectPass, Report, display_path
-from flake8_django_migrations.flake8_compat import LintedFiles, Verdict
+from flake8_django_migrations.flake8_compat import (
+    LintedFiles,
+    Verdict,
+    codes_on_because_ignore_is_replaced,
+    excluding_pattern,
+    option_origin,
+)
 from flake8_django_migrations.project.cache import FactsCache, available_cores
 from flake8_django_migrations.project.discover import find_project_root
 from flake8_django_migrations.run import ProjectRun, file_findings, run_rules
@@ -64,14 +70,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         for dest in ("select", "ignore", "extend_select", "extend_ignore"):
             _check_codes(getattr(args, dest) or (), parser, "--" + dest.replace("_", "-"))
         cache = FactsCache(args.cache_dir, not args.no_cache)
-        configuration = _flake8_configuration(flake8_argv(args), cache)
+        argv = flake8_argv(args)
+        configuration = _flake8_configuration(argv, cache)
         settings = configuration.settings
         if (settings.cache_dir, settings.use_cache) != (args.cache_dir, not args.no_cache):
             cache = FactsCache(settings.cache_dir, settings.use_cache)  # a configuration file chose another
         baseline = _baseline(settings)
         if args.command == "check":
             status = _check(
-                args.paths or ["."], args.format, configuration, cache, out, args.verbose, args.write_baseline, baseline
+                args.paths or ["."], args.format, configuration, cache, out, args.verbose, args.write_baseline,
+                baseline, argv,
             )
             return EXIT_CLEAN if args.exit_zero else status
         focus = _Focus(tuple(args.graph_apps), args.around, args.depth)
@@ -219,8 +227,12 @@ def _check(
     verbose: bool = False,
     write_baseline_to: str | None = None,
     baseline: Baseline | None = None,
+    argv: Sequence[str] = (),
 ) -> int:
     settings, options = configuration.settings, configuration.options
+    if settings.enabled_codes == frozenset():
+        _usage_error(f"nothing to check: flake8's `select` ({option_origin('select', argv, options)}) selects none"
+                     f" of the {PROG} codes ({_shown_codes(options.select)}); add DJM to it (or extend-select = DJM)")
     for path in paths:
         target = os.path.abspath(path)
         if not os.path.exists(target):
@@ -238,6 +250,8 @@ def _check(
     unanalysed_sql = False
     stat_keys: list[str] = []  # the per-file findings keys: each stands for the stat of the files in `stated`
     stated: set[str] = set()
+    migrations_found: list[str] = []  # every migration found below the paths, checked or not
+    checked_any = False
     for root, group in by_root.items():
         # Not the plugin's per-process runs: a command reads the files as they are now, also when it runs twice in
         # one process. The disk cache is keyed by every file's stat, so it is never stale.
@@ -254,6 +268,10 @@ def _check(
         stat_keys.append(per_file_key)
         stated.update(per_file)
         unanalysed_sql = unanalysed_sql or sql_unanalysed
+        _say_which_rules_are_off(run.settings)
+        below = [os.path.abspath(path) for path in group]
+        migrations_found.extend(path for path in per_file if _is_below(path, below))
+        checked_any = checked_any or any(path in linted for path in per_file)
         in_root: list[Finding] = []
         for path, in_file in per_file.items():
             # Only files with something to report are looked up: the others add nothing either way.
@@ -270,12 +288,26 @@ def _check(
             if folder not in packages:
                 packages[folder] = _is_migrations_package(folder)
             if packages[folder] and is_migration_module_name(os.path.basename(path)):
+                migrations_found.append(path)
+                checked_any = True
                 loaded = cache.facts_for(path)
                 in_root.extend(file_findings(loaded, settings) if loaded is not None else _unreadable(path))
             elif path in named:
                 in_root.extend(_unreadable(path))
         in_root.extend(finding for finding in project if finding.path in linted)
         found.extend(run.new_since_base(in_root))
+    if not migrations_found and given.exclude:
+        # Discovery skips what flake8 excludes: were there migrations it left out?
+        migrations_found = _migrations_below(by_root, replace(given, exclude=()))
+    _say_what_was_checked(paths, migrations_found, checked_any, options, argv)
+    # Only a configuration that sets `ignore` pays for importing the rules here.
+    turned_on = codes_on_because_ignore_is_replaced(options, _off_by_default_codes()) if options.ignore else []
+    if turned_on:
+        sys.stderr.write(
+            f"{PROG}: `ignore` ({option_origin('ignore', argv, options)}) replaces flake8's default ignore list, which"
+            f" holds the rules that are off by default: {', '.join(turned_on)} are on; use extend-ignore to keep them"
+            " off, or select them to keep them on without this notice\n"
+        )
     reported = Verdict(options, configuration).reported(found, cache, paths, stated, stat_keys)
     if unanalysed_sql:
         from flake8_django_migrations.facts.sql import SQL_NOT_ANALYSED
@@ -299,6 +331,67 @@ def _check(
             )
     _writer(output_format)(Report(tuple(reported), tuple(projects), given, stale_entries), out)
     return EXIT_FINDINGS if reported else EXIT_CLEAN
+
+
+def _say_what_was_checked(
+    paths: Sequence[str], migrations_found: Sequence[str], checked_any: bool, options: argparse.Namespace,
+    argv: Sequence[str],
+) -> None:
+    """A run that checked nothing says why: on standard error, and with exit status 2 when migrations are there
+    but flake8's configuration leaves them all out (a CI job must not pass by accident)."""
+    if not migrations_found:
+        sys.stderr.write(f"{PROG}: no migration found in {', '.join(paths)}: nothing was checked (-v says which"
+                         " Django settings and migration packages were looked for)\n")
+        return
+    if checked_any:
+        return
+    first = sorted(migrations_found)[0]
+    why = excluding_pattern(first, options)
+    reason = (
+        f"`{why[0]} = {why[1]}` ({option_origin(why[0], argv, options)}) leaves out {display_path(first)}"
+        if why is not None else f"flake8's file selection leaves out {display_path(first)}"
+    )
+    _usage_error(f"nothing was checked: {len(migrations_found)} migration(s) found, but none is among the files flake8"
+                 f" checks: {reason} and every other one; narrow the pattern or pass the migrations as paths")
+
+
+def _migrations_below(by_root: Mapping[str, Sequence[str]], settings: Settings) -> list[str]:
+    from flake8_django_migrations.project.discover import discover
+
+    found = []
+    for root, group in by_root.items():
+        below = [os.path.abspath(path) for path in group]
+        discovery = discover(root, settings)
+        for migrations in (*discovery.apps.values(), *discovery.left_out):
+            found.extend(path for path in migrations.files if _is_below(path, below))
+    return found
+
+
+def _say_which_rules_are_off(settings: Settings) -> None:
+    """Once per project: the PostgreSQL checks are off because the Django settings name another database."""
+    django = settings.django
+    if settings.is_postgresql or "database" in settings.set_explicitly or django is None:
+        return
+    read = django.values.get("DATABASES")
+    if read is None or django.database_engine is None:
+        return
+    where = f"{display_path(read.path)}:{read.line}"
+    sys.stderr.write(
+        f"{PROG}: the PostgreSQL checks (locks, raw SQL, concurrent indexes) are off: the Django settings"
+        f" {django.module} (named by {django.module_origin}) use `{django.database_engine}` ({where}); if production"
+        " runs PostgreSQL, set djm-database = postgresql or djm-settings to its settings module\n"
+    )
+
+
+def _off_by_default_codes() -> tuple[str, ...]:
+    from flake8_django_migrations.registry import OFF_BY_DEFAULT
+
+    return OFF_BY_DEFAULT
+
+
+def _shown_codes(codes: Sequence[str] | None) -> str:
+    shown = ",".join(codes or ())
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _writer(output_format: str) -> Callable[[Report, TextIO], None]:

@@ -208,3 +208,80 @@ def _noqa_lines(path: str, options: argparse.Namespace) -> Callable[[int], str] 
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
     return noqa_line
+
+
+# Why nothing was checked, or more than the user meant: in flake8's own terms, to say on standard error. ----------
+
+
+def excluding_pattern(path: str, options: argparse.Namespace) -> tuple[str, str] | None:
+    """The option (``exclude``, ``extend-exclude``) and pattern that keep flake8 from checking ``path`` (absolute),
+    matched as flake8 matches them against the file and every folder the walk enters; else, when ``filename``
+    leaves the file out, (``filename``, its patterns); None when neither does."""
+    current = path
+    while True:
+        for option, patterns in (("exclude", options.exclude), ("extend-exclude", options.extend_exclude)):
+            for pattern in patterns:
+                matches = pattern_matcher((pattern,))
+                if matches is not None and (matches(os.path.basename(current)) or matches(current)):
+                    return option, pattern
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    included = pattern_matcher(options.filename)
+    if included is not None and not included(os.path.basename(path)) and not included(path):
+        return "filename", ",".join(options.filename)
+    return None
+
+
+def option_origin(option: str, argv: Sequence[str], options: argparse.Namespace) -> str:
+    """Where flake8 took ``option`` (``select``, ``exclude``) from: the command line, or the configuration file
+    that sets it (``tox.ini``), as a short phrase."""
+    flag = "--" + option
+    if any(argument == flag or argument.startswith(flag + "=") for argument in argv):
+        return "the command line"
+    import configparser
+
+    named = [value for name, _, value in (argument.partition("=") for argument in argv) if name == "--config"]
+    extra = [value for name, _, value in (argument.partition("=") for argument in argv) if name == "--append-config"]
+    try:
+        from flake8.options.config import _find_config_file  # type: ignore[import-untyped]
+
+        found = named[-1] if named else _find_config_file(os.getcwd())
+    except Exception:  # noqa: BLE001 - a private helper of flake8: without it, say less
+        found = named[-1] if named else None
+    for path in [*extra[::-1], *([found] if found else [])]:
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeError, OSError):
+            continue
+        if parser.has_section("flake8") and any(
+            parser.has_option("flake8", spelling) for spelling in (option, option.replace("-", "_"))
+        ):
+            return os.path.relpath(path) if not os.path.isabs(path) else _shown(path)
+    return "flake8's configuration"
+
+
+def codes_on_because_ignore_is_replaced(options: argparse.Namespace, codes: Iterable[str]) -> list[str]:
+    """The ``codes`` flake8 reports only because ``ignore`` is set: it replaces flake8's default ignore list, and
+    with it the codes plugins leave out by default (``extend-ignore`` adds to the list instead)."""
+    if getattr(options, "ignore", None) is None:
+        return []
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        as_set = DecisionEngine(options)
+        without_ignore = DecisionEngine(argparse.Namespace(**{**vars(options), "ignore": None}))
+        return [
+            code for code in codes
+            if as_set.decision_for(code) is Decision.Selected
+            and without_ignore.decision_for(code) is not Decision.Selected
+        ]
+    except Exception:  # noqa: BLE001 - an internal API of flake8: when it changes, say nothing rather than guess
+        return []
+
+
+def _shown(path: str) -> str:
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith(os.pardir) else path

@@ -35,6 +35,7 @@ class MigrationChecker:
     # How many times flake8 parsed options in this process: once per lint run. A long-lived process (an editor's
     # in-process flake8) checks the project's files again on its next run instead of keeping its first answer.
     lint_runs: ClassVar[int] = 0
+    failure_said_in_run: ClassVar[int] = 0  # the last lint run that said its project pass failed: said once per run
 
     def __init__(self, tree: ast.Module, filename: str, lines: list[str] | None = None) -> None:
         self.tree = tree
@@ -92,11 +93,14 @@ class MigrationChecker:
             return []  # nothing could make it a MIGRATION_MODULES package: no project to look up for it
         try:
             run: ProjectRun | None = ProjectRun.of_file(self.filename, self.settings, self.lint_runs)
-        except Exception:  # noqa: BLE001 - a project that cannot be read still gets the per-file rules
+        except Exception as error:  # noqa: BLE001 - a project that cannot be read still gets the per-file rules
+            _say_project_pass_failed(self.filename, error, self.lint_runs)
             run = None
         if run is None:
             return self._file_findings(self.settings, None)[1] if named_migrations else []
-        if not named_migrations and not _may_be_moved_migrations(folder, run.settings):
+        if not named_migrations and not _may_be_moved_migrations(folder, run.settings) and not (
+            self._has_migration_class() and folder in run.discovery.found_by_content
+        ):
             return []  # a package of the project, not a migrations package: no discovery for it
         # The app label the project pass gives this folder (AppConfig.label, --djm-app-label), so that the
         # per-file rules see what the command's see; another folder counts only as the MIGRATION_MODULES package
@@ -111,6 +115,9 @@ class MigrationChecker:
         if run.codes and (facts is not None or is_migration_module_name(os.path.basename(self.filename))):
             found.extend(self._project_findings(run, facts))
         return run.reported_in_file(found)
+
+    def _has_migration_class(self) -> bool:
+        return any(isinstance(node, ast.ClassDef) and node.name == "Migration" for node in self.tree.body)
 
     def _file_findings(self, settings: Settings, app_label: str | None) -> tuple[MigrationFacts | None, list[Finding]]:
         is_migration = is_migration_module_name(os.path.basename(self.filename))
@@ -128,7 +135,8 @@ class MigrationChecker:
                 found = run.project_findings_with_buffer(target, facts)
             else:
                 found = run.project_findings_in(target)
-        except Exception:  # noqa: BLE001 - flake8 would abort the user's whole run
+        except Exception as error:  # noqa: BLE001 - flake8 would abort the user's whole run
+            _say_project_pass_failed(self.filename, error, self.lint_runs)
             return
         for finding in found:
             yield dataclasses.replace(finding, path=self.filename)
@@ -147,18 +155,47 @@ class MigrationChecker:
             return True
 
 
+def _say_project_pass_failed(path: str, error: Exception, lint_run: int) -> None:
+    """A project pass that raised is said, once per lint run: its findings are missing, the run is not clean."""
+    if MigrationChecker.failure_said_in_run == lint_run:
+        return
+    MigrationChecker.failure_said_in_run = lint_run
+    print(
+        f"django-migrations-lint: the project pass failed ({type(error).__name__}: {error}) while checking {path};"
+        " only the per-file rules ran, so graph and cross-file findings are missing (please report this)",
+        file=sys.stderr,
+    )
+
+
 def settings_of_lint_run(options: argparse.Namespace) -> Settings:
     """The settings of one lint run from flake8's options (this plugin's included), as both front ends build them:
     ``pyproject.toml``'s table fills what flake8's options left at their defaults (flake8 does not read it), the
     codes flake8 will report decide which rules run, and the git base and the baseline are made ready.
     ``SettingsError`` for a value that makes no sense."""
-    pyproject = {} if getattr(options, "isolated", False) else pyproject_options(os.getcwd())
+    pyproject = {} if _is_isolated(options) else pyproject_options(os.getcwd())
     settings = settings_from_flake8_options(options, pyproject, enabled_codes=_selected_codes(options))
+    if settings.project_root is not None and not os.path.isdir(settings.project_root):
+        # Else every file would be its own project of nothing: the project findings would vanish without a word.
+        raise SettingsError(f"djm-project-root: {settings.project_root} is not a folder")
     if settings.base is not None or settings.baseline is not None:
         from flake8_django_migrations.run import resolve_options  # git and the baseline: only when asked
 
         settings = resolve_options(settings)
     return settings
+
+
+def _is_isolated(options: argparse.Namespace) -> bool:
+    """Whether flake8 runs with ``--isolated`` (no configuration file read, ``pyproject.toml``'s table neither).
+    flake8 parses that option in a first stage and leaves it out of the options it hands plugins, so it is read
+    from that stage's result while flake8's ``parse_args`` is on the stack (it calls ``parse_options``)."""
+    if getattr(options, "isolated", False):
+        return True
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "parse_args" and frame.f_globals.get("__name__") == "flake8.options.parse_args":
+            return bool(getattr(frame.f_locals.get("args0"), "isolated", False))
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def _may_be_moved_migrations(folder: str, settings: Settings) -> bool:

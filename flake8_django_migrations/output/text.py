@@ -38,6 +38,9 @@ def describe_settings(project: ProjectPass, err: TextIO) -> None:
     for app in project.discovery.installed_apps:
         where = display_path(app.folder) if app.folder else "not found here (external)"
         err.write(f"{PROG}:   app {app.label or '?'} ({app.entry}): {where}\n")
+    for folder in project.discovery.found_by_content:
+        err.write(f"{PROG}:   {display_path(folder)}: taken as a migrations package for its Migration classes"
+                  " (no migrations package was found where the settings say)\n")
     err.write(f"{PROG}:   used: {json.dumps(described['used'])}\n")
 
 

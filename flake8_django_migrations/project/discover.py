@@ -82,6 +82,10 @@ class Discovery:
     installed: frozenset[str] | None = None
     unlocated: frozenset[str] = frozenset()  # installed labels not found here: external, never checked
     installed_apps: tuple[InstalledApp, ...] = ()
+    # Packages with another name than ``migrations`` taken as migrations packages for what their modules hold (a
+    # ``Migration`` class deriving from Django's), when nothing else was found: a ``MIGRATION_MODULES`` that could
+    # not be read moved them there.
+    found_by_content: tuple[str, ...] = ()
 
     def label_of_folder(self, folder: str) -> str | None:
         """The label discovery gave the migrations package ``folder`` (absolute), also when it is left out."""
@@ -217,6 +221,11 @@ def discover(root: str, settings: Settings) -> Discovery:
             if folder not in claimed
         ]
 
+    by_content: list[str] = []
+    if not claims and not not_installed:
+        by_content = _packages_of_migrations(packages)
+        for folder in by_content:
+            claims.setdefault(label_of(os.path.dirname(folder)), []).append((os.path.dirname(folder), folder))
     apps: dict[str, AppMigrations] = {}
     ambiguous: set[str] = set()
     left_out: list[AppMigrations] = list(not_installed)
@@ -237,7 +246,29 @@ def discover(root: str, settings: Settings) -> Discovery:
         installed=labels if known else None,
         unlocated=frozenset(unlocated),
         installed_apps=tuple(installed or ()),
+        found_by_content=tuple(by_content),
     )
+
+
+# A module of a migrations package: `class Migration(migrations.Migration)` (or the name imported from Django).
+_MIGRATION_CLASS: Final = re.compile(rb"^class\s+Migration\s*\(\s*(?:migrations\.)?Migration\s*\)", re.MULTILINE)
+
+
+def _packages_of_migrations(packages: Mapping[str, frozenset[str]]) -> list[str]:
+    """The packages (not named ``migrations``) holding migration modules whose ``Migration`` class derives from
+    Django's, sorted: read only when discovery found nothing else."""
+    found = []
+    for folder, names in sorted(packages.items()):
+        if os.path.basename(folder) == "migrations" or _ends_with(folder, _DJANGO_MIGRATIONS_FRAMEWORK):
+            continue
+        for name in sorted(names):
+            if not is_migration_module_name(name):
+                continue
+            data = read_regular_file(os.path.join(folder, name))
+            if data is not None and b"django.db" in data and _MIGRATION_CLASS.search(data):
+                found.append(folder)
+                break
+    return found
 
 
 def installed_apps(django: DjangoSettings, label_overrides: Mapping[str, str]) -> tuple[InstalledApp, ...]:
