@@ -72,5 +72,7 @@ def read_regular_file(path: str, limit: int = MAX_SOURCE_BYTES, *, follow_symlin
 
 
 def is_migration_module_name(filename: str) -> bool:
-    """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``."""
-    return filename.endswith(".py") and filename[:1] not in ("_", "~") and filename != ".py"
+    """What Django's loader imports from a migrations package: modules not starting with ``_`` or ``~``, among
+    those ``pkgutil.iter_modules`` lists (it skips a name with a dot before ``.py``: ``helpers.v2.py``)."""
+    return filename.endswith(".py") and filename[:1] not in ("_", "~") and "." not in filename[:-3] and (
+        filename != ".py")

@@ -69,6 +69,13 @@ CASES = [
         {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/utils.py": "def helper():\n    pass\n"},
         {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/_utils.py": "def helper():\n    pass\n"},
     ),
+    Case(
+        # pkgutil.iter_modules, which Django's loader lists a package with, skips a name with a dot in it.
+        "module_without_migration_class_named_with_a_dot", "DJM311", "BadMigrationError",
+        {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/helpers.py": "def helper():\n    pass\n"},
+        {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/helpers.v2.py": "def helper():\n    pass\n",
+         "shop/migrations/.util.py": "def helper():\n    pass\n"},
+    ),
 ]
 
 

@@ -364,6 +364,10 @@ def _deferred_functions(function: FunctionNode, walked: list[ast.AST]) -> list[F
         if callee not in _DEFERRING_CALLS:
             continue
         receiver = node.args[0]
+        if _is_partial(receiver):
+            # `connect(partial(handler, batch=10))` hands `handler` over just the same.
+            assert isinstance(receiver, ast.Call)
+            receiver = receiver.args[0]
         if isinstance(receiver, ast.Lambda):
             deferred.append(receiver)
         elif isinstance(receiver, ast.Name):
@@ -375,6 +379,17 @@ def _deferred_functions(function: FunctionNode, walked: list[ast.AST]) -> list[F
             and node is not function and node.name in handed
         ]
     return deferred
+
+
+def _is_partial(node: ast.expr) -> bool:
+    """``partial(f, ...)`` or ``functools.partial(f, ...)``."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "partial") or (
+        isinstance(func, ast.Attribute) and func.attr == "partial"
+        and isinstance(func.value, ast.Name) and func.value.id == "functools"
+    )
 
 
 def _nodes_of(functions: Iterable[FunctionNode]) -> frozenset[int]:

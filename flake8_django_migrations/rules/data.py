@@ -151,7 +151,8 @@ def _is_side_effect(callee: str) -> bool:
         " functions defined in the migration and the module's functions they call, for the calls of `requests`,"
         " `httpx`, `urllib.request`, `urllib3`, `aiohttp`, `smtplib`, `socket`, `boto3` and `django.core.mail`"
         " that reach the network or send mail (not their local helpers such as `urllib3.util.parse_url`), and"
-        " `.delay()`/`.apply_async()`. A function handed to a signal (`post_migrate.connect(handler)`) or to"
+        " `.delay()`/`.apply_async()`. A function handed to a signal (`post_migrate.connect(handler)`, also"
+        " through `functools.partial`) or to"
         " `transaction.on_commit` is not checked: it runs after the migration, outside its transaction, which is"
         " the usual way to start a long backfill once every app has migrated."
     ),
