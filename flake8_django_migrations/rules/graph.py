@@ -268,9 +268,9 @@ def circular_replacement(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     hint="move it out of the migrations package, or start its name with `_` so that Django does not load it",
     what_it_does=(
         "Checks the modules of each migrations package that holds migrations (those Django loads: not starting"
-        " with `_` or `~`, no dot in the name before `.py`) for a `Migration` class. A package named `migrations` with no migration in it at all is taken for"
-        " a library's (wagtail ships `wagtail/blocks/migrations/` with helpers for data migrations), not an"
-        " app's, and is left alone."
+        " with `_` or `~`, no dot in the name before `.py`) for a `Migration` class. A package named"
+        " `migrations` with no migration in it at all is taken for a library's (wagtail ships"
+        " `wagtail/blocks/migrations/` with helpers for data migrations), not an app's, and is left alone."
     ),
     why_bad=(
         "Django imports every such module as a migration and stops with `BadMigrationError: Migration ... has no"
