@@ -139,7 +139,8 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
         "Checks for `RemoveField` operations that drop a column (not state-only removals), unless the"
         " migration is marked to run after deploy (django-safemigrate `safe = Safe.after_deploy()`,"
         " django-syzygy `stage = Stage.POST_DEPLOY`). A column that the same migration added, or of a model it"
-        " created (a squash often creates and later drops both), existed for no running code and is skipped."
+        " created (a squash often creates and later drops both), existed for no running code and is skipped; a"
+        " column of a table the migration then drops is left to DJM203, which reports the table once."
         " With the `[sql]` extra, `ALTER TABLE ... DROP COLUMN` in the `sql` of a `RunSQL` is reported the same"
         " way (at the `RunSQL`; its `state_operations` change only Django's state and add no second finding)."
     ),
@@ -157,7 +158,13 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
     ),
 )
 def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
+    # makemigrations removes a deleted model's fields first: the table drop (DJM203) is the one finding.
+    dropped_tables = {name.lower() for op in _destructive(facts, "DeleteModel")
+                      if isinstance(name := op.param("name"), str)}
     for op in _destructive(facts, "RemoveField"):
+        model = op.param("model_name")
+        if isinstance(model, str) and model.lower() in dropped_tables:
+            continue
         yield Flag(
             op.line, op.col, operation=op.kind, model=name_or_ellipsis(op.param("model_name")),
             field=name_or_ellipsis(op.param("name")),
