@@ -89,7 +89,7 @@ _DEPLOY_STAGES: Final[Mapping[str, str]] = {
     # django-safemigrate
     "Safe.before_deploy": "pre",
     "Safe.after_deploy": "post",
-    "Safe.always": "pre",
+    "Safe.always": "always",  # safe before and after the deploy: the author vouches for either moment
     # django-syzygy
     "Stage.PRE_DEPLOY": "pre",
     "Stage.POST_DEPLOY": "post",

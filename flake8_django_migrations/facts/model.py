@@ -223,7 +223,8 @@ class MigrationFacts:
     replaces_complete: bool = True
     initial: bool | None = False  # None: not a literal
     atomic: bool | None = True  # None: not a literal, or inherited from a base class that cannot be read
-    deploy_stage: str | None = None  # "pre" or "post" from django-safemigrate or django-syzygy markers
+    # "pre", "post" or "always" (django-safemigrate's `Safe.always()`) from django-safemigrate or django-syzygy
+    deploy_stage: str | None = None
     operations: tuple[Operation, ...] = ()
     operations_complete: bool = True
     functions: Mapping[str, FunctionFacts] = field(default_factory=dict)
@@ -237,6 +238,12 @@ class MigrationFacts:
     @property
     def is_post_deploy(self) -> bool:
         return self.deploy_stage == "post"
+
+    @property
+    def drops_are_declared_safe(self) -> bool:
+        """Marked to run after the deploy, or (``Safe.always()``) declared safe at either moment: what it drops, no
+        running code reads."""
+        return self.deploy_stage in ("post", "always")
 
     def model_creations(self) -> dict[str, int]:
         """The lower-cased name of each model a ``CreateModel`` of this migration creates, with the index of the

@@ -253,7 +253,8 @@ def truncate_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     what_it_does=(
         "On PostgreSQL, with the `[sql]` extra, checks the `sql` of `RunSQL` for `DROP SCHEMA`, unless the"
         " migration is marked to run after deploy (django-safemigrate `safe = Safe.after_deploy()`, django-syzygy"
-        " `stage = Stage.POST_DEPLOY`), as for DJM202 and DJM203. A `DROP SCHEMA` in `reverse_sql` (undoing a"
+        " `stage = Stage.POST_DEPLOY`) or declared safe at either moment (`Safe.always()`),"
+        " as for DJM202 and DJM203. A `DROP SCHEMA` in `reverse_sql` (undoing a"
         " `CREATE SCHEMA`) is not reported."
     ),
     why_bad=(
@@ -271,7 +272,7 @@ def truncate_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     options=("djm-database",),
 )
 def drop_schema(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
-    if facts.is_post_deploy:
+    if facts.drops_are_declared_safe:
         return
     for step in sql_steps(facts, settings):
         if step.statement.kind == "drop_schema":

@@ -114,7 +114,7 @@ def _database_defaults_set(facts: MigrationFacts) -> set[tuple[str, str]] | None
 def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
     """The drops of ``kind`` that remove something that existed before the migration ran: not a model this
     migration created, nor a field it added (a squash often creates and later drops the same thing)."""
-    if facts.is_post_deploy:
+    if facts.drops_are_declared_safe:
         return
     created = facts.model_creations()
     added: set[tuple[str, str]] = set()
@@ -138,7 +138,8 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[Operation]:
     what_it_does=(
         "Checks for `RemoveField` operations that drop a column (not state-only removals), unless the"
         " migration is marked to run after deploy (django-safemigrate `safe = Safe.after_deploy()`,"
-        " django-syzygy `stage = Stage.POST_DEPLOY`). A column that the same migration added, or of a model it"
+        " django-syzygy `stage = Stage.POST_DEPLOY`) or declared safe at either moment (`Safe.always()`). A"
+        " column that the same migration added, or of a model it"
         " created (a squash often creates and later drops both), existed for no running code and is skipped; a"
         " column of a table the migration then drops is left to DJM203, which reports the table once."
         " With the `[sql]` extra, `ALTER TABLE ... DROP COLUMN` in the `sql` of a `RunSQL` is reported the same"
@@ -175,7 +176,7 @@ def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
 
 def _destructive_sql(facts: MigrationFacts, settings: Settings, kind: str) -> Iterator[SqlStep]:
     """The SQL statements of ``kind`` that drop what existed before the migration ran, as ``_destructive``."""
-    if facts.is_post_deploy:
+    if facts.drops_are_declared_safe:
         return
     for step in sql_steps(facts, settings):
         if step.statement.kind == kind and not step.new_table and not step.added_here:
@@ -189,7 +190,8 @@ def _destructive_sql(facts: MigrationFacts, settings: Settings, kind: str) -> It
     hint="stop using the model first and delete it in a later release marked post-deploy (or `# noqa: DJM203`)",
     what_it_does=(
         "Checks for `DeleteModel` operations that drop a table (not state-only deletions), unless the"
-        " migration is marked to run after deploy. A model that the same migration created (as squashes do)"
+        " migration is marked to run after deploy or declared safe at either moment, as for DJM202. A"
+        " model that the same migration created (as squashes do)"
         " is skipped. With the `[sql]` extra, `DROP TABLE` in the `sql` of a `RunSQL` is reported the same way."
     ),
     why_bad=(
