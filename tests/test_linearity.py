@@ -9,8 +9,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from flake8_django_migrations.facts import Dependency, MigrationFacts, extract_facts
+from flake8_django_migrations.facts.sql import parse_sql, sql_parser_available
+from flake8_django_migrations.output.graph_mermaid import render_mermaid
+from flake8_django_migrations.output.graph_view import AppCluster, GraphView, ViewEdge, ViewNode
 from flake8_django_migrations.project.graph import Key, build_graph
+from flake8_django_migrations.project.state import ModelState
 from flake8_django_migrations.registry import check_facts
 from flake8_django_migrations.settings import Settings
 
@@ -129,5 +135,77 @@ def test_per_file_work_is_linear_in_operations_on_one_line() -> None:
         facts = extract_facts(tree, "shop/migrations/0001_initial.py")
         assert facts is not None and len(facts.operations) == operations
         list(check_facts(facts, settings))
+
+    assert_linear(step, 1000)
+
+
+def altered_history(count: int) -> dict[Key, MigrationFacts]:
+    """``count`` migrations of ``shop``: the first creates a model with a field per later migration pair, and
+    migration ``i`` sets ``f{i // 2}`` to ``default=i``, so each field is altered twice, the second time after the
+    first."""
+    fields = ", ".join(f'("f{i}", models.IntegerField())' for i in range(count // 2 + 1))
+    migrations: dict[Key, MigrationFacts] = {}
+    for index in range(count):
+        name = f"{index:05d}_m"
+        dependencies = f'[("shop", "{index - 1:05d}_m")]' if index else "[]"
+        operation = (
+            f'migrations.AlterField("item", "f{index // 2}", models.IntegerField(default={index}))' if index
+            else f'migrations.CreateModel("Item", [("id", models.AutoField(primary_key=True)), {fields}])'
+        )
+        source = (
+            "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+            f"    dependencies = {dependencies}\n    operations = [{operation}]\n"
+        )
+        facts = extract_facts(ast.parse(source), f"shop/migrations/{name}.py")
+        assert facts is not None
+        migrations[("shop", name)] = facts
+    return migrations
+
+
+def test_the_definition_before_each_alter_field_is_linear_in_the_history() -> None:
+    """Each ``AlterField`` sees its field as the nearest earlier migration left it: the previous ``AlterField``,
+    or the ``CreateModel`` at the start of a long history."""
+    histories = {size: altered_history(size) for size in (200, 4 * 200)}
+
+    def step(size: int) -> None:
+        migrations = histories[size]
+        state = ModelState(build_graph(migrations, {"shop"}, {}), migrations, {})
+        alterations = state.field_alterations()
+        assert [alteration.node[1] for alteration in alterations] == [f"{i:05d}_m" for i in range(1, size)]
+        for alteration in alterations:
+            index = int(alteration.node[1][:5])
+            before = index - 1 if index > 1 and (index - 1) // 2 == index // 2 else None
+            assert alteration.before.kwargs == ({"default": before} if before is not None else {})
+
+    assert_linear(step, 200)
+
+
+def test_statement_offsets_are_linear_in_the_statements() -> None:
+    """Where each statement of a long ``RunSQL`` script starts, in characters, with multi-byte text before it."""
+    if not sql_parser_available():
+        pytest.skip("needs the [sql] extra (pglast)")
+
+    def step(size: int) -> None:
+        script = "".join(f"-- été {i} 🎉\nALTER TABLE t DROP COLUMN c{i};\n" for i in range(size))
+        statements = parse_sql(script)
+        assert statements is not None and [statement.column for statement in statements] == [
+            f"c{i}" for i in range(size)
+        ]
+        assert all(script.startswith(statement.text, statement.offset) for statement in statements)
+
+    assert_linear(step, 500)
+
+
+def test_mermaid_ids_of_names_that_sanitise_alike_are_linear() -> None:
+    """Every non-ASCII migration name sanitises to the same id: the clashes take ``_2``, ``_3``... in order, after
+    names already holding one of those ids."""
+
+    def step(size: int) -> None:
+        odd = [ViewNode(("shop", chr(0x4E00 + i)), (), False) for i in range(size)]
+        nodes = [ViewNode(("shop", "__2"), (), False), *odd]
+        edges = tuple(ViewEdge(parent.key, child.key) for parent, child in zip(nodes, nodes[1:]))
+        text = render_mermaid(GraphView((AppCluster("shop", tuple(nodes)),), edges, len(nodes), ""))
+        ids = [line.split("[")[0].strip() for line in text.splitlines() if line.startswith("    ")]
+        assert ids == ["m_shop___2", "m_shop__", *(f"m_shop___{i}" for i in range(3, size + 2))]
 
     assert_linear(step, 1000)

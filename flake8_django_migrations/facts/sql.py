@@ -154,11 +154,18 @@ def parse_sql(sql: str, with_params: bool = False) -> tuple[SqlStatement, ...] |
         return None
     encoded = sql.encode("utf-8", "surrogatepass")  # libpg_query's locations count bytes of UTF-8
     statements: list[SqlStatement] = []
+    # A place in the bytes and the same place in characters, moved forwards from one statement to the next:
+    # decoding everything before each statement was quadratic in the statements of a long script.
+    byte_at = char_at = 0
     for raw in tree.get("stmts", ()):
         start = raw.get("stmt_location", 0)
-        end = start + raw["stmt_len"] if raw.get("stmt_len") else len(encoded)
+        end = min(start + raw["stmt_len"] if raw.get("stmt_len") else len(encoded), len(encoded))
+        if start < byte_at:  # not in order: count from the beginning
+            byte_at = char_at = 0
+        char_start = char_at + len(encoded[byte_at:start].decode("utf-8", "surrogatepass"))
         chunk = encoded[start:end].decode("utf-8", "surrogatepass")
-        offset = len(encoded[:start].decode("utf-8", "surrogatepass")) + (len(chunk) - len(chunk.lstrip()))
+        byte_at, char_at = max(start, end), char_start + len(chunk)
+        offset = char_start + (len(chunk) - len(chunk.lstrip()))
         text = chunk.strip()
         ((node_type, node),) = raw["stmt"].items()
         records = list(_records(node_type, node))

@@ -37,13 +37,13 @@ def render_mermaid(view: GraphView) -> str:
 
 
 def _lines(view: GraphView) -> Iterator[str]:
-    used: set[str] = set()
-    node_ids = {node.key: _unique_id("m_" + node.id, used) for node in view.nodes}
+    ids = _Ids()
+    node_ids = {node.key: ids.unique("m_" + node.id) for node in view.nodes}
     if view.focus:
         yield f"%% {len(view.nodes)} of {view.total_nodes} migrations: {view.focus}".replace("\n", " ")
     yield "flowchart TB"
     for cluster in view.clusters:
-        yield f'  subgraph {_unique_id("app_" + cluster.label, used)}["{_label(cluster.label)}"]'
+        yield f'  subgraph {ids.unique("app_" + cluster.label)}["{_label(cluster.label)}"]'
         for node in cluster.nodes:
             label = "<br/>".join([_label(node.key[1]), *node.codes])
             yield f'    {node_ids[node.key]}["{label}"]'
@@ -86,14 +86,28 @@ def _link_style(edge: ViewEdge) -> str:
     return ""
 
 
-def _unique_id(wanted: str, used: set[str]) -> str:
-    """A Mermaid id: letters, digits and underscores only (no keyword such as `end`, thanks to the prefix)."""
-    base = _UNSAFE.sub("_", wanted)
-    candidate, suffix = base, 2
-    while candidate in used:
-        candidate, suffix = f"{base}_{suffix}", suffix + 1
-    used.add(candidate)
-    return candidate
+class _Ids:
+    """The Mermaid ids of one diagram: letters, digits and underscores only (no keyword such as `end`, thanks to
+    the prefix), ``_2``, ``_3``... added on a clash."""
+
+    __slots__ = ("_used", "_next_suffix")
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+        # Per sanitised name, the suffix to try next: the ones before it are taken, and stay taken. Trying from 2
+        # each time was quadratic in the names that sanitise alike (non-ASCII ones all do).
+        self._next_suffix: dict[str, int] = {}
+
+    def unique(self, wanted: str) -> str:
+        base = _UNSAFE.sub("_", wanted)
+        suffix = self._next_suffix.get(base)
+        candidate = base if suffix is None else f"{base}_{suffix}"
+        suffix = 2 if suffix is None else suffix + 1
+        while candidate in self._used:
+            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        self._used.add(candidate)
+        self._next_suffix[base] = suffix
+        return candidate
 
 
 def _label(text: str) -> str:

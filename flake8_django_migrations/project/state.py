@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -148,6 +148,8 @@ class ModelState:
         self._width = (len(self._keys) + 7) // 8
         self._uncertain: frozenset[Key] | None = None
         self._alterations: tuple[FieldAlteration, ...] | None = None
+        self._set_before: dict[tuple[Key, StateKey], StateEvent | None] | None = None
+        self._declared: dict[int, dict[str, Call | None]] = {}  # by id: a CreateModel's fields by name
         local_apps = {app for app, _ in graph.nodes}
         for node in sorted(graph.nodes):
             facts = migrations.get(node)
@@ -321,7 +323,8 @@ class ModelState:
                     continue
                 after = op.param("field")
                 before = (
-                    definition_in(earlier.operation, key[2]) if earlier else self.definition_before(event.node, key)
+                    self._definition_in(earlier.operation, key[2]) if earlier
+                    else self.definition_before(event.node, key)
                 )
                 if not isinstance(after, Call) or before is None or "**" in after.kwargs or "**" in before.kwargs:
                     continue
@@ -331,20 +334,119 @@ class ModelState:
                 yield FieldAlteration(event.node, op, f"{key[1]}.{key[2]}", before, after, added_here)
 
     def definition_before(self, node: Key, key: StateKey) -> Call | None:
-        """The field's definition just before ``node``: the nearest migration of the app before it that set it."""
-        defined = {event.node: event for event in self.definitions.get(key, ())}
-        queue = deque(sorted(p for p in self.graph.parents.get(node, ()) if p[0] == node[0]))
+        """The field's definition just before ``node``: the nearest migration of the app before it that set it, the
+        app's parents of each migration searched breadth first in sorted order."""
+        if self._set_before is None:
+            self._set_before = self._find_set_before()
+        if (node, key) in self._set_before:
+            event = self._set_before[(node, key)]
+        else:  # a migration that does not set the field itself, or one on a cycle of its app's dependencies
+            event = self._search_setter(node, key)
+        return self._definition_in(event.operation, key[2]) if event is not None else None
+
+    def _definition_in(self, op: Operation, field: str | None) -> Call | None:
+        """``definition_in``, a ``CreateModel``'s fields looked up by name: reading them through for each of its
+        fields an ``AlterField`` changes was quadratic in a model with many fields."""
+        if op.kind != "CreateModel" or field is None:
+            return definition_in(op, field)
+        declared = self._declared.get(id(op))
+        if declared is None:
+            declared = self._declared[id(op)] = {}
+            fields = op.param("fields")
+            for pair in fields if isinstance(fields, tuple) else ():
+                if isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str):
+                    declared.setdefault(pair[0], pair[1] if isinstance(pair[1], Call) else None)
+        return declared.get(field)
+
+    def _same_app_parents(self, node: Key) -> list[Key]:
+        return [parent for parent in self.graph.parents.get(node, ()) if parent[0] == node[0]]
+
+    def _search_setter(self, node: Key, key: StateKey) -> StateEvent | None:
+        """The last operation setting ``key`` in the first migration that sets it, searching from ``node`` through
+        the app's parents breadth first, each migration's parents in sorted order."""
+        setters = {event.node: event for event in self.definitions.get(key, ())}
+        queue = deque(sorted(self._same_app_parents(node)))
         seen: set[Key] = set()
         while queue:
             current = queue.popleft()
             if current in seen:
                 continue
             seen.add(current)
-            event = defined.get(current)
+            event = setters.get(current)
             if event is not None:
-                return definition_in(event.operation, key[2])
-            queue.extend(sorted(p for p in self.graph.parents.get(current, ()) if p[0] == node[0]))
+                return event
+            queue.extend(sorted(self._same_app_parents(current)))
         return None
+
+    def _search_order(self, node: Key) -> dict[Key, int]:
+        """The position of each migration in ``_search_setter``'s search from ``node`` run to the end."""
+        order: dict[Key, int] = {}
+        queue = deque(sorted(self._same_app_parents(node)))
+        while queue:
+            current = queue.popleft()
+            if current not in order:
+                order[current] = len(order)
+                queue.extend(sorted(self._same_app_parents(current)))
+        return order
+
+    def _find_set_before(self) -> dict[tuple[Key, StateKey], StateEvent | None]:
+        """For each migration and each field it sets, the operation that set the field last before it, as
+        ``_search_setter`` finds it. Once for every field together: a search per ``AlterField`` was quadratic in a
+        long history.
+
+        A migration whose app has one parent of it sees what that parent set, or else what the parent saw. So each
+        chain of such migrations is walked down from its top (a first migration, which sees nothing, or a merge,
+        which is searched) keeping the settings of each field on the way: the last one is the answer. A merge's
+        search is run once to the end for all the fields that are not set below it."""
+        last_set: dict[Key, dict[StateKey, StateEvent]] = {}  # per migration, the last operation setting each field
+        for key, events in self.definitions.items():
+            for event in events:
+                last_set.setdefault(event.node, {})[key] = event
+        below: dict[Key, list[Key]] = {}  # the migrations whose one parent of their app is the key
+        tops: list[Key] = []
+        for node in sorted(self.graph.nodes):
+            parents = self._same_app_parents(node)
+            if len(parents) == 1:
+                below.setdefault(parents[0], []).append(node)
+            else:
+                tops.append(node)
+        found: dict[tuple[Key, StateKey], StateEvent | None] = {}
+        on_the_way: dict[StateKey, list[StateEvent]] = {}
+        for top in tops:
+            seen_by_top: dict[StateKey, StateEvent | None] = {}
+            order: dict[Key, int] | None = None
+            walk: list[tuple[Key, bool]] = [(top, False)]
+            while walk:
+                node, leaving = walk.pop()
+                here = last_set.get(node, {})
+                if leaving:
+                    for key in here:
+                        on_the_way[key].pop()
+                    continue
+                for key in here:
+                    if on_the_way.get(key):
+                        found[(node, key)] = on_the_way[key][-1]
+                        continue
+                    if key not in seen_by_top:
+                        if order is None:
+                            order = self._search_order(top)
+                        seen_by_top[key] = _first_in(order, self.definitions.get(key, ()))
+                    found[(node, key)] = seen_by_top[key]
+                for key, event in here.items():
+                    on_the_way.setdefault(key, []).append(event)
+                walk.append((node, True))
+                walk.extend((child, False) for child in below.get(node, ()))
+        return found
+
+
+def _first_in(order: Mapping[Key, int], events: Iterable[StateEvent]) -> StateEvent | None:
+    """The last of ``events`` in the migration that comes first in ``order``; None when ``order`` has none."""
+    first: StateEvent | None = None
+    for event in events:
+        position = order.get(event.node)
+        if position is not None and (first is None or position <= order[first.node]):
+            first = event
+    return first
 
 
 def definition_in(op: Operation, field: str | None) -> Call | None:
