@@ -4,7 +4,8 @@ anything.
 Django finds migrations through ``INSTALLED_APPS``. When the project's settings give it as a literal
 (``django_settings``), each entry is located as Django would import it, without importing: in the project first,
 else in the interpreter the linter runs in (``importlib.util.find_spec`` on the top-level name only, then the file
-system), so ``django.contrib.auth`` and third-party apps join the graph; migration folders of the project that no
+system), so ``django.contrib.auth`` and third-party apps join the graph (where the interpreter has no Django, its
+contrib apps come from the snapshot the package ships: ``contrib_snapshot``); migration folders of the project that no
 installed app owns are left out of it (their files still get the per-file rules). Without settings we walk the tree
 and read what Django would read: ``<app>/migrations/__init__.py`` makes a package, an ``AppConfig``'s ``label``
 names the app, ``MIGRATION_MODULES`` moves its migrations elsewhere. What cannot be told apart statically (two
@@ -25,6 +26,7 @@ from typing import Final
 
 from flake8_django_migrations.files import Stamp, is_migration_module_name, read_regular_file, stat_stamp
 from flake8_django_migrations.memo import Memo
+from flake8_django_migrations.project import contrib_snapshot
 from flake8_django_migrations.project.settings_module import find_module_file
 from flake8_django_migrations.settings import DjangoSettings, Settings
 from flake8_django_migrations.source import module_level_statements
@@ -207,7 +209,7 @@ def discover(root: str, settings: Settings) -> Discovery:
                 if app.label in modules
                 else os.path.join(app.folder, "migrations")
             )
-            if migrations is None or not os.path.isfile(os.path.join(migrations, "__init__.py")):
+            if migrations is None or not _is_file(os.path.join(migrations, "__init__.py")):
                 if app.label in modules:
                     unlocated.add(app.label)  # a MIGRATION_MODULES package not found here: not guessed
                 continue  # an app without migrations
@@ -305,8 +307,22 @@ def _locate(module: str, project_roots: tuple[str, ...]) -> tuple[str, bool] | N
     found = find_module_file(module, project_roots)
     if found is not None:
         return found, False
-    found = find_module_file(module, _interpreter_roots(module.split(".")[0]))
+    top = module.split(".")[0]
+    found = find_module_file(module, _interpreter_roots(top))
+    if found is None and top == "django" and not _interpreter_roots(top):
+        # No Django where the linter runs (pre-commit's own environment): its contrib apps from the package's
+        # snapshot of them, in the release the project's requirements name (project/contrib_snapshot.py).
+        found = contrib_snapshot.find_module_file(module, project_roots)
     return (found, True) if found is not None else None
+
+
+def _is_file(path: str) -> bool:
+    return os.path.isfile(path) or contrib_snapshot.is_file(path)
+
+
+def _read_source(path: str) -> bytes | None:
+    # A FIFO or device named apps.py must not hang discovery; a contrib app's apps.py may be in the snapshot.
+    return contrib_snapshot.read(path) if contrib_snapshot.is_snapshot_path(path) else read_regular_file(path)
 
 
 def _package_folder(module: str, project_roots: tuple[str, ...]) -> str | None:
@@ -333,7 +349,7 @@ def _interpreter_roots(top: str) -> tuple[str, ...]:
 
 def read_app_label(apps_py: str) -> str | None:
     """The ``label`` of the ``AppConfig`` in ``apps.py``, read without importing it; None when there is none."""
-    source = read_regular_file(apps_py)  # a FIFO or device named apps.py must not hang discovery
+    source = _read_source(apps_py)
     # Most apps set no label: an ASCII file without the word holds no assignment to it (only non-ASCII letters
     # could spell it otherwise), and parsing every app's apps.py showed in each run.
     if source is None or (source.isascii() and b"label" not in source):
@@ -358,7 +374,7 @@ def _app_configs(path: str, source: bytes | None = None) -> list[_AppConfig]:
     """The ``AppConfig`` subclasses of a module, with their literal ``name``, ``label`` and ``default``; ``source``:
     its bytes, when already read."""
     if source is None:
-        source = read_regular_file(path)  # a FIFO or device named apps.py must not hang discovery
+        source = _read_source(path)
     if source is None:
         return []
     try:
@@ -468,6 +484,8 @@ def _walk(root: str, exclude: tuple[str, ...]) -> Iterator[tuple[str, frozenset[
 def _read_package(label: str, app_folder: str, folder: str, names: frozenset[str] | None = None) -> AppMigrations:
     """The migrations of the package ``folder``; ``names``: its files, when the walk already listed them."""
     prefix = folder if folder.endswith(os.sep) else folder + os.sep  # os.path.join for a name, once per folder
+    if names is None:
+        names = contrib_snapshot.folder_names(folder)  # None unless a folder of the contrib snapshot
     if names is not None:
         return AppMigrations(
             label, app_folder, folder,

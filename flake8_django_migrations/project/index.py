@@ -15,6 +15,7 @@ from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts, find_migration_class
 from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.project import contrib_snapshot
 from flake8_django_migrations.project.cache import FactsCache, FolderLoaded
 from flake8_django_migrations.project.discover import AppMigrations, Discovery
 from flake8_django_migrations.project.graph import Key, MigrationGraph, build_graph
@@ -116,8 +117,16 @@ def load_all_facts(discovery: Discovery, cache: FactsCache, jobs: int = 1, then:
     processes, and hand each folder's to ``then`` as soon as they are in. ``cache`` keeps every folder's facts
     (the folders left out of the graph too) for the rest of the run, so the project pass does not load them again
     (``FactsCache.load_folders``): only the command calls this, a flake8 worker must not hold them all."""
-    groups = [(app.files, app.label) for app in (*discovery.apps.values(), *discovery.left_out)]
+    apps = (*discovery.apps.values(), *discovery.left_out)
+    for app in apps:
+        if contrib_snapshot.is_snapshot_path(app.folder):  # Django's contrib apps, not installed here
+            (then or _nothing)(app.files, app.label, contrib_snapshot.facts_for_files(app.files, app.label))
+    groups = [(app.files, app.label) for app in apps if not contrib_snapshot.is_snapshot_path(app.folder)]
     cache.load_folders(groups, jobs, then)
+
+
+def _nothing(paths: tuple[str, ...], app_label: str | None, loaded: Mapping[str, MigrationFacts | None]) -> None:
+    pass
 
 
 def build_index(
@@ -183,4 +192,6 @@ def _parses_without_migration_class(path: str) -> bool:
 
 def _load_app_facts(cache: FactsCache, app: AppMigrations) -> dict[str, MigrationFacts | None]:
     # The label discovery found (AppConfig.label, --djm-app-label), also for a MIGRATION_MODULES folder.
+    if contrib_snapshot.is_snapshot_path(app.folder):  # Django's contrib apps, read from the package's snapshot
+        return contrib_snapshot.facts_for_files(app.files, app.label)
     return cache.facts_for_files(app.files, complete=True, app_label=app.label)
