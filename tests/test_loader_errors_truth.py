@@ -1,4 +1,4 @@
-"""DJM308-311 against the real thing: on each broken tree Django's ``migrate`` stops with the error our message
+"""DJM308-312 against the real thing: on each broken tree Django's ``migrate`` stops with the error our message
 names, and on its fixed twin ``migrate`` runs and we report nothing."""
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from tests.django_runner import DjangoProject
 
 HEADER = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
 INITIAL = HEADER + "    initial = True\n    dependencies = []\n    operations = []\n"
+
+
+MANAGE_PY = 'import os\n\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "conf.settings")\n'
+SETTINGS = 'INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "shop"]\n'
 
 
 def migration(dependencies: str = "[]", extra: str = "") -> str:
@@ -68,6 +72,14 @@ CASES = [
         "module_without_migration_class", "DJM311", "BadMigrationError",
         {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/utils.py": "def helper():\n    pass\n"},
         {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/_utils.py": "def helper():\n    pass\n"},
+    ),
+    Case(
+        # Needs INSTALLED_APPS in full: the settings our linter reads list what the truth run installs.
+        "dependency_on_unknown_app", "DJM312", "ValueError: Dependency on unknown app: billing",
+        {"manage.py": MANAGE_PY, "conf/settings.py": SETTINGS,
+         "shop/migrations/0001_initial.py": migration('[("billing", "__first__")]')},
+        {"manage.py": MANAGE_PY, "conf/settings.py": SETTINGS,
+         "shop/migrations/0001_initial.py": migration('[("auth", "__first__")]')},
     ),
     Case(
         # pkgutil.iter_modules, which Django's loader lists a package with, skips a name with a dot in it.

@@ -55,6 +55,8 @@ class MigrationGraph:
     dummies: frozenset[Key]
     resolved: tuple[ResolvedDependency, ...]
     into_empty_apps: tuple[ResolvedDependency, ...]  # `__first__`/`__latest__` of a local app with no migration
+    # `__first__`/`__latest__` of an app that INSTALLED_APPS (known) does not list: "Dependency on unknown app".
+    into_unknown_apps: tuple[ResolvedDependency, ...]
     external_apps: frozenset[str]
     replacement_cycles: frozenset[Key]  # squashes whose `replaces` lead back to themselves (Django 6: CommandError)
 
@@ -134,6 +136,7 @@ class _Builder:
         self.latest_cache: dict[str, Key | None] = {}
         self.resolved: list[ResolvedDependency] = []
         self.into_empty_apps: list[ResolvedDependency] = []
+        self.into_unknown_apps: list[ResolvedDependency] = []
         self.external_apps: set[str] = set()
         self.replacement_cycles: set[Key] = set()
 
@@ -203,6 +206,8 @@ class _Builder:
                 self.resolved.append(ResolvedDependency(key, "dependencies", dependency, parent))
             elif self._is_empty_app(written):
                 self.into_empty_apps.append(ResolvedDependency(key, "dependencies", dependency, written))
+            elif self._is_unknown_app(written):
+                self.into_unknown_apps.append(ResolvedDependency(key, "dependencies", dependency, written))
         for dependency in migration.run_before:
             written = resolve_dependency(dependency, self.swappable)
             if written is None:
@@ -213,11 +218,21 @@ class _Builder:
                 self.resolved.append(ResolvedDependency(key, "run_before", dependency, child))
             elif written[0] != key[0] and self._is_empty_app(written):
                 self.into_empty_apps.append(ResolvedDependency(key, "run_before", dependency, written))
+            elif written[0] != key[0] and self._is_unknown_app(written):
+                self.into_unknown_apps.append(ResolvedDependency(key, "run_before", dependency, written))
 
     def _is_empty_app(self, key: Key) -> bool:
         """``__first__``/``__latest__`` of a local app whose migrations package holds no migration: Django's loader
         stops with ``ValueError: Dependency on app with no migrations``."""
         return key[1] in _SPECIAL and key[0] in self.local_apps and not self.app_nodes.get(key[0])
+
+    def _is_unknown_app(self, key: Key) -> bool:
+        """``__first__``/``__latest__`` of an app Django does not load (INSTALLED_APPS known, without it): its
+        loader's ``check_key`` stops with ``ValueError: Dependency on unknown app``."""
+        return (
+            key[1] in _SPECIAL and self.installed is not None and key[0] not in self.installed
+            and key[0] not in self.local_apps and key[0] not in self.unlocated
+        )
 
     def _check_key(self, key: Key, current_app: str) -> Key | None:
         """Django's ``check_key``, with apps not found treated as external (no edge, not checked)."""
@@ -226,8 +241,8 @@ class _Builder:
                 self.external_apps.add(key[0])
                 return None
             # Known to have no migrations: installed without them (Django ignores `__first__` of such an app), or
-            # not installed (Django: "Dependency on unknown app"; not reported, as without settings). A named
-            # migration of either is a node that does not exist.
+            # not installed (Django: "Dependency on unknown app": into_unknown_apps). A named migration of either
+            # is a node that does not exist.
             return None if key[1] in _SPECIAL else key
         if key[1] not in _SPECIAL or key in self.real:
             return key
@@ -304,6 +319,7 @@ class _Builder:
             dummies=frozenset(key for key, is_real in self.real.items() if not is_real),
             resolved=tuple(self.resolved),
             into_empty_apps=tuple(self.into_empty_apps),
+            into_unknown_apps=tuple(self.into_unknown_apps),
             external_apps=frozenset(self.external_apps),
             replacement_cycles=frozenset(self.replacement_cycles),
         )

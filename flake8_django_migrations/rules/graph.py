@@ -1,4 +1,4 @@
-"""DJM302-305, DJM307-309, DJM311, DJM904: the migration graph Django would build, and the errors that stop it
+"""DJM302-305, DJM307-309, DJM311, DJM312, DJM904: the migration graph Django would build, and the errors that stop it
 loading."""
 
 from __future__ import annotations
@@ -287,6 +287,36 @@ def module_without_migration_class(index: ProjectIndex, settings: Settings) -> I
             continue  # a package named `migrations` holding no migration at all is a library's, not an app's
         name = os.path.splitext(os.path.basename(path))[0]
         yield Flag(1, 0, os.path.abspath(path), name=name, app=label)
+
+
+@project_rule(
+    code="DJM312",
+    name="dependency-on-unknown-app",
+    message="`{kind}` names `{target}`, but `{app}` is not in `INSTALLED_APPS`, so Django's loader stops with"
+    " `ValueError: Dependency on unknown app: {app}`",
+    hint="add `{app}` to `INSTALLED_APPS`, or remove the entry",
+    what_it_does=(
+        "Checks `dependencies` and `run_before` entries naming `__first__` or `__latest__` of an app that the"
+        " project's `INSTALLED_APPS` does not list, when the settings give `INSTALLED_APPS` in full (an open list,"
+        " one with entries that cannot be read, or no settings at all: nothing is reported)."
+    ),
+    why_bad=(
+        "Django resolves `__first__` and `__latest__` only for installed apps; for any other app its loader"
+        " raises `ValueError: Dependency on unknown app` and no `migrate`, `makemigrations` or `showmigrations`"
+        " runs. A migration copied from another project, or an app removed from the settings while a migration"
+        " still depends on it, does this."
+    ),
+    example='dependencies = [("billing", "__first__")]  # billing is not in INSTALLED_APPS\n',
+    use_instead="# Add billing to INSTALLED_APPS, or drop the dependency.\n",
+)
+def dependency_on_unknown_app(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    for reference in index.graph.into_unknown_apps:
+        app = reference.target[0]
+        entry = reference.dependency
+        yield Flag(
+            entry.line, entry.col, index.path_of(reference.source),
+            kind=reference.kind, target=format_key(reference.target), app=app,
+        )
 
 
 def _entry_site(facts: MigrationFacts, parent: Key, swappable: Mapping[str, str]) -> tuple[int, int]:
