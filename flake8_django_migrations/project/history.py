@@ -1,9 +1,10 @@
 """The migrations as they were at a git revision (the one that is deployed), read with git itself.
 
-``git ls-tree`` lists each app's migrations folder at the revision and one ``git cat-file --batch`` process hands
-over the files' contents: no checkout, no dependency beyond the ``git`` executable. A file whose bytes are the same
-at the revision and in the working tree (the same git blob id) is not parsed twice. What the history rules compare
-is in ``BaseRevision``; they live in ``rules/history.py``.
+``git ls-tree`` lists the project's files at the revision and one ``git cat-file --batch`` process hands over the
+migrations' contents: no checkout, no dependency beyond the ``git`` executable. A file whose bytes are the same at the
+revision and in the working tree (the same git blob id, computed here) is not parsed twice. What the history rules
+compare is in ``BaseRevision``; they live in ``rules/history.py``. ``NewOnly`` is what ``djm-new-only`` keeps. git
+never runs a program of the repository's configuration for either (``_GIT_SAFE``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from flake8_django_migrations.facts import MigrationFacts, extract_facts, find_migration_class, is_migration_module_name
 from flake8_django_migrations.files import read_regular_file
-from flake8_django_migrations.project.discover import Discovery
+# Discovery skips these folders when it walks the tree; a package the base had in one is not looked for either.
+from flake8_django_migrations.project.discover import _SKIPPED_FOLDERS, Discovery, read_app_label
 from flake8_django_migrations.source import parse_source
 
-__all__ = ["BaseMigration", "BaseRevision", "HistoryError", "migration_fingerprint", "read_base_revision"]
+__all__ = [
+    "BaseMigration", "BaseRevision", "EmptiedApp", "HistoryError", "NewOnly", "migration_fingerprint",
+    "read_base_revision", "resolve_revision",
+]
 
 Key = tuple[str, str]
 
@@ -47,6 +52,18 @@ class BaseMigration:
 
 
 @dataclass(frozen=True, slots=True)
+class EmptiedApp:
+    """An app that had migrations at the base revision and has no migration file left: DJM503 has no migration of
+    it to report on."""
+
+    folder: str  # its migrations folder, relative to the project root, '/'-separated
+    folder_gone: bool  # the folder is no longer a package (deleted, or the whole app is)
+    # Where to report: the package's ``__init__.py`` while it remains, else the nearest Python file above the folder
+    # (absolute); None when there is none up to the project root.
+    report_on: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class BaseRevision:
     ref: str  # as the user wrote it
     commit: str  # the full commit id it resolved to
@@ -54,6 +71,7 @@ class BaseRevision:
     edited: frozenset[Key]  # base migrations whose working-tree version differs in what a database has seen
     gone: frozenset[Key]  # base migrations whose file is no longer in the working tree
     new_fingerprints: Mapping[Key, str]  # migrations that are new since the base, to recognise a renamed one
+    emptied: Mapping[str, EmptiedApp] = field(default_factory=dict)  # by label
 
     @property
     def short(self) -> str:
@@ -61,43 +79,22 @@ class BaseRevision:
 
 
 def resolve_revision(ref: str, cwd: str) -> str:
-    """The commit ``ref`` names in the repository around ``cwd``; ``HistoryError`` when git cannot say."""
-    if not os.path.isdir(cwd):
-        cwd = os.path.dirname(os.path.abspath(cwd))
-    _git(cwd, "rev-parse", "--show-toplevel")  # "not a git repository" before "unknown revision"
-    return _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
-                error=f"git does not know the revision {ref!r}").strip()
-
-
-def changed_paths(commit: str, cwd: str) -> frozenset[str]:
-    """The files (absolute paths) that differ from ``commit`` in the working tree, or are new and not ignored:
-    what a pull request adds or changes (for ``djm-new-only``; a project run asks once)."""
-    toplevel = _git(cwd, "rev-parse", "--show-toplevel").strip()
-    listed = _git(toplevel, "diff", "--name-only", "-z", "--no-renames", commit, "--").split("\0")
-    listed += _git(toplevel, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
-    return frozenset(os.path.join(toplevel, *name.split("/")) for name in listed if name)
+    """The commit ``ref`` names in the repository around ``cwd`` (a folder, or a file in it); ``HistoryError`` when
+    git cannot say."""
+    return _resolve(ref, cwd)[1]
 
 
 def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) -> BaseRevision:
     """Every migration of the project's apps at ``ref``, compared with ``head`` (each migration of the working tree
-    and its path); ``HistoryError`` when git cannot say."""
-    toplevel = _git(discovery.root, "rev-parse", "--show-toplevel").strip()
-    commit = _git(discovery.root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
-                  error=f"git does not know the revision {ref!r}").strip()
-    folders = {
-        label: os.path.relpath(os.path.realpath(app.folder), os.path.realpath(toplevel))
-        for label, app in discovery.apps.items()
-    }
-    listed: list[tuple[str, str, str]] = []  # (label, path relative to toplevel, blob id)
-    for label, folder in sorted(folders.items()):
-        if folder.startswith(os.pardir):
-            continue  # outside the repository: not under version control here
-        listing = _git(toplevel, "ls-tree", "-z", "--full-tree", commit, "--", folder.replace(os.sep, "/") + "/")
-        for entry in listing.split("\0"):
-            meta, _, path = entry.partition("\t")
-            parts = meta.split()
-            if len(parts) == 3 and parts[1] == "blob" and is_migration_module_name(path.rpartition("/")[2]):
-                listed.append((label, path, parts[2]))
+    and its path); ``HistoryError`` when git cannot say. An app whose migrations package is gone since (no longer
+    discovered) is read from the base too: its migrations are gone."""
+    toplevel, commit = _resolve(ref, discovery.root)
+    under = _relative(discovery.root, toplevel)
+    if under is None:
+        raise HistoryError(f"--djm-base: {discovery.root} is not inside the git repository {toplevel}")
+    listing = _ls_tree(toplevel, commit, under)
+    apps = _base_apps(toplevel, listing, discovery, under)
+    listed = [(label, path, blob) for label, app in sorted(apps.items()) for path, blob in app.files]
     contents = _cat_blobs(toplevel, [blob for _, _, blob in listed])
     migrations: dict[Key, BaseMigration] = {}
     for label, relative, blob in listed:
@@ -123,7 +120,12 @@ def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) 
         if key not in migrations and key[0] in apps_with_gone
         for fingerprint in [fingerprint_of_file(path)] if fingerprint is not None
     }
-    return BaseRevision(ref, commit, migrations, edited, gone, new_fingerprints)
+    emptied = {
+        label: _emptied(discovery, toplevel, app.folder)
+        for label, app in apps.items()
+        if label in apps_with_gone and not (label in discovery.apps and discovery.apps[label].files)
+    }
+    return BaseRevision(ref, commit, migrations, edited, gone, new_fingerprints, emptied)
 
 
 def migration_fingerprint(tree: ast.Module) -> str:
@@ -182,22 +184,166 @@ def _blob_id(data: bytes | None) -> str | None:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-def _git(cwd: str, *args: str, error: str | None = None) -> str:
+# Every git command runs with these: none of the repository's own programs runs. ``core.fsmonitor`` names a
+# program that git runs before it reads the working tree (ls-files, diff, status); the untracked cache is what it
+# feeds. Clean filters (``filter.<name>.clean`` with ``.gitattributes``) and ``diff.external`` run when git compares
+# working files with the index: no command here does (the working files are hashed here, ``_blob_id``). rev-parse,
+# ls-tree, ls-files and cat-file run no hook (``core.hooksPath``), pager or textconv driver and reach no remote
+# (``core.sshCommand``).
+_GIT_SAFE: Final = ("-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-c", "core.quotePath=false")
+_GIT_ENV: Final = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+def _run_git(cwd: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     try:
-        result = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args], cwd=cwd, capture_output=True, timeout=_GIT_TIMEOUT,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+        return subprocess.run(
+            ["git", *_GIT_SAFE, *args], cwd=cwd, input=stdin, capture_output=True, timeout=_GIT_TIMEOUT,
+            env={**os.environ, **_GIT_ENV},
         )
     except FileNotFoundError:
+        if not os.path.isdir(cwd):
+            raise HistoryError(f"--djm-base: no folder {cwd}") from None
         raise HistoryError("--djm-base needs git, which is not installed") from None
     except subprocess.TimeoutExpired:
         raise HistoryError(f"git {args[0]} took longer than {_GIT_TIMEOUT} s") from None
+
+
+def _git(cwd: str, *args: str) -> str:
+    result = _run_git(cwd, *args)
     if result.returncode != 0:
-        if error is None:
-            message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-            error = f"--djm-base: {message[0] if message else 'git failed'} (in {cwd})"
-        raise HistoryError(error)
+        raise HistoryError(_failure(result, cwd))
     return result.stdout.decode("utf-8", "surrogateescape")
+
+
+def _failure(result: subprocess.CompletedProcess[bytes], cwd: str) -> str:
+    message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+    return f"--djm-base: {message[0] if message else 'git failed'} (in {cwd})"
+
+
+def _resolve(ref: str, path: str) -> tuple[str, str]:
+    """The top folder of the repository holding ``path`` (a folder or a file, which need not exist yet: its nearest
+    existing folder is asked) and the commit ``ref`` names there, from one git process."""
+    folder = os.path.abspath(path)
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    result = _run_git(folder, "rev-parse", "--show-toplevel", "--verify", "--quiet", "--end-of-options",
+                      f"{ref}^{{commit}}")
+    lines = result.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if result.returncode == 0 and len(lines) >= 2 and lines[1]:
+        return lines[0], lines[1]
+    if result.returncode == 1 and lines[0]:  # the toplevel was printed: a repository that lacks the revision
+        raise HistoryError(f"git does not know the revision {ref!r}")
+    raise HistoryError(_failure(result, folder))
+
+
+def _relative(path: str, toplevel: str) -> str | None:
+    """``path`` relative to the repository's ``toplevel``, '/'-separated ("" for the top itself); None outside it."""
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(toplevel))
+    if relative == os.curdir:
+        return ""
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def _ls_tree(toplevel: str, commit: str, under: str = "") -> dict[str, tuple[str, str]]:
+    """Each file of ``commit`` below the folder ``under`` (relative to ``toplevel``; "": all): its path relative to
+    ``toplevel`` -> its mode and blob id. ls-tree reads the object store only."""
+    pathspec = ["--", under + "/"] if under else []
+    listing: dict[str, tuple[str, str]] = {}
+    for entry in _git(toplevel, "ls-tree", "-r", "-z", "--full-tree", commit, *pathspec).split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            listing[path] = (parts[0], parts[2])
+    return listing
+
+
+@dataclass(frozen=True, slots=True)
+class _BaseApp:
+    folder: str  # the migrations folder, relative to the repository's top, '/'-separated
+    files: tuple[tuple[str, str], ...]  # each migration module at the base: path relative to the top, blob id
+
+
+def _base_apps(
+    toplevel: str, listing: Mapping[str, tuple[str, str]], discovery: Discovery, under: str
+) -> dict[str, _BaseApp]:
+    """The migrations at the base (``listing``) of each app discovery found, and of each app whose migrations
+    package the base had below ``under`` (the project root, relative to the top) and the working tree no longer
+    has: its migrations are gone with it. An app's label is discovery's; a gone package's is the label of its
+    installed app, else its app's ``apps.py`` if it remains, else the app folder's name."""
+    by_folder: dict[str, list[tuple[str, str]]] = {}
+    for path, (_, blob) in listing.items():
+        folder, _, name = path.rpartition("/")
+        if is_migration_module_name(name):
+            by_folder.setdefault(folder, []).append((path, blob))
+    apps: dict[str, _BaseApp] = {}
+    known: set[str] = set()
+    for label, app in discovery.apps.items():
+        relative = _relative(app.folder, toplevel)
+        if relative is None:
+            continue  # outside the repository: not under version control here
+        apps[label] = _BaseApp(relative, tuple(sorted(by_folder.get(relative, ()))))
+        known.add(relative)
+    prefix = under + "/" if under else ""
+    for path in listing:
+        folder, _, name = path.rpartition("/")
+        if name != "__init__.py" or folder in known or folder not in by_folder or not path.startswith(prefix):
+            continue
+        parts = folder.split("/")
+        if parts[-1] != "migrations" or parts[-3:] == ["django", "db", "migrations"] or any(
+            part.startswith(".") or part in _SKIPPED_FOLDERS or part.endswith(".egg-info") for part in parts
+        ):
+            continue
+        absolute = os.path.join(toplevel, *parts)
+        if os.path.isfile(os.path.join(absolute, "__init__.py")):
+            continue  # still a package: one discovery left out (excluded, not installed), not one that is gone
+        label = _label_of_gone_app(os.path.dirname(absolute), discovery)
+        if label not in discovery.apps and label not in apps:
+            apps[label] = _BaseApp(folder, tuple(sorted(by_folder[folder])))
+    return apps
+
+
+def _label_of_gone_app(app_folder: str, discovery: Discovery) -> str:
+    real = os.path.realpath(app_folder)
+    for installed in discovery.installed_apps:
+        if installed.label and installed.folder and os.path.realpath(installed.folder) == real:
+            return installed.label
+    return read_app_label(os.path.join(app_folder, "apps.py")) or os.path.basename(app_folder)
+
+
+def _emptied(discovery: Discovery, toplevel: str, folder: str) -> EmptiedApp:
+    """Where DJM503 reports the migrations of an app that has none left, whose migrations folder was ``folder``
+    (relative to the repository's top)."""
+    real_root = os.path.realpath(discovery.root)
+    absolute = os.path.join(os.path.realpath(toplevel), *folder.split("/"))
+    # Paths as discovery spells the project root (the command displays them relative to the folder it runs in).
+    in_project = os.path.relpath(absolute, real_root)
+    where = os.path.normpath(os.path.join(discovery.root, in_project))
+    shown = in_project.replace(os.sep, "/")
+    package = os.path.join(where, "__init__.py")
+    if os.path.isfile(package):
+        return EmptiedApp(shown, False, package)
+    return EmptiedApp(shown, True, _nearest_python_file(where, discovery.root))
+
+
+def _nearest_python_file(folder: str, root: str) -> str | None:
+    """The first Python file in ``folder`` or the nearest folder above it, up to ``root``: its ``__init__.py``, else
+    its first ``.py`` file by name."""
+    current = folder
+    while True:
+        try:
+            names = sorted(os.listdir(current))
+        except OSError:
+            names = []
+        for name in ("__init__.py", *names):
+            path = os.path.join(current, name)
+            if name.endswith(".py") and os.path.isfile(path):
+                return path
+        parent = os.path.dirname(current)
+        if current == root or parent == current or not current.startswith(root.rstrip(os.sep) + os.sep):
+            return None
+        current = parent
 
 
 def _cat_blobs(toplevel: str, blobs: list[str]) -> dict[str, bytes]:
@@ -205,14 +351,8 @@ def _cat_blobs(toplevel: str, blobs: list[str]) -> dict[str, bytes]:
     if not blobs:
         return {}
     unique = list(dict.fromkeys(blobs))
-    try:
-        result = subprocess.run(
-            ["git", "cat-file", "--batch"], cwd=toplevel, input="".join(f"{b}\n" for b in unique).encode(),
-            capture_output=True, timeout=_GIT_TIMEOUT, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (FileNotFoundError, subprocess.TimeoutExpired) as error:
-        raise HistoryError(f"git cat-file failed: {error}") from None
-    output, position, found = result.stdout, 0, {}
+    result = _run_git(toplevel, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in unique).encode())
+    output, position, found = result.stdout, 0, {}  # a failed cat-file hands over nothing: nothing found
     for blob in unique:
         end = output.find(b"\n", position)
         if end < 0:
@@ -227,26 +367,67 @@ def _cat_blobs(toplevel: str, blobs: list[str]) -> dict[str, bytes]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
 class NewOnly:
-    """``djm-new-only``: what a pull request adds or changes since the base revision, and which findings are
-    about it: a finding in such a file, or a project finding that names such a migration (``app.0012_x``)."""
+    """``djm-new-only``: what a pull request adds, changes, deletes or renames since the base revision, and which
+    findings are about it: a finding in a file added or changed since, or one that names a migration added, changed,
+    deleted or renamed since (``app.0012_x``). The working files are compared with the base by their git blob id,
+    computed here: git reads the base's tree and lists the files, and runs no filter or hook (``_GIT_SAFE``)."""
 
-    changed: frozenset[str]  # real paths
-    migrations: frozenset[tuple[str, str]]  # (app, name) of the migrations among them
+    __slots__ = ("migrations", "_top", "_base", "_listed", "_answers", "_folders")
+
+    def __init__(
+        self, toplevel: str, base: Mapping[str, tuple[str, str]], listed: frozenset[str],
+        migrations: frozenset[Key] = frozenset(),
+    ) -> None:
+        self.migrations = migrations  # (app, name) of the migrations added, changed, deleted or renamed
+        self._top = toplevel
+        self._base = base  # each file of the base: its path relative to the top -> mode and blob id
+        self._listed = listed  # the files git tracks or would add (not ignored) now, relative to the top
+        self._answers: dict[str, bool] = {}
+        self._folders: dict[str, tuple[str, str | None]] = {}  # folder -> its real path, and relative to the top
 
     @classmethod
     def since(cls, commit: str, discovery: Discovery) -> NewOnly:
-        changed = frozenset(os.path.realpath(path) for path in changed_paths(commit, discovery.root))
-        names = {
+        toplevel = _git(discovery.root, "rev-parse", "--show-toplevel").strip()
+        base = _ls_tree(toplevel, commit)
+        listing = _git(toplevel, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        found = cls(toplevel, base, frozenset(name for name in listing.split("\0") if name))
+        keys = {
             (label, os.path.basename(path)[: -len(".py")])
-            for label, app in discovery.apps.items() for path in app.files
-            if os.path.realpath(path) in changed
+            for label, app in discovery.apps.items() for path in app.files if found.changed(path)
         }
-        return cls(changed, frozenset(names))
+        under = _relative(discovery.root, toplevel)
+        for label, app in _base_apps(toplevel, base, discovery, under or "").items():
+            for path, _ in app.files:
+                if not os.path.lexists(os.path.join(toplevel, *path.split("/"))):
+                    keys.add((label, path.rpartition("/")[2][: -len(".py")]))  # deleted, or renamed
+        found.migrations = frozenset(keys)
+        return found
+
+    def changed(self, path: str) -> bool:
+        """Whether the file at ``path`` was added (and is not ignored) or changed since the base."""
+        answer = self._answers.get(path)
+        if answer is None:
+            answer = self._answers[path] = self._changed(path)
+        return answer
+
+    def _changed(self, path: str) -> bool:
+        folder, base_name = os.path.split(os.path.abspath(path))
+        # The folder's real path, not the file's: a symbolic link is compared as the link git stores. Once per
+        # folder: every migration of the project is asked about.
+        if folder not in self._folders:
+            self._folders[folder] = (os.path.realpath(folder), _relative(folder, self._top))
+        real, relative = self._folders[folder]
+        if relative is None:
+            return False  # outside the repository: nothing to compare with
+        name = f"{relative}/{base_name}" if relative else base_name
+        was = self._base.get(name)
+        if was is None:
+            return name in self._listed  # new: reported unless git ignores it
+        return not _same_file(os.path.join(real, base_name), *was)
 
     def keeps(self, path: str, message: str) -> bool:
-        if os.path.realpath(path) in self.changed:
+        if self.changed(path):
             return True
         # Messages name a migration `app.name` (or `app.name.field`), or the app and then `name` (DJM304).
         return any(
@@ -254,3 +435,18 @@ class NewOnly:
             or (f"`{app}`" in message and f"`{name}`" in message)
             for app, name in self.migrations
         )
+
+
+def _same_file(path: str, mode: str, blob: str) -> bool:
+    """Whether the working file at ``path`` holds what the base's blob does: the same bytes, or the same once its
+    CRLF line ends are LF (what git's ``core.autocrlf`` and ``eol`` attributes check out); a symbolic link (mode
+    120000), the same target."""
+    if mode == "120000":
+        try:
+            return _blob_id(os.fsencode(os.readlink(path))) == blob
+        except OSError:
+            return False
+    data = read_regular_file(path, follow_symlinks=False)
+    if data is None:
+        return False
+    return _blob_id(data) == blob or (b"\r\n" in data and _blob_id(data.replace(b"\r\n", b"\n")) == blob)

@@ -148,7 +148,9 @@ def applied_migration_edited(index: ProjectIndex, settings: Settings) -> Iterato
     what_it_does=(
         "With `djm-base`, checks for migrations of the base revision that are gone from the working tree (deleted,"
         " or renamed: a new migration with the same operations) while no migration lists them in `replaces`. The"
-        " finding is reported on the app's newest migration (for flake8, which reports only on existing files)."
+        " finding is reported on the app's newest migration (for flake8, which reports only on existing files);"
+        " when the app has no migration left, on its migrations package's `__init__.py`, or, when that folder is"
+        " gone too, on the nearest Python file above it."
     ),
     why_bad=(
         "Databases that applied it keep its row in `django_migrations`; migrations that depended on it fail to"
@@ -171,10 +173,24 @@ def applied_migration_removed(index: ProjectIndex, settings: Settings) -> Iterat
     renamed_to = {fingerprint: key for key, fingerprint in sorted(base.new_fingerprints.items(), reverse=True)}
     for key in sorted(base.gone):
         app = key[0]
-        newest = max((node for node in index.migrations if node[0] == app), default=None)
-        if key in replaced or app in unsure or newest is None:
+        if key in replaced or app in unsure:
             continue
-        renamed = renamed_to.get(base.migrations[key].fingerprint)
-        how = f"was renamed to `{renamed[1]}`" if renamed is not None else "was deleted"
-        facts = index.migrations[newest]
-        yield Flag(facts.line, facts.col, index.path_of(newest), migration=".".join(key), base=base.short, how=how)
+        shown = {"migration": ".".join(key), "base": base.short}
+        newest = max((node for node in index.migrations if node[0] == app), default=None)
+        if newest is not None:
+            renamed = renamed_to.get(base.migrations[key].fingerprint)
+            how = f"was renamed to `{renamed[1]}`" if renamed is not None else "was deleted"
+            facts = index.migrations[newest]
+            yield Flag(facts.line, facts.col, index.path_of(newest), how=how, **shown)
+            continue
+        emptied = base.emptied.get(app)
+        if emptied is None:
+            continue  # its migrations that remain do not parse: flake8's E999 says so
+        how = (
+            f"was deleted with its folder `{emptied.folder}`" if emptied.folder_gone
+            else f"was deleted (`{app}` has no migration left)"
+        )
+        # No migration of the app is left to report on: the package, the nearest file, else the project's first.
+        where = emptied.report_on or min((index.path_of(node) for node in index.migrations), default=None)
+        if where is not None:
+            yield Flag(1, 0, where, how=how, **shown)
