@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
 
-__all__ = ["Finding"]
+__all__ = ["Finding", "escape_controls"]
+
+# What a name from a migration (a string literal, a file name) must not bring into a line of output: control
+# characters (C0, DEL, C1: a newline starts a line GitHub Actions reads as a workflow command, ESC sequences drive
+# the terminal), the line and paragraph separators, the bidirectional formatting characters that reorder what is
+# shown (Trojan Source), and lone surrogates, which no UTF-8 stream can carry.
+_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with what ``_UNSAFE`` matches written as ``repr`` writes it (``\\n``, ``\\x1b``, ``\\u202e``), except
+    a surrogate that stands for a byte that is not UTF-8 (``os.fsdecode`` of a file name), written as that byte
+    (``\\xff``), which is also how bash's ``$'...'`` spells it. Backslashes stay as they are, so applying it twice
+    changes nothing."""
+    return text if text.isprintable() else _UNSAFE.sub(_escaped, text)  # none of _UNSAFE is printable
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\udc80" <= char <= "\udcff":
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return repr(char)[1:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,8 +36,16 @@ class Finding:
     line: int
     col: int  # 0-based, as flake8's plugin API expects; shown 1-based
     code: str
-    message: str
-    hint: str
+    message: str  # control characters of the names in it escaped (``escape_controls``), in every output format
+    hint: str  # likewise
+
+    def __post_init__(self) -> None:
+        # The one place: every rule's message, flake8's line, every format of the command and the baseline's key.
+        for name in ("message", "hint"):
+            value = getattr(self, name)
+            escaped = escape_controls(value)
+            if escaped != value:
+                object.__setattr__(self, name, escaped)
 
     @property
     def text(self) -> str:

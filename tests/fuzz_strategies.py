@@ -751,3 +751,79 @@ def project_trees(draw: st.DrawFn, odd: bool = True, pathological: Mapping[str, 
                 st.sampled_from(_MAX_MIGRATION_JUNK))
             files[f"{app.folder}/migrations/max_migration.txt"] = content
     return Tree(files)
+
+
+# Control characters in names ---------------------------------------------------------------------------------------
+
+# What a name from a migration must not bring into a line of output (tests/test_output_escaping.py): C0 and C1
+# controls, ESC sequences, line and paragraph separators, bidirectional formatting characters, lone surrogates (one
+# from a string literal, one that stands for a file name's byte that is not UTF-8), and the text that starts a
+# GitHub workflow command once a line break is let through.
+CONTROL_PIECES = (
+    "\n", "\r", "\r\n", "\t", "\x00", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1b[31m", "\x1b]0;title\x07", "\x7f",
+    "\x85", "\x9b", "\u2028", "\u2029", "\u202e", "\u2066", "\u200f", "\u061c", "\ud800", "\udcff",
+    "\n::error file=x.py::owned", "\n::add-mask::", "::warning::", "%0A",
+)
+# A file name holds any of them but NUL, "/", a dot (Django does not load `0002_a.b.py`) and a surrogate that is no
+# byte (``os.fsencode`` refuses "\ud800").
+_FILE_NAME_PIECES = tuple(piece for piece in CONTROL_PIECES if not {"\x00", "/", ".", "\ud800"} & set(piece))
+_CONTROL_OPERATIONS = (
+    "migrations.CreateModel({model!r}, [({field!r}, models.AutoField(primary_key=True))])",
+    "migrations.AddField({model!r}, {field!r}, models.IntegerField())",
+    "migrations.RemoveField({model!r}, {field!r})",
+    "migrations.RenameField({model!r}, {field!r}, {other!r})",
+    "migrations.AlterField({model!r}, {field!r}, models.BigIntegerField())",
+    "migrations.RenameModel({model!r}, {other!r})",
+    "migrations.DeleteModel({model!r})",
+    "migrations.AlterModelTable({model!r}, {other!r})",
+    "migrations.AddIndex({model!r}, models.Index(fields=[{field!r}], name={other!r}))",
+    "migrations.RunPython(forwards)",
+    "migrations.RunSQL({sql!r})",
+)
+_CONTROL_FUNCTION = (
+    "def forwards(apps, schema_editor):\n"
+    "    M = apps.get_model({label!r}, {model!r})\n"
+    "    M.objects.values_list({field!r}, flat=True)\n"
+)
+
+
+def _control_name(draw: st.DrawFn, plain: Sequence[str], pieces: Sequence[str] = CONTROL_PIECES) -> str:
+    """A name of ``plain`` with one to three of ``pieces`` put anywhere in it."""
+    parts = [_pick(draw, plain)]
+    for _ in range(_count(draw, 1, 3)):
+        parts.insert(_count(draw, 0, len(parts)), _pick(draw, pieces))
+    return "".join(parts)
+
+
+@st.composite
+def control_character_trees(draw: st.DrawFn, file_names: bool = True) -> Tree:
+    """One app whose migrations name models, fields, tables, indexes, SQL identifiers and app labels (in
+    dependencies, ``get_model`` and its ``apps.py``) with control characters in them, written as escapes in string
+    literals, so that every file parses; ``file_names``: sometimes in the migrations' file names too. The rules find
+    something in most (dropped columns, renames, AutoField keys, RunPython without reverse, missing dependencies)."""
+    files: dict[str, bytes] = {"manage.py": b"", "shop/__init__.py": b"", "shop/migrations/__init__.py": b""}
+    label = "shop"
+    if _one_in(draw, 2):
+        label = _control_name(draw, LABELS[:4])
+        files["shop/apps.py"] = _APPS_PY[0].format(label=label).encode("utf-8")
+    names: list[str] = []
+    for number in NUMBERS[:_count(draw, 1, 3)]:
+        suffix = _control_name(draw, SUFFIXES[:6], _FILE_NAME_PIECES) if file_names and _one_in(draw, 3) else "x"
+        dependencies = [(label, names[-1])] if names else []
+        if _one_in(draw, 3):  # a missing app or migration, named with control characters
+            dependencies.append((_control_name(draw, EXTERNAL_APPS), "0001_initial") if draw(st.booleans())
+                                else (label, _control_name(draw, ("0099_gone",))))
+        model, field = _control_name(draw, MODELS), _control_name(draw, FIELDS)
+        values = {"model": model, "field": field, "other": _control_name(draw, (*MODELS, *FIELDS)), "label": label,
+                  "sql": f'ALTER TABLE "{model}" DROP COLUMN "{field}"'}
+        operations = [_pick(draw, _CONTROL_OPERATIONS).format(**values) for _ in range(_count(draw, 1, 4))]
+        source = (
+            "from django.db import migrations, models\n\n\n"
+            + (_CONTROL_FUNCTION.format(**values) + "\n\n" if any("RunPython" in op for op in operations) else "")
+            + "class Migration(migrations.Migration):\n"
+            + f"    dependencies = {dependencies!r}\n"
+            + "    operations = [\n" + "".join(f"        {operation},\n" for operation in operations) + "    ]\n"
+        )
+        names.append(f"{number}_{suffix}")
+        files[f"shop/migrations/{names[-1]}.py"] = source.encode("utf-8")
+    return Tree(files)

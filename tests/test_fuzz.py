@@ -627,3 +627,75 @@ def test_generic_merge_name_uses_the_app_label_in_both(written: str, tmp_path: P
     by_flake8, by_check = _both(fs.Tree(files), tmp_path)
     # Today, with `shop`: flake8 reports DJM306 at 4:1 and check does not; with `store`, the other way round.
     assert by_check == by_flake8, _differences(by_flake8, by_check)
+
+
+# (x) Control characters in names reach no line of output -----------------------------------------------------------
+
+_BIDI_FORMATTING = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+FLAKE8_TEXT_FORMAT = "%(path)s:%(row)d:%(col)d: %(code)s %(text)s"  # flake8's default
+FLAKE8_TEXT_FORMAT_WITHOUT_PATH = "%(row)d:%(col)d: %(code)s %(text)s"
+
+
+def _unsafe(char: str) -> bool:
+    """A control character (C0, DEL, C1), a line or paragraph separator, a bidirectional formatting character or a
+    lone surrogate: what a name from a migration must not bring into a terminal or a CI log."""
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F or char in "\u2028\u2029" or char in _BIDI_FORMATTING or (
+        0xD800 <= code <= 0xDFFF)
+
+
+def safe_lines(text: str) -> list[str]:
+    """The lines of ``text``, after checking that it is UTF-8 and that no line holds an unsafe character but its own
+    line feed (split on it alone: a vertical tab or U+2028 must not hide in a line either)."""
+    text.encode("utf-8")  # strict: what a UTF-8 terminal or log takes
+    lines = text.split("\n")
+    assert lines[-1] == "", ascii(text)
+    for line in lines[:-1]:
+        assert not any(_unsafe(char) for char in line), ascii(line)
+    return lines[:-1]
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def flake8_lines(scratch: Path, output_format: str) -> list[str]:
+    """The real flake8, in this process, every DJM rule selected: the lines it writes, checked by ``safe_lines``."""
+    output = scratch / f"flake8-{next(_outputs)}.txt"
+    app = Application()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        app.run(["--isolated", "--jobs", "1", "--select", "DJM", f"--format={output_format}",
+                 f"--output-file={output}", "--djm-no-cache", "."])
+    assert not app.catastrophic_failure, stdout.getvalue() + stderr.getvalue()
+    assert "internal error" not in stderr.getvalue(), stderr.getvalue()
+    return safe_lines(output.read_bytes().decode("utf-8") if output.exists() else "")
+
+
+@fuzz(50)
+@given(tree=fs.control_character_trees())
+def test_control_characters_in_names_reach_no_output_line(tree: fs.Tree, workspace: Path) -> None:
+    """Names with control characters (models, fields, tables, SQL, app labels, file names): no line of ``check``'s
+    text or github output, nor of flake8's, holds one, JSON holds no lone surrogate, and nothing crashes."""
+    with materialised(tree, workspace) as root:
+        options = ("--select", "DJM", "--djm-no-cache")
+        findings = check(*options)
+        _, text = run_main(["check", *options])
+        assert len(safe_lines(text)) == len(findings), text
+        _, github = run_main(["check", "--format", "github", *options])
+        assert [line.split("::", 2)[0] for line in safe_lines(github)] == [""] * len(findings), github
+        _, document = run_main(["check", "--format", "json", *options])
+        assert not any(0xD800 <= ord(char) <= 0xDFFF for string in _strings(json.loads(document)) for char in string)
+        # flake8 prints the file names itself: with odd ones, a format without them (flake8 cannot print a name
+        # that is not UTF-8 at all); the plugin's messages, which name files too, are what is checked then.
+        odd_file_names = any(not os.path.basename(path).isprintable() for path in tree.files)
+        lines = flake8_lines(root.parent, FLAKE8_TEXT_FORMAT_WITHOUT_PATH if odd_file_names else FLAKE8_TEXT_FORMAT)
+        assert len(lines) == len([finding for finding in findings if finding["code"].startswith("DJM")]), lines

@@ -112,6 +112,8 @@ def test_json_is_a_versioned_document(project: Path) -> None:
                         "module": "proj.settings",
                         "module_origin": "manage.py:2",
                         "path": "proj/settings.py",
+                        "candidates": [{"module": "proj.settings", "origin": "manage.py:2", "path": "proj/settings.py",
+                                        "used": True}],
                         "values": {"INSTALLED_APPS": {"value": ["shop"], "path": "proj/settings.py", "line": 1}},
                         "unknown": {
                             "AUTH_USER_MODEL": "not set in the settings",
@@ -314,10 +316,11 @@ def test_github_escaping() -> None:
     # What @actions/core's toCommandValue/escapeData/escapeProperty produce.
     assert escape_data("100% done\r\nnext: a, b") == "100%25 done%0D%0Anext: a, b"
     assert escape_property("a,b:c%d\ne") == "a%2Cb%3Ac%25d%0Ae"
+    # A Finding escapes a newline from the code itself (as `repr` writes it): no line break reaches the command.
     finding = Finding(os.path.abspath("odd, name:1.py"), 3, 4, "DJM101", "`RunPython(f)` 50%\nthen", "fix: it")
     assert workflow_command(finding) == (
         "::error file=odd%2C name%3A1.py,line=3,col=5,title=DJM101 run-python-without-reverse::"
-        "`RunPython(f)` 50%25%0Athen; fix: it"
+        "`RunPython(f)` 50%25\\nthen; fix: it"
     )
 
 

@@ -1,12 +1,16 @@
 """``check --format github``: GitHub Actions workflow commands, which GitHub shows as annotations on the pull
-request's lines with no action to install (``::error file=...,line=...,col=...,title=...::message``)."""
+request's lines with no action to install (``::error file=...,line=...,col=...,title=...::message``).
+
+A workflow command is one line of the log, which the runner reads and people read: the message's names are escaped
+where the finding is made (``Finding``), and the file name here, as the text lines show it (``escape_controls``),
+before the command's own escaping of ``%``, line breaks, ``:`` and ``,``."""
 
 from __future__ import annotations
 
 import os
 from typing import TextIO
 
-from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.finding import Finding, escape_controls
 from flake8_django_migrations.output.report import Report, display_path, level, rule_name
 
 __all__ = ["escape_data", "escape_property", "workflow_command", "write_github"]
@@ -19,7 +23,7 @@ def write_github(report: Report, out: TextIO) -> None:
 
 def workflow_command(finding: Finding) -> str:
     properties = {
-        "file": display_path(finding.path).replace(os.sep, "/"),  # GitHub's separator on every runner
+        "file": escape_controls(display_path(finding.path).replace(os.sep, "/")),  # GitHub's separator everywhere
         "line": str(finding.line),
         "col": str(finding.col + 1),
         "title": f"{finding.code} {rule_name(finding.code)}",

@@ -6,6 +6,10 @@ draws on a ``<canvas>``, only what is on screen, so thousands of migrations stay
 Ctrl and the wheel (or + and -) zooms, the search box finds and highlights migrations (``page.html#shop.0002``
 searches on opening), a click shows a migration's findings, parents and children. After each drawing the page
 records ``data-drawn-nodes`` and ``data-draw-ms`` on its ``<html>`` element, which the tests read in a browser.
+
+Names from the project (folders, file names, labels) are shown as the text lines show them (``escape_controls``):
+no control or bidirectional formatting character reaches the page, and a file name's byte that is not UTF-8 is
+written ``\\xff``, so the page is valid UTF-8.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from flake8_django_migrations.finding import escape_controls
 from flake8_django_migrations.output.graph_view import (
     ASKED_EDGE_COLOR,
     CROSS_APP_EDGE_COLOR,
@@ -44,6 +49,7 @@ _SCRIPT_SAFE: Final = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u00
 
 def render_html(view: GraphView, title: str = "Migration graph") -> str:
     """The page. ``title`` names the project (shown escaped)."""
+    title = escape_controls(title)
     data = _page_data(view, title)
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).translate(_SCRIPT_SAFE)
     return (
@@ -143,17 +149,18 @@ def _page_data(view: GraphView, title: str) -> dict[str, object]:
             x, y = positions[node.key]
             mark = node.mark
             nodes.append([
-                app_number, node.key[1], x, y, -1 if mark is None else mark_number[mark.name], int(node.context),
+                app_number, escape_controls(node.key[1]), x, y, -1 if mark is None else mark_number[mark.name],
+                int(node.context),
                 [f"{finding.code} {finding.message}" for finding in node.findings],
             ])
-    caption = f"{len(nodes)} of {view.total_nodes} migrations: {view.focus}" if view.focus else (
+    caption = f"{len(nodes)} of {view.total_nodes} migrations: {escape_controls(view.focus)}" if view.focus else (
         f"{len(nodes)} migrations in {len(view.clusters)} apps"
     )
     return {
         "title": title,
         "caption": caption,
         "node": [_NODE_WIDTH, _NODE_HEIGHT],
-        "apps": [[cluster.label, *box] for cluster, box in zip(view.clusters, boxes)],
+        "apps": [[escape_controls(cluster.label), *box] for cluster, box in zip(view.clusters, boxes)],
         "nodes": nodes,
         "edges": [[number_of[edge.parent], number_of[edge.child], _edge_kind(edge)] for edge in view.edges],
         "marks": [[mark.legend, mark.stroke, mark.fill] for mark in marks],

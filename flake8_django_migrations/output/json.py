@@ -1,15 +1,21 @@
 """The JSON documents of the command: ``check --format json`` (versioned, described in docs/json-output.md) and
-``graph --format json``, with the settings block both carry."""
+``graph --format json``, with the settings block both carry.
+
+JSON escapes control characters itself, so names and file names are given exactly, except where no JSON text can:
+a byte of a file name that is not UTF-8 (a lone surrogate after ``os.fsdecode``) is written ``\\xff``, as the text
+lines write it. Messages are every format's (``Finding`` escapes the names in them).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO, cast
 
 import flake8_django_migrations
-from flake8_django_migrations.finding import Finding
+from flake8_django_migrations.finding import Finding, escape_controls
 from flake8_django_migrations.output.report import PROG, ProjectPass, Report, display_path, rule_name
 from flake8_django_migrations.project.discover import AppMigrations, Discovery
 from flake8_django_migrations.settings import Settings
@@ -21,6 +27,7 @@ __all__ = ["JSON_VERSION", "check_as_json", "finding_as_json", "graph_as_json", 
 
 # Raised only when a field is removed, renamed or changes meaning; new fields keep the version (docs/json-output.md).
 JSON_VERSION: Final = 1
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
 
 def write_json(report: Report, out: TextIO) -> None:
@@ -30,7 +37,7 @@ def write_json(report: Report, out: TextIO) -> None:
 
 def check_as_json(report: Report) -> dict[str, object]:
     options = report.options
-    return {
+    return _valid_unicode({
         "version": JSON_VERSION,
         "tool": {"name": PROG, "version": flake8_django_migrations.__version__},
         "findings": [finding_as_json(finding) for finding in report.findings],
@@ -43,7 +50,7 @@ def check_as_json(report: Report) -> dict[str, object]:
                 if options.baseline else None
             ),
         },
-    }
+    })
 
 
 def finding_as_json(finding: Finding) -> dict[str, object]:
@@ -56,6 +63,22 @@ def finding_as_json(finding: Finding) -> dict[str, object]:
         "message": finding.message,
         "hint": finding.hint,
     }
+
+
+def _valid_unicode(document: dict[str, object]) -> dict[str, object]:
+    """``document`` without lone surrogates, which ``json.dumps`` would write as escapes that strict readers reject
+    and no UTF-8 text can hold: each as ``escape_controls`` writes it (a file name's byte as ``\\xff``)."""
+    return cast("dict[str, object]", _without_surrogates(document))
+
+
+def _without_surrogates(value: object) -> object:
+    if isinstance(value, str):  # a surrogate is not printable: most strings are looked at once, in C
+        return value if value.isprintable() else _SURROGATE.sub(lambda match: escape_controls(match.group()), value)
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_surrogates(item) for item in value]
+    return value
 
 
 def _project_as_json(project: ProjectPass) -> dict[str, object]:
@@ -86,14 +109,14 @@ def graph_as_json(index: ProjectIndex, errors: Iterable[Finding] = ()) -> dict[s
     from flake8_django_migrations.project.graph import format_key  # the graph's modules: not for ``check``
 
     graph = index.graph
-    return {
+    return _valid_unicode({
         "nodes": sorted(format_key(node) for node in graph.nodes),
         "edges": sorted([format_key(child), format_key(parent)] for child, parent in graph.edges()),
         "leaves": graph.leaves_by_app(),
         "external": sorted(index.external_apps),
         "errors": [finding_as_json(finding) for finding in errors],
         "settings": settings_as_json(index.settings, index.discovery),
-    }
+    })
 
 
 def settings_as_json(settings: Settings, discovery: Discovery) -> dict[str, object]:
@@ -107,6 +130,7 @@ def settings_as_json(settings: Settings, discovery: Discovery) -> dict[str, obje
         value["path"] = display_path(value["path"])
     return {
         **read,
+        "candidates": _candidates_as_json(settings),
         "installed_apps": [
             {"entry": app.entry, "label": app.label, "folder": display_path(app.folder) if app.folder else None,
              "external": app.external}
@@ -118,3 +142,22 @@ def settings_as_json(settings: Settings, discovery: Discovery) -> dict[str, obje
             "migration_modules": dict(sorted(settings.migration_modules.items())),
         },
     }
+
+
+def _candidates_as_json(settings: Settings) -> list[dict[str, object]]:
+    """Every place that named a settings module, most authoritative first: the file it names (None: not found in
+    the project) and whether it is the one read (the first found)."""
+    from flake8_django_migrations.project.settings_module import candidate_file
+
+    django = settings.django
+    if django is None:
+        return []
+    described: list[dict[str, object]] = []
+    won = False
+    for module, origin in django.candidates:
+        path = candidate_file(module, django.root, django.import_roots)
+        used = not won and path is not None and (module, origin) == (django.module, django.module_origin)
+        won = won or used
+        described.append({"module": module, "origin": origin, "path": display_path(path) if path else None,
+                          "used": used})
+    return described

@@ -3,7 +3,8 @@
 Every rule is listed in the driver, so code scanning can show a rule's page for any alert and knows the rules that
 found nothing. Paths are relative to the working folder (``%SRCROOT%``), which in CI is the repository's checkout.
 A result's ``partialFingerprints`` hash its path, code and message, never its line, so an alert keeps its identity
-while edits above it move it, as a baseline entry does.
+while edits above it move it, as a baseline entry does. A result's message is the one every format shows, the names
+in it with their control characters escaped (``Finding``); file names are in URIs, percent-encoded.
 """
 
 from __future__ import annotations
@@ -122,11 +123,13 @@ def _result(finding: Finding, rule_index: int, uri: str, base: str | None, finge
 
 
 def _artifact_uri(path: str, cwd: str) -> tuple[str, str | None]:
-    """A URI relative to ``%SRCROOT%`` for a file below the working folder, else an absolute ``file:`` URI."""
+    """A URI relative to ``%SRCROOT%`` for a file below the working folder, else an absolute ``file:`` URI. Both
+    percent-encode the file name's bytes, as ``Path.as_uri`` does: a name that is not UTF-8 (``0002_%FF.py``) or
+    holds control characters (``%0A``) is named exactly, and the log stays valid UTF-8."""
     absolute = os.path.abspath(path)
     if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
         relative = os.path.relpath(absolute, cwd).replace(os.sep, "/")
-        return urllib.parse.quote(relative, safe="/"), SRCROOT
+        return urllib.parse.quote(os.fsencode(relative), safe="/"), SRCROOT
     return Path(absolute).as_uri(), None
 
 

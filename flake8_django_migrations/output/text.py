@@ -12,9 +12,12 @@ __all__ = ["describe_settings", "write_text"]
 
 
 def write_text(report: Report, out: TextIO) -> None:
+    from flake8_django_migrations.finding import escape_controls  # the file name, as Finding escapes the message
+
     cwd = os.getcwd()
     for finding in report.findings:
-        out.write(f"{display_path(finding.path, cwd)}:{finding.line}:{finding.col + 1}: {finding.text}\n")
+        path = escape_controls(display_path(finding.path, cwd))
+        out.write(f"{path}:{finding.line}:{finding.col + 1}: {finding.text}\n")
 
 
 def describe_settings(project: ProjectPass, err: TextIO) -> None:
@@ -29,6 +32,13 @@ def describe_settings(project: ProjectPass, err: TextIO) -> None:
     else:
         err.write(f"{PROG}: Django settings: {described['module']} ({described['path']}), named by "
                   f"{described['module_origin']}\n")
+    candidates = described.get("candidates")
+    for candidate in candidates if isinstance(candidates, list) else ():
+        status = (
+            "used" if candidate["used"] else "not found" if candidate["path"] is None
+            else f"found ({candidate['path']}), not used"
+        )
+        err.write(f"{PROG}:   candidate {candidate['module']} named by {candidate['origin']}: {status}\n")
     values = described.get("values")
     for name, read in (values.items() if isinstance(values, dict) else ()):
         err.write(f"{PROG}:   {name} = {json.dumps(read['value'])}  ({read['path']}:{read['line']})\n")
@@ -38,6 +48,12 @@ def describe_settings(project: ProjectPass, err: TextIO) -> None:
     for app in project.discovery.installed_apps:
         where = display_path(app.folder) if app.folder else "not found here (external)"
         err.write(f"{PROG}:   app {app.label or '?'} ({app.entry}): {where}\n")
+    from flake8_django_migrations.project.contrib_snapshot import describe_use  # no Django here: which snapshot
+
+    roots = project.settings.django.import_roots if project.settings.django is not None else ()
+    snapshot = describe_use((app.folder for app in project.discovery.installed_apps), roots, display_path)
+    if snapshot is not None:
+        err.write(f"{PROG}:   contrib migrations: {snapshot}\n")
     for folder in project.discovery.found_by_content:
         err.write(f"{PROG}:   {display_path(folder)}: taken as a migrations package for its Migration classes"
                   " (no migrations package was found where the settings say)\n")
