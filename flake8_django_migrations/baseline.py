@@ -8,8 +8,11 @@ debt is paid: entries that match nothing any more are reported as stale.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import reprlib
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +25,10 @@ __all__ = ["Baseline", "BaselineError", "BaselineKey", "read_baseline", "write_b
 
 FORMAT: Final = 1
 BaselineKey = tuple[str, str, str]  # (path relative to the baseline's folder, code, message)
+# O_EXCL and O_NOFOLLOW: the temporary file is a new one, never a file or link someone planted under its name.
+_WRITE_FLAGS: Final = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 class BaselineError(Exception):
@@ -61,6 +68,7 @@ class Baseline:
 
 
 def read_baseline(path: str) -> Baseline:
+    """The baseline at ``path``; ``BaselineError`` for anything that is not one (a FIFO or device is not read)."""
     data = read_regular_file(path)
     if data is None:
         raise BaselineError(f"cannot read the baseline {path!r} (missing, not a regular file, or too large)")
@@ -68,22 +76,49 @@ def read_baseline(path: str) -> Baseline:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise BaselineError(f"the baseline {path!r} is not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+    except RecursionError:
+        raise BaselineError(f"the baseline {path!r} is not a baseline: it is nested too deeply") from None
+    # Not ``== FORMAT``: JSON's `true` and `1.0` compare equal to 1.
+    if not isinstance(document, dict) or type(document.get("format")) is not int or document["format"] != FORMAT:
         raise BaselineError(f"the baseline {path!r} is not a format-{FORMAT} baseline of this linter")
+    found = document.get("findings", [])
+    if not isinstance(found, list):
+        raise BaselineError(f"the baseline {path!r} is malformed: its `findings` is {_json_type(found)}, not a list")
     entries: Counter[BaselineKey] = Counter()
-    for entry in document.get("findings", ()):
-        try:
-            file, code, message, count = entry["path"], entry["code"], entry["message"], entry.get("count", 1)
-        except (TypeError, KeyError):
-            raise BaselineError(f"the baseline {path!r} has a malformed entry: {entry!r:.80}") from None
-        if not all(isinstance(v, str) for v in (file, code, message)) or type(count) is not int or count < 1:
-            raise BaselineError(f"the baseline {path!r} has a malformed entry: {entry!r:.80}")
-        entries[(file, code, message)] += count
+    for number, entry in enumerate(found, 1):
+        key_and_count = _entry(entry)
+        if key_and_count is None:
+            # reprlib: bounded however deep or long the entry is.
+            raise BaselineError(
+                f"the baseline {path!r} has a malformed entry (number {number}): {reprlib.repr(entry)}; each is an"
+                " object with the strings `path`, `code` and `message` and an optional positive integer `count`"
+            )
+        entries[key_and_count[0]] += key_and_count[1]
     return Baseline(os.path.dirname(os.path.abspath(path)), entries)
 
 
+def _entry(entry: object) -> tuple[BaselineKey, int] | None:
+    """The key and count of one entry of the file, or None when it is not an entry."""
+    if not isinstance(entry, dict):
+        return None
+    file, code, message, count = entry.get("path"), entry.get("code"), entry.get("message"), entry.get("count", 1)
+    if not (isinstance(file, str) and isinstance(code, str) and isinstance(message, str)):
+        return None
+    if type(count) is not int or count < 1:  # not a bool, not a float
+        return None
+    return (file, code, message), count
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
 def write_baseline(path: str, findings: Iterable[Finding]) -> int:
-    """Write every finding to ``path``; returns the number of entries."""
+    """Write every finding to ``path``; returns the number of entries. ``BaselineError`` when it cannot be written
+    or something other than a regular file is at ``path``: a usage error."""
     baseline = Baseline(os.path.dirname(os.path.abspath(path)), Counter())
     counted = Counter(baseline.key(finding) for finding in findings)
     lines = [
@@ -94,6 +129,62 @@ def write_baseline(path: str, findings: Iterable[Finding]) -> int:
     text = f'{{\n  "format": {FORMAT},\n  "findings": [\n    {body}\n  ]\n}}\n' if lines else (
         f'{{\n  "format": {FORMAT},\n  "findings": []\n}}\n'
     )
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    _replace_file(path, text.encode("utf-8"))
     return len(lines)
+
+
+def _replace_file(path: str, data: bytes) -> None:
+    """Put ``data`` at ``path``: written to a new file in the same folder, then renamed over the old one, so the
+    baseline is never half-written and nothing at ``path`` is written through. A repository can commit its baseline
+    as a symbolic link to ``../.bashrc`` or make it a FIFO (opening one to write waits for a reader): anything at
+    ``path`` but a regular file is refused with ``BaselineError``, without opening it. A file replaced keeps its
+    permissions."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        mode = None
+    except (OSError, ValueError) as error:
+        raise BaselineError(f"cannot write the baseline {path!r}: {_reason(error)}") from None
+    else:
+        if not stat.S_ISREG(status.st_mode):
+            raise BaselineError(
+                f"refusing to write the baseline {path!r}: it is {_file_type(status.st_mode)}, not a regular file;"
+                " remove it or name another file"
+            )
+        mode = stat.S_IMODE(status.st_mode)
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)  # the umask applies, as to any file written
+    except (OSError, ValueError) as error:
+        raise BaselineError(f"cannot write the baseline {path!r}: {_reason(error)}") from None
+    try:
+        try:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(descriptor, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, path)  # atomic; a link planted at ``path`` since the check is replaced, not followed
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise BaselineError(f"cannot write the baseline {path!r}: {_reason(error)}") from None
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+
+
+def _reason(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)

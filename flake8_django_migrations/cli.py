@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         for dest in ("select", "ignore", "extend_select", "extend_ignore"):
             _check_codes(getattr(args, dest) or (), parser, "--" + dest.replace("_", "-"))
         cache = FactsCache(args.cache_dir, not args.no_cache)
-        argv = flake8_argv(args)
+        paths = (args.paths or ["."]) if args.command == "check" else [args.path or "."]
+        # The paths as flake8's file names: djm-base is resolved in the repository that holds them.
+        argv = [*flake8_argv(args), "--", *paths]
         configuration = _flake8_configuration(argv, cache)
         settings = configuration.settings
         if (settings.cache_dir, settings.use_cache) != (args.cache_dir, not args.no_cache):
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         baseline = _baseline(settings)
         if args.command == "check":
             status = _check(
-                args.paths or ["."], args.format, configuration, cache, out, args.verbose, args.write_baseline,
+                paths, args.format, configuration, cache, out, args.verbose, args.write_baseline,
                 baseline, argv,
             )
             return EXIT_CLEAN if args.exit_zero else status
@@ -255,7 +257,7 @@ def _check(
     for root, group in by_root.items():
         # Not the plugin's per-process runs: a command reads the files as they are now, also when it runs twice in
         # one process. The disk cache is keyed by every file's stat, so it is never stale.
-        run = ProjectRun(root, given, cache, configuration.project_rule_codes)
+        run = _project_run(root, given, cache, configuration.project_rule_codes)
         settings = run.settings
         projects.append(ProjectPass(root, settings, run.discovery))
         if verbose:
@@ -314,9 +316,12 @@ def _check(
 
         sys.stderr.write(f"{PROG}: {SQL_NOT_ANALYSED}\n")  # once per run, and only where it matters
     if write_baseline_to is not None:
-        from flake8_django_migrations.baseline import write_baseline
+        from flake8_django_migrations.baseline import BaselineError, write_baseline
 
-        written = write_baseline(write_baseline_to, reported)
+        try:
+            written = write_baseline(write_baseline_to, reported)
+        except BaselineError as error:
+            _usage_error(str(error))
         sys.stderr.write(f"{PROG}: wrote {written} baseline entries ({len(reported)} findings) to"
                          f" {write_baseline_to}\n")
         return EXIT_CLEAN
@@ -355,10 +360,22 @@ def _say_what_was_checked(
                  f" checks: {reason} and every other one; narrow the pattern or pass the migrations as paths")
 
 
+def _project_run(
+    root: str, settings: Settings, cache: FactsCache | None = None, project_rule_codes: Sequence[str] | None = None
+) -> ProjectRun:
+    """The run of the project at ``root``; a revision its repository does not know is a usage error."""
+    from flake8_django_migrations.settings import SettingsError
+
+    try:
+        return ProjectRun(root, settings, cache, project_rule_codes)
+    except SettingsError as error:
+        _usage_error(str(error))
+
+
 def _migrations_below(by_root: Mapping[str, Sequence[str]], settings: Settings) -> list[str]:
     from flake8_django_migrations.project.discover import discover
 
-    found = []
+    found: list[str] = []
     for root, group in by_root.items():
         below = [os.path.abspath(path) for path in group]
         discovery = discover(root, settings)
@@ -450,7 +467,7 @@ def _graph(
     root = find_project_root(target, settings)
     from flake8_django_migrations.registry import PROJECT_RULES
 
-    run = ProjectRun(root, settings)
+    run = _project_run(root, settings)
     index = run.index()
     # Every project rule, not only the selected ones: flake8's verdict decides what the picture shows.
     errors = verdict.reported(run_rules(index, PROJECT_RULES, run.settings))

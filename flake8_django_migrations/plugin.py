@@ -83,14 +83,15 @@ class MigrationChecker:
         if self.settings.enabled_codes == frozenset():
             return []  # none of our codes is selected: cost nothing
         if not _in_migrations_package(self.filename):
-            return []  # Django would not load it as a migration (the command's discovery agrees)
+            return self._reported_outside_migrations(None)  # Django would not load it as a migration
         # The project pass is imported here so that files that are not migrations never pay for it.
         from flake8_django_migrations.run import ProjectRun
 
         folder = os.path.dirname(os.path.abspath(self.filename))
         named_migrations = os.path.basename(folder) == "migrations"
         if not named_migrations and not (self.settings.migration_modules or self.settings.read_django_settings):
-            return []  # nothing could make it a MIGRATION_MODULES package: no project to look up for it
+            # Nothing could make it a MIGRATION_MODULES package: no project to look up for it.
+            return self._reported_outside_migrations(None)
         try:
             run: ProjectRun | None = ProjectRun.of_file(self.filename, self.settings, self.lint_runs)
         except Exception as error:  # noqa: BLE001 - a project that cannot be read still gets the per-file rules
@@ -101,7 +102,7 @@ class MigrationChecker:
         if not named_migrations and not _may_be_moved_migrations(folder, run.settings) and not (
             self._has_migration_class() and folder in run.discovery.found_by_content
         ):
-            return []  # a package of the project, not a migrations package: no discovery for it
+            return self._reported_outside_migrations(run)  # a package of the project, not a migrations package
         # The app label the project pass gives this folder (AppConfig.label, --djm-app-label), so that the
         # per-file rules see what the command's see; another folder counts only as the MIGRATION_MODULES package
         # of an app the project pass found.
@@ -112,9 +113,27 @@ class MigrationChecker:
         if not named_migrations and app_label is None:
             return []
         facts, found = self._file_findings(run.settings, app_label)
-        if run.codes and (facts is not None or is_migration_module_name(os.path.basename(self.filename))):
+        name = os.path.basename(self.filename)
+        # A migrations package's __init__.py carries DJM503 for an app whose migrations were all deleted.
+        if run.codes and (facts is not None or is_migration_module_name(name) or name == "__init__.py"):
             found.extend(self._project_findings(run, facts))
         return run.reported_in_file(found)
+
+    def _reported_outside_migrations(self, run: ProjectRun | None) -> list[Finding]:
+        """The project findings of a file that is no migration: with ``djm-base``, DJM503 of an app whose
+        migrations folder was deleted is reported on the nearest remaining Python file. Without it, there are none,
+        and no project is looked up."""
+        if self.settings.base is None:
+            return []
+        if run is None:
+            from flake8_django_migrations.run import ProjectRun
+
+            try:
+                run = ProjectRun.of_file(self.filename, self.settings, self.lint_runs)
+            except Exception as error:  # noqa: BLE001 - flake8 would abort the user's whole run
+                _say_project_pass_failed(self.filename, error, self.lint_runs)
+                return []
+        return run.reported_in_file(list(self._project_findings(run, None)))
 
     def _has_migration_class(self) -> bool:
         return any(isinstance(node, ast.ClassDef) and node.name == "Migration" for node in self.tree.body)
@@ -180,7 +199,7 @@ def settings_of_lint_run(options: argparse.Namespace) -> Settings:
     if settings.base is not None or settings.baseline is not None:
         from flake8_django_migrations.run import resolve_options  # git and the baseline: only when asked
 
-        settings = resolve_options(settings)
+        settings = resolve_options(settings, getattr(options, "filenames", None) or ())
     return settings
 
 

@@ -18,7 +18,7 @@ from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.project.cache import FactsCache, collection_paused, fork_context
 from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
 from flake8_django_migrations.project.django_settings import settings_for_project
-from flake8_django_migrations.project.fingerprint import file_findings_key, project_fingerprint
+from flake8_django_migrations.project.fingerprint import file_findings_key, project_fingerprint, read_files_fingerprint
 from flake8_django_migrations.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ __all__ = ["FileFindings", "ProjectRun", "file_findings", "resolve_options", "ru
 FileFindings = dict[str, "tuple[Finding, ...] | None"]
 
 _NOT_YET: Final = object()
+# The entry, beside the project findings' key, that names the migrations whose facts were read from other files too.
+_READ_OTHER_FILES: Final = "-read-other-files"
 
 
 class ProjectRun:
@@ -52,6 +54,10 @@ class ProjectRun:
         self.options = options
         # The options with what the project's Django settings say: read here, and nowhere else.
         self.settings = settings_for_project(options, self.root)
+        if self.settings.base is not None and not (self.settings.project_root and self.settings.base_commit):
+            # The commit djm-base names in the repository holding this project: the options were resolved in one
+            # place (the first path, the working folder), and another repository's HEAD is another commit.
+            self.settings = _with_base_resolved(self.settings, self.root)
         self.cache = cache if cache is not None else FactsCache(self.settings.cache_dir, self.settings.use_cache)
         if project_rule_codes is None:
             from flake8_django_migrations.registry import PROJECT_RULES
@@ -107,15 +113,57 @@ class ProjectRun:
         built), else from the project pass over ``jobs`` processes, then stored. Only the findings are kept: a
         flake8 worker holding every file's facts would make the garbage collector rescan them for nothing."""
         if self._project_findings is None:
-            stored = self.cache.project_findings(self.fingerprint)
+            stored = self._stored_project_findings()
             if stored is None:
                 rules = self.rules()
                 with collection_paused():
                     index = self.index()
                     stored = run_rules_in_processes(index, rules, self.settings, jobs)
-                self.cache.store_project_findings(self.fingerprint, stored)
+                self._store_project_findings(index, stored)
             self._project_findings = stored
         return self._project_findings
+
+    def _stored_project_findings(self) -> tuple[Finding, ...] | None:
+        """The project findings stored under the fingerprint; where the facts of some migrations were also read
+        from other files (a base class's module, a models module), which the fingerprint does not cover, those
+        stored under it with those facts as extracted now (``read_files_fingerprint``)."""
+        stored = self.cache.project_findings(self.fingerprint)
+        if stored is not None:
+            return stored
+        found = self.cache.data(self.fingerprint + _READ_OTHER_FILES)
+        reading = found.get("migrations") if found is not None else None
+        if not isinstance(reading, tuple) or not all(
+            isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            and (item[1] is None or isinstance(item[1], str))
+            for item in reading
+        ):
+            return None
+        return self.cache.project_findings(read_files_fingerprint(self.fingerprint, self._facts_now(reading)))
+
+    def _store_project_findings(self, index: ProjectIndex, findings: tuple[Finding, ...]) -> None:
+        reading = sorted(
+            (((facts.path, facts.app_label), facts) for facts in index.migrations.values() if facts.reads_other_files),
+            key=lambda item: item[0][0],
+        )
+        if not reading:
+            self.cache.store_project_findings(self.fingerprint, findings)
+            return
+        self.cache.store_data(self.fingerprint + _READ_OTHER_FILES, {"migrations": tuple(key for key, _ in reading)})
+        key = read_files_fingerprint(self.fingerprint, (facts for _, facts in reading))
+        self.cache.store_project_findings(key, findings)
+
+    def _facts_now(self, migrations: Sequence[tuple[str, str | None]]) -> list[MigrationFacts | None]:
+        """The facts of ``migrations`` (path and app label) as extracted in this run: the cache keeps such facts
+        for the run only, so those the per-file findings needed are not extracted again."""
+        by_label: dict[str | None, list[str]] = {}
+        for path, label in migrations:
+            by_label.setdefault(label, []).append(path)
+        found = {
+            (path, label): facts
+            for label, paths in by_label.items()
+            for path, facts in self.cache.facts_for_files(paths, app_label=label).items()
+        }
+        return [found.get(migration) for migration in migrations]
 
     def project_findings_in(self, path: str) -> tuple[Finding, ...]:
         """The project findings attributed to the file at ``path`` (absolute)."""
@@ -223,20 +271,14 @@ class ProjectRun:
 _RUNS: Memo[tuple[str, int, int], ProjectRun] = Memo(4)
 
 
-def resolve_options(settings: Settings) -> Settings:
+def resolve_options(settings: Settings, paths: Sequence[str] = ()) -> Settings:
     """The options of a lint run made ready, once, before any file is checked: the commit ``djm-base`` names now
-    (a moved ref, origin/main, names other migrations), and the baseline file read. ``SettingsError`` for a
-    revision git does not know or a baseline that cannot be read: both front ends report it as a usage error."""
+    (a moved ref, origin/main, names other migrations) in the repository holding the project (``djm-project-root``,
+    else the first of the ``paths`` checked, else the working folder; each ``ProjectRun`` resolves it again in its
+    own), and the baseline file read. ``SettingsError`` for a revision git does not know or a baseline that cannot
+    be read: both front ends report it as a usage error."""
     if settings.base is not None:
-        from dataclasses import replace
-
-        from flake8_django_migrations.project.history import HistoryError, resolve_revision
-
-        try:
-            commit = resolve_revision(settings.base, settings.project_root or os.getcwd())
-            settings = replace(settings, base_commit=commit)
-        except HistoryError as error:
-            raise SettingsError(str(error)) from None
+        settings = _with_base_resolved(settings, settings.project_root or (paths[0] if paths else os.getcwd()))
     if settings.baseline is not None:
         from flake8_django_migrations.baseline import BaselineError, read_baseline
 
@@ -245,6 +287,20 @@ def resolve_options(settings: Settings) -> Settings:
         except BaselineError as error:
             raise SettingsError(str(error)) from None
     return settings
+
+
+def _with_base_resolved(settings: Settings, where: str) -> Settings:
+    """``settings`` with the commit ``djm-base`` names in the repository holding ``where`` (a file or a folder);
+    ``SettingsError`` when git cannot say."""
+    from dataclasses import replace
+
+    from flake8_django_migrations.project.history import HistoryError, resolve_revision
+
+    assert settings.base is not None
+    try:
+        return replace(settings, base_commit=resolve_revision(settings.base, where))
+    except HistoryError as error:
+        raise SettingsError(str(error)) from None
 
 
 def file_findings(facts: MigrationFacts, settings: Settings) -> Iterable[Finding]:

@@ -13,6 +13,14 @@ Whoever can write to the cache decides what flake8 reports, so the cache is used
 folders are made 0700 and entries 0600 whatever the umask, a folder owned by another user or writable by others
 turns the cache off, no symbolic link below the configured folder is followed, and unpickling builds nothing but
 the records that facts and findings are made of.
+
+Those checks cannot tell an entry this user wrote from one a repository shipped: a project's configuration may
+name a cache folder inside it (``djm-cache-dir = .djm-cache``), and a clone gives the folder and the entries
+committed there this user's ownership and modes. Facts of a harmless migration stored under the key of one that
+drops a table would hide its finding. So every entry ends with a MAC of the rest (keyed BLAKE2b), keyed by a secret
+of this user kept outside any folder a project can name: ``secret`` (32 random bytes, 0600) in the default cache
+folder of the user's cache home, made on first use. An entry that does not verify is never unpickled; without the
+secret the cache is off. Wherever the folder is and whoever named it, only what this user's runs wrote is served.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import dataclasses
 import functools
 import gc
 import hashlib
+import hmac
 import io
 import os
 import pickle
@@ -47,7 +56,7 @@ __all__ = [
 ]
 
 # Bump when the layout of an entry or what goes into the key changes; a new value starts an empty cache.
-FORMAT: Final = 4
+FORMAT: Final = 5
 
 # Below this many files to extract, starting a pool and moving the facts back cost more than the second core saves
 # (measured on 2 cores: 100 files take 40 ms in one process and 53 ms in two, 200 files 98 ms and 76 ms).
@@ -63,6 +72,15 @@ _ENTRY_LIMIT: Final = 256 * 1024 * 1024
 # Elsewhere the owner and mode bits are made up (every folder looks writable by all on Windows).
 _POSIX_PERMISSIONS: Final = hasattr(os, "geteuid") and hasattr(os, "fchmod")
 _UID: Final = os.geteuid() if _POSIX_PERMISSIONS else -1
+# The secret that authenticates entries, in the default cache folder (``default_cache_dir``), and the MAC that
+# ends every entry. After the pickle, not before: a pickle ends at its STOP opcode, so an entry still loads as one.
+_SECRET_NAME: Final = "secret"
+_SECRET_SIZE: Final = 32
+_MAC_SIZE: Final = 32
+_MAC_PERSON: Final = b"djm-cache-entry"  # domain separation, should the secret ever key anything else
+_READ_SECRET_FLAGS: Final = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 # Every class an entry may hold. Listed by hand rather than found in the facts package, so that nothing added
@@ -204,7 +222,9 @@ class FactsCache:
     """Facts per file, from disk when the same path with the same content was seen before.
 
     ``facts_for`` never raises: an unreadable, undecodable or unparsable file gives None, and every problem with
-    the cache directory (missing, unwritable, unsafe, corrupt entries) degrades to parsing the file.
+    the cache directory (missing, unwritable, unsafe, corrupt or unauthenticated entries) degrades to parsing the
+    file. An instance serves one run: the facts also read from other files are never written, but kept in memory
+    for its lifetime.
     """
 
     def __init__(self, directory: str | None = None, enabled: bool = True) -> None:
@@ -217,10 +237,15 @@ class FactsCache:
         self._safe = enabled  # False once a folder of the cache turned out unsafe: no more reads nor writes
         self._writable = enabled
         self._trusted: set[str] = set()  # folders found safe, to skip their checks (and a mkdir) per entry
+        self._secret: bytes | None = None  # what authenticates entries, once read (for the first entry)
         # Temporary names must not collide between processes, also on another machine sharing the folder.
         self._token = _new_token()
         # What ``load_folders`` loaded, served to the calls per folder that follow in the same run.
         self._loaded: dict[tuple[tuple[str, ...], str | None], dict[str, MigrationFacts | None]] = {}
+        # Facts also read from other files, by key: never written, but served for the rest of the run (an instance
+        # is one run's), so that the per-file findings, the project findings' key and the project pass extract them
+        # once.
+        self._read_elsewhere: dict[str, MigrationFacts] = {}
 
     def load_folders(
         self, groups: Sequence[tuple[Sequence[str], str | None]], jobs: int = 1, then: FolderLoaded | None = None
@@ -345,6 +370,9 @@ class FactsCache:
             if key in stored:
                 found[path] = kept[key] = stored[key]
                 continue
+            if key in self._read_elsewhere:
+                found[path] = self._read_elsewhere[key]
+                continue
             parsed = _parse_tree(data, path)
             facts = self._extract(parsed[0], path, app_label, parsed[1]) if parsed is not None else None
             if isinstance(facts, _Miss):
@@ -352,10 +380,12 @@ class FactsCache:
                 continue
             found[path] = facts
             # Facts that depend on another file (a models module, a base class's module) would go stale with it:
-            # not kept.
+            # not kept on disk.
             if self.enabled and (facts is None or not facts.reads_other_files):
                 kept[key] = facts
                 changed = True
+            elif self.enabled and facts is not None:
+                self._read_elsewhere[key] = facts
         if self.enabled and (changed or len(kept) != len(stored)):
             self._store(shard_key, kept)
         return found
@@ -444,15 +474,22 @@ class FactsCache:
             self._store(key, dict(value))
 
     def _load(self, key: str) -> Any:
-        # An entry is a pickle of (key, value); the key inside guards against an entry renamed or copied by hand.
+        # An entry is a pickle of (key, value) and its MAC; the key inside guards against an entry renamed or copied
+        # by hand, the MAC against one this user's runs did not write.
         entry = self._entry(key)
         if not self._ready(os.path.dirname(entry), create=False):
             return _MISS
+        secret = self._entry_secret()
+        if secret is None:
+            return _MISS
         try:
             data = read_regular_file(entry, _ENTRY_LIMIT, follow_symlinks=False)
-            if not data:
+            if data is None or len(data) <= _MAC_SIZE:
                 return _MISS
-            stored_key, value = _Unpickler(io.BytesIO(data)).load()
+            payload = memoryview(data)[:-_MAC_SIZE]
+            if not hmac.compare_digest(data[-_MAC_SIZE:], _mac(secret, payload)):
+                return _MISS
+            stored_key, value = _Unpickler(io.BytesIO(payload)).load()
         except Exception:
             # Missing, truncated, garbage, from another Python: all mean "parse again", and the write repairs it.
             return _MISS
@@ -515,6 +552,10 @@ class FactsCache:
         folder = os.path.dirname(entry)
         if not self._ready(folder, create=True):
             return
+        secret = self._entry_secret()
+        if secret is None:
+            return
+        payload += _mac(secret, payload)
         # Not tempfile.mkstemp: its random names cost as much as the rest of the write.
         temporary = os.path.join(folder, f".{key[2:12]}.{self._token}.tmp")
         try:
@@ -545,6 +586,98 @@ class FactsCache:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+    def _entry_secret(self) -> bytes | None:
+        """The secret entries are authenticated with, read (or made) once; None turns the cache off: without it
+        an entry this user wrote cannot be told from one planted in the folder."""
+        if self._secret is None and self._safe:
+            try:
+                folder = os.fspath(default_cache_dir())
+            except (RuntimeError, KeyError, OSError):
+                folder = None  # no home folder to be found
+            self._secret = _user_secret(folder, self._token) if folder is not None else None
+            if self._secret is None:
+                self._safe = False
+        return self._secret
+
+
+def _mac(secret: bytes, payload: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(payload, digest_size=_MAC_SIZE, key=secret, person=_MAC_PERSON).digest()
+
+
+def _user_secret(folder: str, token: str) -> bytes | None:
+    """The secret in ``folder`` (the user's default cache folder), made when there is none yet; None when it
+    cannot be had safely: the folder is not a private folder of this user (as the cache's own are judged), or the
+    file is not a regular 0600 file of this user holding a secret, or nothing can be written there."""
+    state = _folder_state(folder, follow=True)
+    if state is None:
+        try:
+            _make_private_folder(folder, parents=True)
+        except FileExistsError:
+            pass  # a concurrent run made it: judged below
+        except OSError:
+            return None
+        state = _folder_state(folder, follow=True)
+    if not state:
+        return None
+    path = os.path.join(folder, _SECRET_NAME)
+    found = _read_secret(path)
+    if found is _MISS:
+        found = _make_secret(path, token)
+    return found if isinstance(found, bytes) else None
+
+
+def _read_secret(path: str) -> bytes | _Miss | None:
+    """The secret at ``path``; ``_MISS`` when there is no file, None when what is there is not one."""
+    try:
+        descriptor = os.open(path, _READ_SECRET_FLAGS)
+    except FileNotFoundError:
+        return _MISS
+    except (OSError, ValueError):
+        return None  # a link (O_NOFOLLOW), or unreadable
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != _SECRET_SIZE:
+            return None
+        if _POSIX_PERMISSIONS and (status.st_uid != _UID or status.st_mode & 0o077):
+            return None  # another user's, or one others may read: they could forge entries
+        data = os.read(descriptor, _SECRET_SIZE + 1)
+        return data if len(data) == _SECRET_SIZE else None
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _make_secret(path: str, token: str) -> bytes | _Miss | None:
+    """A new secret at ``path``, written whole to a temporary file and linked to its name, so that a concurrent
+    run never reads half of one; when a concurrent run made one first, that one. Then read back as any other."""
+    temporary = f"{path}.{token}.tmp"
+    try:
+        descriptor = os.open(temporary, _WRITE_FLAGS, 0o600)
+    except OSError:
+        return None
+    try:
+        try:
+            if _POSIX_PERMISSIONS:
+                os.fchmod(descriptor, 0o600)
+            written = os.write(descriptor, os.urandom(_SECRET_SIZE))
+        finally:
+            os.close(descriptor)
+        if written != _SECRET_SIZE:
+            return None
+        try:
+            os.link(temporary, path)  # unlike a rename, never over a secret a concurrent run made
+        except FileExistsError:
+            pass
+        except OSError:
+            os.replace(temporary, path)  # a file system without hard links: at worst two runs' entries miss
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    return _read_secret(path)
 
 
 def _new_token() -> str:

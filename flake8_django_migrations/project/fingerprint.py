@@ -4,6 +4,10 @@ A key names everything the findings depend on: the settings record as a whole (t
 setting read, so a setting a rule starts to read is in the key without anyone listing it), this package's code,
 whether PostgreSQL's parser is installed, and the ``stat_stamp`` of every input file. When nothing changed, a run
 finds its findings under the same key, and when anything did, under another.
+
+The facts of some migrations are also read from other files (the module of a base class their ``atomic`` comes
+from, a models module): those files are not known by name, so the project findings of such a project are keyed by
+``read_files_fingerprint``, which adds those facts themselves, as extracted in the run that looks them up.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flake8_django_migrations.files import stat_stamp
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery
 from flake8_django_migrations.settings import Settings
 
-__all__ = ["file_findings_key", "project_fingerprint", "settings_key"]
+if TYPE_CHECKING:
+    from flake8_django_migrations.facts import MigrationFacts
+
+__all__ = ["file_findings_key", "project_fingerprint", "read_files_fingerprint", "settings_key"]
 
 
 def settings_key(settings: Settings) -> object:
@@ -39,6 +46,17 @@ def project_fingerprint(discovery: Discovery, settings: Settings, codes: Sequenc
         digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
         # The max_migration.txt of an app, and whether there is one, decide DJM307.
         _digest_stamps(digest, (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)))
+    return "project-" + digest.hexdigest()
+
+
+def read_files_fingerprint(fingerprint: str, facts: Iterable[MigrationFacts | None]) -> str:
+    """A cache key for the project findings of a project where the ``facts`` of some migrations (those whose
+    ``reads_other_files`` is set, in one order) were also read from other files: its ``project_fingerprint`` and
+    those facts themselves. Everything else the project rules read is in the fingerprint, so the findings under it
+    are those of the facts as they are now, whatever file changed them."""
+    digest = hashlib.blake2b(f"read-files\0{fingerprint}".encode("utf-8", "surrogatepass"), digest_size=20)
+    for item in facts:
+        digest.update(b"\0" + repr(_stable(item)).encode("utf-8", "surrogatepass"))
     return "project-" + digest.hexdigest()
 
 
