@@ -97,7 +97,10 @@ PLUGIN_OPTIONS: Final[tuple[PluginOption, ...]] = (
         "--djm-settings", "--settings", "settings_module", Kind.VALUE, "settings_module",
         help="The Django settings module (dotted, or a `.py` path), read as text without importing it; `none` to"
         " read no settings.",
-        default="`DJANGO_SETTINGS_MODULE`, else the one `manage.py` sets, else pytest-django's",
+        default=(
+            "`DJANGO_SETTINGS_MODULE`, else the one `wsgi.py`/`asgi.py` or a deploy file (Dockerfile, compose,"
+            " Procfile, `.env`) names, else `manage.py`'s, else pytest-django's"
+        ),
         metavar="MODULE",
     ),
     PluginOption(
