@@ -87,10 +87,11 @@ def test_every_candidate_in_order(tmp_path: Path) -> None:
     assert found(tmp_path, "proj/settings/option.py", {"DJANGO_SETTINGS_MODULE": "proj.settings.environ"}) == [
         ("proj/settings/option.py", "djm-settings"),
         ("proj.settings.environ", "DJANGO_SETTINGS_MODULE (environment)"),
-        ("proj.settings.asgi", os.path.join("proj", "asgi.py:3")),
+        # An image's ENV and a Procfile's environment are set before the process starts: setdefault yields.
         ("proj.settings.docker", "Dockerfile:2"),
-        ("proj.settings.compose", "docker-compose.yml:4"),
         ("proj.settings.heroku", "Procfile:1"),
+        ("proj.settings.asgi", os.path.join("proj", "asgi.py:3")),
+        ("proj.settings.compose", "docker-compose.yml:4"),
         ("proj.settings.dotenv", ".env:1"),
         ("proj.settings.dev", "manage.py:3"),
         ("proj.settings.ci", "pytest.ini:2"),  # --ds in addopts, as pytest-django's command line, first
@@ -257,8 +258,8 @@ def test_the_configuration_named_beside_the_module(tmp_path: Path) -> None:
     # The environment's, where nothing is named at the same place.
     environment = {"DJANGO_CONFIGURATION": "Staging", "DJANGO_SETTINGS_MODULE": "config.settings"}
     search = find_settings_candidates(str(tmp_path), "config.settings", environment)
-    assert [candidate.configuration for candidate in search.candidates][:4] == ["Staging", "Staging", "Production",
-                                                                                "Prod"]
+    assert [candidate.configuration for candidate in search.candidates][:5] == ["Staging", "Staging", "Prod",
+                                                                                "Heroku", "Production"]
     assert search.candidates[1] == SettingsCandidate(
         "config.settings", "DJANGO_SETTINGS_MODULE (environment)", "Staging")
 
@@ -406,16 +407,16 @@ def test_check_verbose_and_graph_json_list_every_candidate(
     assert f"Django settings: config.settings.docker ({docker}), named by Dockerfile:1\n" in err
     lines = [line.split(": ", 1)[1] for line in err.splitlines() if ":   candidate " in line]
     assert lines == [
-        f"  candidate config.settings.production named by {os.path.join('config', 'wsgi.py')}:3: not found",
         "  candidate config.settings.docker named by Dockerfile:1: used",
+        f"  candidate config.settings.production named by {os.path.join('config', 'wsgi.py')}:3: not found",
         f"  candidate config.settings.dev named by manage.py:3: found ({dev}), not used",
     ]
     out = io.StringIO()
     assert main(["graph", "--format", "json", "--no-cache", "."], stdout=out) == 0
     assert json.loads(out.getvalue())["settings"]["candidates"] == [
+        {"module": "config.settings.docker", "origin": "Dockerfile:1", "path": docker, "used": True},
         {"module": "config.settings.production", "origin": os.path.join("config", "wsgi.py:3"), "path": None,
          "used": False},
-        {"module": "config.settings.docker", "origin": "Dockerfile:1", "path": docker, "used": True},
         {"module": "config.settings.dev", "origin": "manage.py:3", "path": dev, "used": False},
     ]
 

@@ -5,14 +5,14 @@ Candidates, first that resolves to a file of the project wins:
 
 1. the ``djm-settings`` option;
 2. the ``DJANGO_SETTINGS_MODULE`` environment variable;
-3. what production runs: ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...)`` in a ``wsgi.py`` or ``asgi.py``
-   up to three folders below the root (one whose path or module looks like development, tests or an example
-   last);
-4. deploy files there: a ``Dockerfile``'s ``ENV`` (or its ``CMD``), a compose file's ``environment:`` (services
-   named like development or tests last), a ``Procfile``'s commands, a ``.env`` file;
-5. ``manage.py`` (at the root, else the one folder below it that has one, up to two folders down), which usually
+3. what production runs, up to three folders below the root: a ``Dockerfile``'s ``ENV`` (or its ``CMD``) and a
+   ``Procfile``'s commands (they set the variable before the process starts, and ``setdefault`` yields to it), then
+   ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...)`` in a ``wsgi.py`` or ``asgi.py``, then a compose file's
+   ``environment:`` and a ``.env`` file (as often a developer's); any of them whose path, compose service,
+   Dockerfile stage or module looks like development, tests or an example after all the others;
+4. ``manage.py`` (at the root, else the one folder below it that has one, up to two folders down), which usually
    names the developer's settings;
-6. pytest-django's: ``--ds`` in ``addopts``, else ``DJANGO_SETTINGS_MODULE`` in ``pytest.ini``, ``pyproject.toml``,
+5. pytest-django's: ``--ds`` in ``addopts``, else ``DJANGO_SETTINGS_MODULE`` in ``pytest.ini``, ``pyproject.toml``,
    ``tox.ini`` or ``setup.cfg``, which names the test settings.
 
 django-configurations' ``DJANGO_CONFIGURATION`` is taken from the same place as the module (the same file; the
@@ -70,6 +70,10 @@ _NOT_PRODUCTION: Final = frozenset({
 })
 # The kinds of deploy file, in the order their candidates are tried.
 _DEPLOY_ORDER: Final = ("Dockerfile", "compose", "Procfile", ".env")
+# Who wins among the files a production server is started from. An image's `ENV` and a Procfile's environment are
+# set before the process starts, and `os.environ.setdefault` in wsgi.py yields to them; compose and .env files are
+# as often a developer's as production's, so the entry point's own choice goes first.
+_PRODUCTION_ORDER: Final = ("Dockerfile", "Procfile", "entry point", "compose", ".env")
 _ROOT_FILES: Final = (
     "manage.py", "pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini", "Dockerfile", "docker-compose.yml",
     "docker-compose.yaml", "compose.yml", "compose.yaml", "Procfile", ".env",
@@ -575,28 +579,26 @@ def _candidates(
         yield SettingsCandidate(option, "djm-settings")
     if environ.get(SETTINGS_VARIABLE):
         yield SettingsCandidate(environ[SETTINGS_VARIABLE], f"{SETTINGS_VARIABLE} (environment)")
-    yield from _ranked(root, files.entry_points, _python_named)
-    yield from _ranked(root, files.deploy, _deploy_named)
+    yield from _ranked(root, [*((path, _python_named) for path in files.entry_points),
+                              *((path, _deploy_named) for path in files.deploy)])
     if manage_py:
         for named, configuration in _with_configuration(_python_named(manage_py)):
             yield SettingsCandidate(named.value, f"{os.path.relpath(manage_py, root)}:{named.line}", configuration)
     yield from pytest.candidates
 
 
-def _ranked(
-    root: str, paths: list[str], read: Callable[[str], list[_Named]]
-) -> Iterator[SettingsCandidate]:
-    """What ``paths`` name, those whose file, context or module looks like development or tests last; then
-    Dockerfiles, compose files, Procfiles, .env files; then the shallowest file, by path and line."""
+def _ranked(root: str, files: list[tuple[str, Callable[[str], list[_Named]]]]) -> Iterator[SettingsCandidate]:
+    """What the ``files`` name (each read by its reader), those whose file, context or module looks like
+    development or tests last; then in ``_PRODUCTION_ORDER``; then the shallowest file, by path and line."""
     ranked: list[tuple[tuple[bool, bool, int, int, str, int], SettingsCandidate]] = []
-    for path in paths:
+    for path, read in files:
         relative = os.path.relpath(path, root)
         kind = _kind(os.path.basename(path)) or ""
         for named, configuration in _with_configuration(read(path)):
             key = (
                 _looks_not_production(relative, named.context),
                 _looks_not_production(named.value),
-                _DEPLOY_ORDER.index(kind) if kind in _DEPLOY_ORDER else 0,
+                _PRODUCTION_ORDER.index(kind) if kind in _PRODUCTION_ORDER else len(_PRODUCTION_ORDER),
                 relative.count(os.sep),
                 relative,
                 named.line,
