@@ -129,7 +129,9 @@ def write_baseline(path: str, findings: Iterable[Finding]) -> int:
     text = f'{{\n  "format": {FORMAT},\n  "findings": [\n    {body}\n  ]\n}}\n' if lines else (
         f'{{\n  "format": {FORMAT},\n  "findings": []\n}}\n'
     )
-    _replace_file(path, text.encode("utf-8"))
+    # A file name that is not UTF-8 holds lone surrogates; in a JSON string, "backslashreplace" writes each as the
+    # JSON escape `\udcff`, which reads back as the same name.
+    _replace_file(path, text.encode("utf-8", "backslashreplace"))
     return len(lines)
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["Finding", "escape_controls"]
+__all__ = ["Finding", "escape_controls", "show_undecodable_bytes"]
 
 # What a name from a migration (a string literal, a file name) must not bring into a line of output: control
 # characters (C0, DEL, C1: a newline starts a line GitHub Actions reads as a workflow command, ESC sequences drive
@@ -21,6 +21,16 @@ def escape_controls(text: str) -> str:
     (``\\xff``), which is also how bash's ``$'...'`` spells it. Backslashes stay as they are, so applying it twice
     changes nothing."""
     return text if text.isprintable() else _UNSAFE.sub(_escaped, text)  # none of _UNSAFE is printable
+
+
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+
+
+def show_undecodable_bytes(text: str) -> str:
+    """``text`` with each lone surrogate (a byte of a file name that is not UTF-8, after ``os.fsdecode``) written as
+    ``escape_controls`` writes it (``\\xff``), for formats that keep control characters their own way but cannot
+    hold a surrogate (UTF-8 output, strict JSON readers)."""
+    return _SURROGATE.sub(_escaped, text) if not text.isprintable() else text
 
 
 def _escaped(match: re.Match[str]) -> str:

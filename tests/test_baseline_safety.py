@@ -152,3 +152,13 @@ def test_a_baseline_of_the_wrong_shape_is_a_usage_error_of_flake8(project: Path,
     assert result.returncode == 2, result.stdout + result.stderr
     assert "flake8: error:" in result.stderr and "baseline.json" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_name_that_is_not_utf_8_is_written_and_read_back(tmp_path: Path) -> None:
+    name = os.fsdecode(b"0002_caf\xe9.py")  # a Latin-1 name: a lone surrogate once decoded
+    finding = Finding(str(tmp_path / "shop" / "migrations" / name), 3, 4, "DJM101", "`RunPython(forwards)`", "")
+    baseline_file = tmp_path / "migrations-baseline.json"
+    assert write_baseline(str(baseline_file), [finding]) == 1
+    assert baseline_file.read_bytes().decode("utf-8")  # valid UTF-8: the byte is a JSON escape
+    new, stale = read_baseline(str(baseline_file)).new_findings([finding])
+    assert (new, sum(stale.values())) == ([], 0)

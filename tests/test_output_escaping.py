@@ -298,3 +298,11 @@ def test_flake8_of_a_file_name_that_is_not_utf8(undecodable: Path) -> None:
                     module="flake8")
     assert completed.stderr == b""
     assert sorted(lines_of(completed)) == sorted(line.split(".py:", 1)[1] for line in UNDECODABLE_LINES)
+
+
+@pytest.mark.parametrize("output_format", ["dot", "mermaid"])
+def test_graph_pictures_of_a_file_name_that_is_not_utf8(undecodable: Path, output_format: str) -> None:
+    completed = run("graph", "--format", output_format, "--djm-no-cache", cwd=undecodable)
+    assert (completed.returncode, completed.stderr) == (0, b"")
+    text = completed.stdout.decode("utf-8")  # valid UTF-8: the byte is written as `\xff`
+    assert "0002_\\xff" in text or "0002_\\\\xff" in text

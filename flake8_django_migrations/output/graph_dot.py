@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
+from flake8_django_migrations.finding import show_undecodable_bytes
 from flake8_django_migrations.output.graph_view import (
     ASKED_EDGE_COLOR,
     CROSS_APP_EDGE_COLOR,
@@ -78,6 +79,7 @@ def _edge_attributes(edge: ViewEdge) -> str:
 def _quoted_id(text: str) -> str:
     """A DOT id for any text. In a quoted id Graphviz reads only ``\\"`` as an escape, and a backslash before the
     closing quote or a line end would swallow it: those and ``%`` are percent-encoded, keeping ids distinct."""
+    text = show_undecodable_bytes(text)
     if any(character in text for character in _ENCODED_IN_IDS):
         text = "".join(_ENCODED_IN_IDS.get(character, character) for character in text)
     return '"' + text.replace('"', '\\"') + '"'
@@ -86,5 +88,6 @@ def _quoted_id(text: str) -> str:
 def _quoted(text: str) -> str:
     """A DOT double-quoted string. Backslashes are doubled (Graphviz reads escapes such as ``\\N`` in labels) and
     line breaks become ``\\n``, so any label, tooltip or id reads back as itself."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\r\n", "\n").replace("\r", "\n")
+    escaped = show_undecodable_bytes(text).replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\r\n", "\n").replace("\r", "\n")
     return '"' + escaped.replace("\n", "\\n") + '"'

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from flake8_django_migrations.finding import show_undecodable_bytes
 from flake8_django_migrations.output.graph_view import (
     ASKED_EDGE_COLOR,
     CROSS_APP_EDGE_COLOR,
@@ -111,5 +112,5 @@ class _Ids:
 
 
 def _label(text: str) -> str:
-    flat = " ".join(text.splitlines())
+    flat = " ".join(show_undecodable_bytes(text).splitlines())
     return _ENTITY_PATTERN.sub(lambda match: _ENTITIES[match.group()], flat)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final, TextIO, cast
 
 import flake8_django_migrations
-from flake8_django_migrations.finding import Finding, escape_controls
+from flake8_django_migrations.finding import Finding, show_undecodable_bytes
 from flake8_django_migrations.output.report import PROG, ProjectPass, Report, display_path, rule_name
 from flake8_django_migrations.project.discover import AppMigrations, Discovery
 from flake8_django_migrations.settings import Settings
@@ -27,7 +26,6 @@ __all__ = ["JSON_VERSION", "check_as_json", "finding_as_json", "graph_as_json", 
 
 # Raised only when a field is removed, renamed or changes meaning; new fields keep the version (docs/json-output.md).
 JSON_VERSION: Final = 1
-_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
 
 def write_json(report: Report, out: TextIO) -> None:
@@ -72,8 +70,8 @@ def _valid_unicode(document: dict[str, object]) -> dict[str, object]:
 
 
 def _without_surrogates(value: object) -> object:
-    if isinstance(value, str):  # a surrogate is not printable: most strings are looked at once, in C
-        return value if value.isprintable() else _SURROGATE.sub(lambda match: escape_controls(match.group()), value)
+    if isinstance(value, str):
+        return show_undecodable_bytes(value)
     if isinstance(value, dict):
         return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
