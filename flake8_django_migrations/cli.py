@@ -40,6 +40,7 @@ from flake8_django_migrations.source import syntax_error_finding
 
 if TYPE_CHECKING:
     from flake8_django_migrations.baseline import Baseline
+    from flake8_django_migrations.fix import FixOptions, FixSession
 
 # What a run served from the cache does not need is imported where it is used: flake8's option machinery and its
 # plugins (configuration.py), the rules and the facts (only for what changed), the formats other than text.
@@ -51,7 +52,7 @@ EXIT_FINDINGS: Final = 1
 EXIT_USAGE: Final = 2
 
 # The formats of ``check``; each writes a finished run (output/).
-CHECK_FORMATS: Final = ("text", "json", "sarif", "github")
+CHECK_FORMATS: Final = ("text", "json", "sarif", "github", "gitlab")
 # flake8 checks the codes of ``ignore`` in its config files only; the command checks those it is given too, so that
 # a lower-case `--select djm3`, which would select nothing, is a usage error.
 VALID_CODE_PREFIX: Final = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$", re.ASCII)
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             out.write(_explain(args.explain, parser))
             return EXIT_CLEAN
         if args.command is None:
-            parser.error("a command is required: check or graph (or --explain CODE)")
+            parser.error("a command is required: check, graph or plan (or --explain CODE)")
         for dest in ("select", "ignore", "extend_select", "extend_ignore"):
             _check_codes(getattr(args, dest) or (), parser, "--" + dest.replace("_", "-"))
         cache = FactsCache(args.cache_dir, not args.no_cache)
@@ -78,12 +79,25 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         if (settings.cache_dir, settings.use_cache) != (args.cache_dir, not args.no_cache):
             cache = FactsCache(settings.cache_dir, settings.use_cache)  # a configuration file chose another
         baseline = _baseline(settings)
+        fixing = _fix_options(args) if args.command == "check" else None
+        if fixing is not None:
+            from flake8_django_migrations.fix import FixSession, run_rounds
+
+            session = FixSession(fixing, out)
+            # A cache per round: an instance keeps the facts it loaded for its run, and a round changes files.
+            status = run_rounds(session, lambda printed: _check(
+                paths, args.format, configuration, FactsCache(settings.cache_dir, settings.use_cache), printed,
+                args.verbose, None, baseline, argv, session,
+            ), out)
+            return EXIT_CLEAN if args.exit_zero else status
         if args.command == "check":
             status = _check(
                 paths, args.format, configuration, cache, out, args.verbose, args.write_baseline,
                 baseline, argv,
             )
             return EXIT_CLEAN if args.exit_zero else status
+        if args.command == "plan":
+            return _plan(args, configuration, cache, out)
         focus = _Focus(tuple(args.graph_apps), args.around, args.depth)
         verdict = Verdict(configuration.options)
         return _graph(args.path or ".", configuration.settings, verdict, out, args.format, focus)
@@ -105,19 +119,45 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {flake8_django_migrations.__version__}")
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule (DJM402, or its name)")
     # Not required by argparse, so that --explain needs none; main() asks for one otherwise.
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = commands.add_parser("check", help="run every rule over the migrations below the paths")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do (COMMAND --help for more)")
+    check = commands.add_parser(
+        "check", help="run every rule over the migrations below the paths",
+        description="Run every rule over the migrations below the paths and report what flake8 would report for"
+        " the same files and configuration; the whole project's graph is read whatever the paths.",
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
     check.add_argument("--format", choices=CHECK_FORMATS, default="text",
                        help="text: flake8's lines; json: docs/json-output.md; sarif: SARIF 2.1.0 for code scanning;"
-                       " github: workflow commands that annotate a pull request")
+                       " github: workflow commands that annotate a pull request; gitlab: a Code Quality report"
+                       " (artifacts: reports: codequality:)")
     check.add_argument("--exit-zero", action="store_true",
                        help="exit with status 0 even when there are findings (usage errors still exit 2)")
     check.add_argument("--write-baseline", metavar="FILE",
                        help="write every finding to FILE (a baseline for --djm-baseline) and exit 0")
+    fixing = check.add_argument_group("fixes (the flake8 plugin does not fix: flake8 has no protocol for it)")
+    fixing.add_argument("--fix", action="store_true",
+                        help="apply the safe fixes of what is reported, check again until nothing changes, and"
+                        " report what remains")
+    fixing.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff, apply the unsafe fixes too (a reverse that does nothing, a"
+                        " migration out of its transaction); alone, say how many fixes there are")
+    fixing.add_argument("--diff", action="store_true",
+                        help="write nothing: print the fixes as a unified diff (patch -p1 applies it); exit 1 when"
+                        " there is one")
+    fixing.add_argument("--fix-only", action="store_true",
+                        help="as --fix, but do not report what remains and exit 0")
+    fixing.add_argument("--add-noqa", action="store_true",
+                        help="add a `# noqa: DJMxxx` comment for every finding reported (with a reason"
+                        " placeholder when DJM908 is selected) and exit 0")
     check.add_argument("-v", "--verbose", action="store_true",
-                       help="say on standard error which Django settings were read, from where, and what is unknown")
-    graph = commands.add_parser("graph", help="print the migration graph Django would build, as JSON")
+                       help="say on standard error which Django settings were read, from where, and what is"
+                       " unknown, and repeat the notices said once per project (RunSQL not analysed)")
+    graph = commands.add_parser(
+        "graph", help="print the migration graph Django would build: JSON data, or a DOT, Mermaid or HTML picture",
+        description="Print the migration graph Django would build for the project holding PATH, with the graph"
+        " findings marked: as JSON data (nodes, edges, leaves, settings), or as a picture to render with Graphviz"
+        " (dot), to paste into GitHub Markdown (mermaid) or to open in a browser (html, one offline file).",
+    )
     graph.add_argument("path", nargs="?", metavar="PATH", help="a file or folder of the project (default: .)")
     graph.add_argument("--format", choices=("json", "dot", "mermaid", "html"), default="json",
                        help="json (data), dot (Graphviz), mermaid (renders in GitHub markdown), html (an offline page)")
@@ -126,7 +166,14 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--around", metavar="APP.MIGRATION",
                        help="draw one migration with its ancestors and descendants within --depth steps")
     graph.add_argument("--depth", type=int, default=2, metavar="N", help="steps around --around (default: 2)")
-    for command in (check, graph):
+    plan = commands.add_parser("plan", help="print what `migrate` will do on the database --djm-applied names")
+    plan.add_argument("plan_app", nargs="?", metavar="APP", help="as `migrate APP`: this app's migrations only")
+    plan.add_argument("plan_migration", nargs="?", metavar="MIGRATION",
+                      help="as `migrate APP MIGRATION`: forwards or backwards to it (a prefix of its name), or zero")
+    plan.add_argument("--path", metavar="PATH", help="a file or folder of the project (default: .)")
+    plan.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text: the steps, their findings and any recovery; json: the same as data")
+    for command in (check, graph, plan):
         add_command_arguments(command)
     return parser
 
@@ -142,6 +189,22 @@ def _explain(code_or_name: str, parser: argparse.ArgumentParser) -> str:
     from flake8_django_migrations.docs import render_rule
 
     return render_rule(rule)
+
+
+def _fix_options(args: argparse.Namespace) -> FixOptions | None:
+    """What ``check`` is asked to fix (fix.py); None without --fix, --fix-only, --diff, --unsafe-fixes or
+    --add-noqa. Options that contradict each other are a usage error."""
+    if not (args.fix or args.fix_only or args.diff or args.unsafe_fixes or args.add_noqa):
+        return None
+    if args.add_noqa and (args.fix or args.fix_only or args.diff or args.unsafe_fixes):
+        _usage_error("--add-noqa silences what is reported: use it without --fix, --fix-only, --diff and"
+                     " --unsafe-fixes")
+    if args.write_baseline is not None:
+        _usage_error("--write-baseline records what is reported: use it without the fix options")
+    from flake8_django_migrations.fix import FixOptions
+
+    return FixOptions(fix=args.fix, unsafe=args.unsafe_fixes, diff=args.diff, add_noqa=args.add_noqa,
+                      fix_only=args.fix_only)
 
 
 def _usage_error(message: str) -> NoReturn:
@@ -230,6 +293,7 @@ def _check(
     write_baseline_to: str | None = None,
     baseline: Baseline | None = None,
     argv: Sequence[str] = (),
+    fixing: FixSession | None = None,
 ) -> int:
     settings, options = configuration.settings, configuration.options
     if settings.enabled_codes == frozenset():
@@ -247,9 +311,10 @@ def _check(
         by_root.setdefault(find_project_root(os.path.abspath(path), settings), []).append(path)
     found: list[Finding] = []
     projects: list[ProjectPass] = []
+    runs: list[ProjectRun] = []  # for the fixes (fix.py)
     given = settings
     packages: dict[str, bool] = {}
-    unanalysed_sql = False
+    unanalysed_sql: list[str] = []  # the roots where a RunSQL went unanalysed for want of the [sql] extra
     stat_keys: list[str] = []  # the per-file findings keys: each stands for the stat of the files in `stated`
     stated: set[str] = set()
     migrations_found: list[str] = []  # every migration found below the paths, checked or not
@@ -258,6 +323,7 @@ def _check(
         # Not the plugin's per-process runs: a command reads the files as they are now, also when it runs twice in
         # one process. The disk cache is keyed by every file's stat, so it is never stale.
         run = _project_run(root, given, cache, configuration.project_rule_codes)
+        runs.append(run)
         settings = run.settings
         projects.append(ProjectPass(root, settings, run.discovery))
         if verbose:
@@ -269,7 +335,7 @@ def _check(
         per_file, sql_unanalysed, per_file_key = run.file_findings(available_cores())
         stat_keys.append(per_file_key)
         stated.update(per_file)
-        unanalysed_sql = unanalysed_sql or sql_unanalysed
+        unanalysed_sql.extend([root] if sql_unanalysed else [])
         _say_which_rules_are_off(run.settings)
         below = [os.path.abspath(path) for path in group]
         migrations_found.extend(path for path in per_file if _is_below(path, below))
@@ -312,9 +378,7 @@ def _check(
         )
     reported = Verdict(options, configuration).reported(found, cache, paths, stated, stat_keys)
     if unanalysed_sql:
-        from flake8_django_migrations.facts.sql import SQL_NOT_ANALYSED
-
-        sys.stderr.write(f"{PROG}: {SQL_NOT_ANALYSED}\n")  # once per run, and only where it matters
+        _say_sql_not_analysed(unanalysed_sql, cache, verbose)
     if write_baseline_to is not None:
         from flake8_django_migrations.baseline import BaselineError, write_baseline
 
@@ -334,6 +398,8 @@ def _check(
                 f"{PROG}: {stale_entries} finding(s) of the baseline {settings.baseline} no longer occur;"
                 " write it again to drop them\n"
             )
+    if fixing is not None:
+        fixing.checked(reported, runs)
     _writer(output_format)(Report(tuple(reported), tuple(projects), given, stale_entries), out)
     return EXIT_FINDINGS if reported else EXIT_CLEAN
 
@@ -400,6 +466,23 @@ def _say_which_rules_are_off(settings: Settings) -> None:
     )
 
 
+def _say_sql_not_analysed(roots: Sequence[str], cache: FactsCache, verbose: bool) -> None:
+    """The `[sql]` notice, once per run where it matters, and once per project and cache: a run (the pre-commit hook
+    on every commit) does not repeat it, ``-v`` does. Without a cache to remember it, every run says it."""
+    import hashlib
+
+    from flake8_django_migrations.facts.sql import SQL_NOT_ANALYSED
+
+    keys = [hashlib.blake2b(f"sql-notice\0{root}".encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+            for root in roots]
+    unsaid = [key for key in keys if cache.data(key) is None]
+    if unsaid or verbose:
+        repeated = " (said once per project; -v says it again)" if cache.enabled and not verbose else ""
+        sys.stderr.write(f"{PROG}: {SQL_NOT_ANALYSED}{repeated}\n")
+    for key in unsaid:
+        cache.store_data(key, {"said": True})
+
+
 def _off_by_default_codes() -> tuple[str, ...]:
     from flake8_django_migrations.registry import OFF_BY_DEFAULT
 
@@ -426,6 +509,10 @@ def _writer(output_format: str) -> Callable[[Report, TextIO], None]:
         from flake8_django_migrations.output.github import write_github
 
         return write_github
+    if output_format == "gitlab":
+        from flake8_django_migrations.output.gitlab import write_gitlab
+
+        return write_gitlab
     from flake8_django_migrations.output.text import write_text
 
     return write_text
@@ -469,8 +556,9 @@ def _graph(
 
     run = _project_run(root, settings)
     index = run.index()
-    # Every project rule, not only the selected ones: flake8's verdict decides what the picture shows.
-    errors = verdict.reported(run_rules(index, PROJECT_RULES, run.settings))
+    # Every project rule the deploy model runs, selected or not: flake8's verdict decides what the picture shows.
+    rules = [rule for rule in PROJECT_RULES if run.settings.rolling_deploy or not rule.needs_rolling_deploy]
+    errors = verdict.reported(run_rules(index, rules, run.settings))
     if output_format == "json":
         import json
 
@@ -501,3 +589,48 @@ def _graph(
 
 def _is_below(path: str, targets: Iterable[str]) -> bool:
     return any(path == target or path.startswith(target.rstrip(os.sep) + os.sep) for target in targets)
+
+
+def _plan(args: argparse.Namespace, configuration: Configuration, cache: FactsCache, out: TextIO) -> int:
+    """``plan [APP [MIGRATION]]``: what ``migrate`` will do on the database ``djm-applied`` names, with the findings
+    in the files it runs (output/plan.py). Exit status 1 when ``migrate`` would refuse or stop, 0 when it would run
+    through; a source that cannot be read, an unknown app or migration: 2."""
+    settings = configuration.settings
+    if settings.applied is None:
+        _usage_error("plan needs --djm-applied SOURCE: the database (or a file of its django_migrations rows) that"
+                     " migrate would run on")
+    path = args.path or "."
+    target = os.path.abspath(path)
+    if not os.path.exists(target):
+        _usage_error(f"{path}: no such file or folder")
+    from flake8_django_migrations.project.applied_graph import PlanArgumentError, history_view, plan_migrate
+
+    run = _project_run(find_project_root(target, settings), settings, cache, configuration.project_rule_codes)
+    applied = run.settings.applied_migrations
+    assert applied is not None  # read by the settings, else by the run
+    view = history_view(run.index(), applied)
+    try:
+        plan = plan_migrate(view, args.plan_app, args.plan_migration)
+    except PlanArgumentError as error:
+        _usage_error(f"plan: {error}")
+    # The findings flake8 would report in the files the plan runs: per-file and project ones, from the cache.
+    planned = {
+        os.path.abspath(facts.path)
+        for facts in (view.index.migrations.get(step.migration) for step in plan.steps) if facts is not None
+    }
+    per_file = run.file_findings(available_cores())[0]
+    found = [finding for path in planned for finding in per_file.get(path) or ()]
+    found.extend(finding for finding in run.project_findings(available_cores()) if finding.path in planned)
+    by_path: dict[str, list[Finding]] = {}
+    for finding in Verdict(configuration.options).reported(found):
+        by_path.setdefault(finding.path, []).append(finding)
+    command = " ".join(["migrate", *(name for name in (args.plan_app, args.plan_migration) if name is not None)])
+    if args.format == "json":
+        from flake8_django_migrations.output.plan import write_plan_json
+
+        write_plan_json(view, plan, by_path, out)
+    else:
+        from flake8_django_migrations.output.plan import write_plan_text
+
+        write_plan_text(view, plan, by_path, out, command)
+    return EXIT_FINDINGS if plan.refusal is not None or plan.stops_at is not None else EXIT_CLEAN

@@ -87,6 +87,7 @@ def read_configuration(argv: Sequence[str], cache: FactsCache, read: ReadFlake8O
         and settings.use_cache
         and settings.cache_dir == _cache_dir(argv)
         and settings.base is None
+        and settings.applied is None  # the applied migrations are read again each run
         and settings.django is None
     ):
         cache.store_data(key, {

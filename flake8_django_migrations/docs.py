@@ -24,12 +24,14 @@ OPTIONS_END = "<!-- options:end -->"
 def render_rule(rule: Rule) -> str:
     default = "on" if rule.default_enabled else "off (enable with `--extend-select " + rule.code + "`)"
     scope = "the whole project's migration graph" if rule.scope == PROJECT else "one migration file"
-    options = "\n".join(f"- {describe_option(plugin_option(name))}" for name in rule.options) or "None."
+    options = "\n".join(f"- {describe_option(plugin_option(name))}" for name in rule.option_names) or "None."
     return "\n".join(
         [
             f"# {rule.code} {rule.name}",
             "",
             f"Default: {default}. Checks {scope}.",
+            "",
+            render_deploy(rule),
             "",
             "Message: " + rule.message,
             "",
@@ -62,13 +64,27 @@ def render_rule(rule: Rule) -> str:
     )
 
 
+def render_deploy(rule: Rule) -> str:
+    """What the rule's claim assumes of the deploy, and why: one paragraph of its page (and of ``--explain``)."""
+    if rule.needs_rolling_deploy:
+        return (
+            "Deploy: needs a rolling deploy (old code serving requests while the migration runs and after it):"
+            f" {rule.deploy_why}. Not run with `djm-deploy = downtime`, unless the project installs"
+            " django-safemigrate or django-syzygy."
+        )
+    return f"Deploy: holds whatever the deploy (run with `djm-deploy = downtime` too): {rule.deploy_why}."
+
+
 def render_table() -> str:
-    rows = ["| code | name | default | what it flags |", "|---|---|---|---|"]
+    rows = ["| code | name | default | deploy | what it flags |", "|---|---|---|---|---|"]
     for rule in RULES.values():
         # The first sentence up to its first colon, without parenthesised asides (which may hold the verb's object).
         summary = re.sub(r" \([^()]*\)", "", rule.what_it_does.split(". ")[0]).split(": ")[0].rstrip(".")
         default = "on" if rule.default_enabled else "off"
-        rows.append(f"| [{rule.code}](docs/rules/{rule.code}.md) | `{rule.name}` | {default} | {summary} |")
+        deploy = "rolling" if rule.needs_rolling_deploy else "any"
+        rows.append(
+            f"| [{rule.code}](docs/rules/{rule.code}.md) | `{rule.name}` | {default} | {deploy} | {summary} |"
+        )
     return "\n".join([TABLE_START, *rows, TABLE_END])
 
 

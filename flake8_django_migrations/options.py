@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from flake8_django_migrations.settings import DATABASES, Settings, build_settings, is_true
+from flake8_django_migrations.settings import DATABASES, DEPLOY_MODELS, Settings, build_settings, is_true
 
 __all__ = [
     "FLAKE8_GROUP_TITLE",
@@ -138,6 +138,16 @@ PLUGIN_OPTIONS: Final[tuple[PluginOption, ...]] = (
         metavar="REF",
     ),
     PluginOption(
+        "--djm-applied", "--applied", "applied", Kind.VALUE, "applied",
+        help="Which migrations a database has applied: an SQLite database file, a PostgreSQL URL (`env`: the one in"
+        " `DATABASE_URL`; needs the `[postgres]` extra), or a text file (`app name` or `app.name` lines, the output"
+        " of `showmigrations --list` or `--plan`, a CSV export of `django_migrations`). Read once per run in a"
+        " read-only transaction, never written; the rules that read this option find nothing without it. A source"
+        " that cannot be read is a usage error.",
+        default="none",
+        metavar="SOURCE",
+    ),
+    PluginOption(
         "--djm-new-only", "--new-only", "new_only", Kind.FLAG, "new_only",
         help="With `--djm-base`, report only findings about migrations added or changed since that revision.",
         default="off",
@@ -161,6 +171,16 @@ PLUGIN_OPTIONS: Final[tuple[PluginOption, ...]] = (
         help="Neither read nor write the cache: parse every file.",
         default="off",
         negated=True,
+    ),
+    PluginOption(
+        "--djm-deploy", "--deploy", "deploy", Kind.VALUE, "deploy",
+        help="How the project is deployed: `rolling` (old code keeps serving requests while the migrations run and"
+        " until the new code is everywhere) or `downtime` (the application is stopped while the migrations run, as"
+        " a self-hosted application is upgraded). With `downtime`, the rules whose claim needs a rolling deploy are"
+        " not run. A project whose Django settings list django-safemigrate or django-syzygy in `INSTALLED_APPS`"
+        " (read statically) deploys rolling by definition, whatever this says.",
+        default="`rolling`",
+        choices=DEPLOY_MODELS,
     ),
 )
 
@@ -301,7 +321,7 @@ def _read_by(option: PluginOption) -> str:
     """The rules whose records name the option, linked to their pages: derived, so it cannot go stale."""
     from flake8_django_migrations.registry import RULES  # the documentation only: not on a lint run's path
 
-    codes = [code for code, rule in RULES.items() if option.config_key in rule.options]
+    codes = [code for code, rule in RULES.items() if option.config_key in rule.option_names]
     links = ", ".join(f"[{code}](docs/rules/{code}.md)" for code in codes)
     return f" Read by {links}." if codes else ""
 

@@ -196,7 +196,7 @@ def settings_of_lint_run(options: argparse.Namespace) -> Settings:
     if settings.project_root is not None and not os.path.isdir(settings.project_root):
         # Else every file would be its own project of nothing: the project findings would vanish without a word.
         raise SettingsError(f"djm-project-root: {settings.project_root} is not a folder")
-    if settings.base is not None or settings.baseline is not None:
+    if settings.base is not None or settings.baseline is not None or settings.applied is not None:
         from flake8_django_migrations.run import resolve_options  # git and the baseline: only when asked
 
         settings = resolve_options(settings, getattr(options, "filenames", None) or ())

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from flake8_django_migrations.facts import MigrationFacts
     from flake8_django_migrations.settings import Settings
 
-__all__ = ["FILE_RULES", "OFF_BY_DEFAULT", "PREFIX", "PROJECT_RULES", "RULES", "check_facts"]
+__all__ = ["FILE_RULES", "OFF_BY_DEFAULT", "PREFIX", "PROJECT_RULES", "RULES", "check_facts", "runs"]
 
 PREFIX: Final = "DJM"
 
@@ -39,9 +39,15 @@ PROJECT_RULES: Final = tuple(rule for rule in RULES.values() if rule.scope == PR
 OFF_BY_DEFAULT: Final = tuple(code for code, rule in RULES.items() if not rule.default_enabled)
 
 
+def runs(rule: Rule, settings: Settings) -> bool:
+    """Whether ``rule`` runs with ``settings``: its code is selected, and its claim holds under the project's deploy
+    model (with ``djm-deploy = downtime``, those that need a rolling deploy do not run)."""
+    return settings.is_enabled(rule.code) and (settings.rolling_deploy or not rule.needs_rolling_deploy)
+
+
 def check_facts(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
     """Every per-file finding for one migration; flake8 or the command then applies select, ignore and noqa.
-    Rules whose code is not selected are not run."""
+    Only the rules that ``runs`` lets run are run."""
     for rule in FILE_RULES:
-        if settings.is_enabled(rule.code):
+        if runs(rule, settings):
             yield from rule.findings_in_file(facts, settings)

@@ -58,6 +58,8 @@ class ProjectRun:
             # The commit djm-base names in the repository holding this project: the options were resolved in one
             # place (the first path, the working folder), and another repository's HEAD is another commit.
             self.settings = _with_base_resolved(self.settings, self.root)
+        if self.settings.applied is not None and self.settings.applied_migrations is None:
+            self.settings = _with_applied_read(self.settings)  # settings made without resolve_options
         self.cache = cache if cache is not None else FactsCache(self.settings.cache_dir, self.settings.use_cache)
         if project_rule_codes is None:
             from flake8_django_migrations.registry import PROJECT_RULES
@@ -66,6 +68,11 @@ class ProjectRun:
         # The project rules whose code is selected; the others are not run at all (an opinionated rule off by
         # default can cost more than all the others). Codes, so that a warm command need not import the rules.
         self.codes = tuple(code for code in project_rule_codes if self.settings.is_enabled(code))
+        if not self.settings.rolling_deploy:
+            # djm-deploy = downtime: the rules whose claim needs old code running are not run (the records say which).
+            from flake8_django_migrations.registry import RULES, runs
+
+            self.codes = tuple(code for code in self.codes if runs(RULES[code], self.settings))
         self._discovery: Discovery | None = None
         self._fingerprint: str | None = None
         self._project_findings: tuple[Finding, ...] | None = None
@@ -275,8 +282,9 @@ def resolve_options(settings: Settings, paths: Sequence[str] = ()) -> Settings:
     """The options of a lint run made ready, once, before any file is checked: the commit ``djm-base`` names now
     (a moved ref, origin/main, names other migrations) in the repository holding the project (``djm-project-root``,
     else the first of the ``paths`` checked, else the working folder; each ``ProjectRun`` resolves it again in its
-    own), and the baseline file read. ``SettingsError`` for a revision git does not know or a baseline that cannot
-    be read: both front ends report it as a usage error."""
+    own), the baseline file read, and the applied migrations ``djm-applied`` names read. ``SettingsError`` for a
+    revision git does not know, or a baseline or applied-migrations source that cannot be read: both front ends
+    report it as a usage error."""
     if settings.base is not None:
         settings = _with_base_resolved(settings, settings.project_root or (paths[0] if paths else os.getcwd()))
     if settings.baseline is not None:
@@ -286,7 +294,20 @@ def resolve_options(settings: Settings, paths: Sequence[str] = ()) -> Settings:
             read_baseline(settings.baseline)
         except BaselineError as error:
             raise SettingsError(str(error)) from None
+    if settings.applied is not None and settings.applied_migrations is None:
+        settings = _with_applied_read(settings)
     return settings
+
+
+def _with_applied_read(settings: Settings) -> Settings:
+    """``settings`` with the migrations ``djm-applied`` says are applied, read now (the source is opened read-only,
+    once); ``SettingsError`` when it cannot be read."""
+    from dataclasses import replace
+
+    from flake8_django_migrations.project.applied import read_applied
+
+    assert settings.applied is not None
+    return replace(settings, applied_migrations=read_applied(settings.applied))
 
 
 def _with_base_resolved(settings: Settings, where: str) -> Settings:

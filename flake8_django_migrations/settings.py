@@ -14,7 +14,9 @@ from flake8_django_migrations.files import read_regular_file
 __all__ = [
     "DATABASES",
     "DEFAULT_SWAPPABLE",
+    "DEPLOY_MODELS",
     "READ_SETTINGS",
+    "AppliedMigrations",
     "DjangoSettings",
     "ReadSetting",
     "Settings",
@@ -24,6 +26,11 @@ __all__ = [
 ]
 
 DATABASES: Final = ("postgresql", "mysql", "sqlite", "oracle")
+# djm-deploy: old code keeps serving while and after the migrations run, or the application is stopped meanwhile.
+DEPLOY_MODELS: Final = ("rolling", "downtime")
+# The INSTALLED_APPS entries (a module, or one of its AppConfig classes) of the tools whose migrations run before or
+# after the deploy: a project that installs one deploys rolling by definition.
+STAGED_DEPLOY_APPS: Final = ("django_safemigrate", "syzygy")
 # Django's own default for the one swappable setting every project has.
 DEFAULT_SWAPPABLE: Final[Mapping[str, str]] = {"AUTH_USER_MODEL": "auth.User"}
 
@@ -48,7 +55,9 @@ class ReadSetting:
 @dataclass(frozen=True, slots=True)
 class DjangoSettings:
     """What was read from a project's settings. ``values`` holds the settings known to be literals; ``unknown``
-    says for each other setting of ``READ_SETTINGS`` why it could not be known."""
+    says for each other setting of ``READ_SETTINGS`` why it could not be known, and for a value only partly known
+    (an open list, a default database whose engine is not read) what is not. ``open`` names the lists of ``values``
+    that may hold more entries than those read (``INSTALLED_APPS += PLUGINS``), with why."""
 
     root: str
     module: str | None = None
@@ -62,6 +71,14 @@ class DjangoSettings:
     files: tuple[str, ...] = ()  # every file read or that could name another module, to notice a change
     # (module, where it was named) of every candidate, most authoritative first; the first one found won.
     candidates: tuple[tuple[str, str], ...] = ()
+    open: Mapping[str, str] = field(default_factory=dict)  # setting -> why the list may hold more
+    configuration: str | None = None  # the django-configurations class the values were read from
+
+    @property
+    def listed_apps(self) -> tuple[str, ...] | None:
+        """The ``INSTALLED_APPS`` entries read, also of an open list (which may hold more)."""
+        value = self.value("INSTALLED_APPS")
+        return value if isinstance(value, tuple) else None
 
     def value(self, name: str) -> object:
         read = self.values.get(name)
@@ -69,8 +86,8 @@ class DjangoSettings:
 
     @property
     def installed_apps(self) -> tuple[str, ...] | None:
-        value = self.value("INSTALLED_APPS")
-        return value if isinstance(value, tuple) else None
+        """Every app Django loads; None when that is not known (also when the list is open)."""
+        return None if "INSTALLED_APPS" in self.open else self.listed_apps
 
     @property
     def auth_user_model(self) -> str | None:
@@ -99,14 +116,20 @@ class DjangoSettings:
             shown = read.value
             if name == "DATABASES":
                 shown = {"default": {"ENGINE": self.database_engine}}
-            values[name] = {"value": _as_json_value(shown), "path": read.path, "line": read.line}
-        return {
+            entry: dict[str, object] = {"value": _as_json_value(shown), "path": read.path, "line": read.line}
+            if name in self.open:
+                entry["open"] = self.open[name]
+            values[name] = entry
+        described: dict[str, object] = {
             "module": self.module,
             "module_origin": self.module_origin,
             "path": self.path,
             "values": values,
             "unknown": dict(self.unknown),
         }
+        if self.configuration is not None:
+            described["configuration"] = self.configuration
+        return described
 
 
 def _as_json_value(value: object) -> object:
@@ -115,6 +138,18 @@ def _as_json_value(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(key): _as_json_value(item) for key, item in value.items()}
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedMigrations:
+    """What ``djm-applied`` read (``project/applied.py`` reads it, ``run.resolve_options`` once per run): the rows of
+    a database's ``django_migrations`` table, or what a file says of them."""
+
+    source: str  # as messages show it: a file's path, or a database URL without its password
+    rows: frozenset[tuple[str, str]]  # (app, name) recorded as applied
+    # Shown as applied by `showmigrations`, which names a squash for the migrations it replaces: each of these that
+    # is a squash on disk stands for its `replaces` too (project/applied.py adds them).
+    via_replaces: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +179,30 @@ class Settings:
     base_commit: str | None = None
     new_only: bool = False
     baseline: str | None = None
+    # Applied migrations (rules/applied.py, the `plan` command): the source as written (it may hold a password: never
+    # shown) and, once run.resolve_options read it, what it holds.
+    applied: str | None = None
+    applied_migrations: AppliedMigrations | None = None
+    # djm-deploy, as configured: "rolling" or "downtime" (see `rolling_deploy` for what the rules follow).
+    deploy: str = "rolling"
 
     def is_enabled(self, code: str) -> bool:
         return self.enabled_codes is None or code in self.enabled_codes
+
+    @property
+    def rolling_deploy(self) -> bool:
+        """Whether old code may run against the new schema, so the rules whose claim needs that run: `djm-deploy =
+        rolling`, or a project whose Django settings install django-safemigrate or django-syzygy."""
+        return self.deploy == "rolling" or self.staged_deploy_app is not None
+
+    @property
+    def staged_deploy_app(self) -> str | None:
+        """The ``INSTALLED_APPS`` entry (read statically) of django-safemigrate or django-syzygy, if any: both run
+        migrations before or after a deploy, so their project deploys rolling."""
+        for entry in (self.django.listed_apps if self.django is not None else None) or ():
+            if entry.partition(".")[0] in STAGED_DEPLOY_APPS:
+                return entry
+        return None
 
     @property
     def is_postgresql(self) -> bool:
@@ -172,6 +228,8 @@ def build_settings(
     base: str | None = None,
     new_only: bool = False,
     baseline: str | None = None,
+    applied: str | None = None,
+    deploy: str | None = None,
 ) -> Settings:
     """Settings from option values as written (``KEY=VALUE`` entries, comma-separated or not), the one place
     where they are checked and where defaults apply. Raises ``SettingsError`` for a value that makes no sense."""
@@ -188,6 +246,9 @@ def build_settings(
             raise SettingsError(f"djm-swappable: {setting}={model!r} is not of the form app_label.ModelName")
     if new_only and not base:
         raise SettingsError("djm-new-only needs djm-base, the revision to compare with")
+    deploy = (deploy or "rolling").strip().lower()
+    if deploy not in DEPLOY_MODELS:
+        raise SettingsError(f"djm-deploy must be one of {', '.join(DEPLOY_MODELS)}, not {deploy!r}")
     return Settings(
         database=database,
         project_root=project_root or None,
@@ -204,6 +265,8 @@ def build_settings(
         base=base or None,
         new_only=new_only,
         baseline=baseline or None,
+        applied=(applied or "").strip() or None,
+        deploy=deploy,
     )
 
 

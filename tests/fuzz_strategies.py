@@ -26,6 +26,7 @@ __all__ = [
     "module_bytes",
     "pathological_source",
     "project_trees",
+    "settings_packages",
 ]
 
 # Pools -------------------------------------------------------------------------------------------------------------
@@ -827,3 +828,64 @@ def control_character_trees(draw: st.DrawFn, file_names: bool = True) -> Tree:
         names.append(f"{number}_{suffix}")
         files[f"shop/migrations/{names[-1]}.py"] = source.encode("utf-8")
     return Tree(files)
+
+
+# Settings packages -------------------------------------------------------------------------------------------------
+
+_SETTINGS_HEAD = (
+    "import os\nimport dj_database_url\nimport environ\nfrom split_settings.tools import include, optional\n"
+    "from configurations import Configuration, values\n\nenv = environ.Env()\nDEBUG = env.bool('DEBUG', False)\n"
+)
+_SETTING_VALUES: Mapping[str, tuple[str, ...]] = {
+    "INSTALLED_APPS": ("['shop', 'billing']", "('shop',)", "[]", "PLUGINS", "['a', NAME]", "[*BASE, 'x']",
+                       "get_apps()", "5", "{'a': 1}", "[{}]", "values.ListValue(['shop'])", "INSTALLED_APPS"),
+    "AUTH_USER_MODEL": ("'accounts.User'", "values.Value('a.B')", "os.environ.get('X', 'a.B')", "None", "1",
+                        "'a' + 'b'", "AUTH_USER_MODEL"),
+    "MIGRATION_MODULES": ("{'shop': 'shop.db'}", "{'shop': None}", "{1: 2}", "{**X}", "{'a': [1]}",
+                          "dict(shop='shop.db')"),
+    "DATABASES": ("{'default': {'ENGINE': 'django.db.backends.postgresql'}}",
+                  "{'default': dj_database_url.config(default='mysql://h/x')}", "{'default': env.db()}",
+                  "{'default': env.db(default='sqlite://')}", "[]", "{'default': 5}",
+                  "values.DatabaseURLValue('postgres://h/x')", "{'default': {'ENGINE': os.getenv('E', 'x')}}"),
+    "DEFAULT_AUTO_FIELD": ("'django.db.models.BigAutoField'", "values.Value(3)", "DEFAULT_AUTO_FIELD"),
+}
+_SETTING_NAMES = tuple(_SETTING_VALUES)
+_SETTINGS_STATEMENTS = (
+    "{name} = {value}", "{name} = {value}", "{name} += {value}", "{name}.append({value})",
+    "{name}.extend({value})", "{name}['default'] = {value}", "if DEBUG:\n    {name} = {value}",
+    "if flag():\n    {name} += {value}\nelse:\n    {name} = {value}", "for x in y:\n    {name}.append(x)",
+    "try:\n    from .{module} import *\nexcept ImportError:\n    pass", "from .{module} import *",
+    "from .{module} import {name}", "from conf.settings.{module} import *", "include('{module}.py')",
+    "include(optional('missing.py'), '{module}.py')", "include('*.py')", "include('missing.py')",
+    "class Dev({base}):\n    {name} = {value}", "exec(open('x').read())", "globals().update({{'{name}': {value}}})",
+    "{name} = {name} + {name}", "del {name}", "while True:\n    {name} = {value}\n    break",
+    "with open('x') as f:\n    {name} = f.read()", "{name}.remove('shop')", "{name}[0] = {value}",
+    "import conf.settings.{module} as other\n{name} = other.{name}",
+)
+_CLASS_BASES = ("Configuration", "Dev", "Base", "object", "Unknown", "Configuration, Dev")
+
+
+@st.composite
+def settings_packages(draw: st.DrawFn, min_modules: int = 1, max_modules: int = 6,
+                      max_statements: int = 8) -> dict[str, str]:
+    """A project whose settings package ``conf.settings`` is a web of modules that star-import each other (some
+    under ``try`` or a condition), include each other with django-split-settings, define django-configurations
+    classes, and set the settings ``django_settings`` reads to literal, computed, environment-dependent or wrongly
+    typed values. By relative POSIX path."""
+    count = _count(draw, min_modules, max_modules)
+    modules = [f"m{index}" for index in range(count)]
+    files = {
+        "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "conf.settings")\n',
+        "conf/__init__.py": "",
+    }
+    for path in ("__init__", *modules):
+        lines = [_SETTINGS_HEAD] if draw(st.booleans()) else []
+        for _ in range(_count(draw, 0, max_statements)):
+            name = _pick(draw, _SETTING_NAMES)
+            statement = _pick(draw, _SETTINGS_STATEMENTS).format(
+                name=name, value=_pick(draw, _SETTING_VALUES[name]), module=_pick(draw, modules),
+                base=_pick(draw, _CLASS_BASES),
+            )
+            lines.append(statement + "\n")
+        files[f"conf/settings/{path}.py"] = "".join(lines)
+    return files

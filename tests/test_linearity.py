@@ -209,3 +209,32 @@ def test_mermaid_ids_of_names_that_sanitise_alike_are_linear() -> None:
         assert ids == ["m_shop___2", "m_shop__", *(f"m_shop___{i}" for i in range(3, size + 2))]
 
     assert_linear(step, 1000)
+
+
+def test_reading_a_web_of_star_imports_is_linear_in_its_imports(tmp_path: Any) -> None:
+    """Issue 22: a settings package of N modules each doing ``from .mJ import *`` for all the others took 0.6, 3.5,
+    23 and 147 s for N = 7 to 10 (each module was run again on every path of imports reaching it). Each module
+    runs once, as Python's import runs it: the work is then linear in the N² import statements."""
+    from math import isqrt
+
+    from flake8_django_migrations.project.django_settings import read_django_settings
+
+    def web(count: int) -> str:
+        root = tmp_path / f"web{count}"
+        package = root / "conf" / "settings"
+        package.mkdir(parents=True)
+        (root / "manage.py").write_text('import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "conf.settings")\n')
+        (root / "conf" / "__init__.py").write_text("")
+        (package / "__init__.py").write_text("".join(f"from .m{index} import *\n" for index in range(count)))
+        for index in range(count):
+            imports = "".join(f"from .m{other} import *\n" for other in range(count) if other != index)
+            (package / f"m{index}.py").write_text(f"{imports}VALUE_{index} = {index}\nINSTALLED_APPS = ['shop']\n")
+        return str(root)
+
+    roots = {imports: web(isqrt(imports)) for imports in (16, 64)}  # 4 and 8 modules
+
+    def step(imports: int) -> None:
+        read = read_django_settings(roots[imports], environ={})
+        assert read.installed_apps == ("shop",)
+
+    assert_linear(step, 16)

@@ -42,9 +42,11 @@ def project(root: Path, migrations: dict[str, str]) -> Path:
 
 
 def findings(root: Path) -> list[tuple[str, int, int, str, str]]:
-    """(path relative to root, line, 0-based column, code, text) of every finding of the default project rules."""
+    """(path relative to root, line, 0-based column, code, text) of every finding of the default project rules
+    but DJM204."""
     found = run_rules(ProjectRun(str(root), SETTINGS).index(), DEFAULT_RULES, ProjectRun(str(root), SETTINGS).settings)
-    return [(str(Path(f.path).relative_to(root)), f.line, f.col, f.code, f.text) for f in found]
+    # The renames these histories make are DJM204's own findings, tested with its fixtures: here, what follows them.
+    return [(str(Path(f.path).relative_to(root)), f.line, f.col, f.code, f.text) for f in found if f.code != "DJM204"]
 
 
 def expected(path: str, line: int, col: int, code: str, **names: object) -> tuple[str, int, int, str, str]:

@@ -57,10 +57,8 @@ def test_an_operation_with_every_parameter_positional_is_fully_known() -> None:
         "        migrations.RunPython(forwards, migrations.RunPython.noop),\n"
         "    ]\n"
     )
-    assert findings(body) == [
-        RULES["DJM204"].finding(PATH, 12, 8, operation="RenameField", target="customer.name"),
-        RULES["DJM104"].finding(PATH, 13, 8, operation="RunPython"),
-    ]
+    # DJM204 is a project rule: what the renamed field was is found along the graph.
+    assert findings(body) == [RULES["DJM104"].finding(PATH, 13, 8, operation="RunPython")]
 
 
 def test_an_operation_with_more_arguments_than_django_takes_is_not_known() -> None:
@@ -71,7 +69,9 @@ def test_an_operation_with_more_arguments_than_django_takes_is_not_known() -> No
         "        migrations.RunPython(forwards, migrations.RunPython.noop),\n"
         "    ]\n"
     )
-    assert findings(body) == [RULES["DJM204"].finding(PATH, 12, 8, operation="RenameField", target="customer.name")]
+    facts = extract_facts(ast.parse(HEADER + body), PATH)
+    assert facts is not None and facts.operations_complete is False
+    assert findings(body) == []  # what the list holds is not known: no DJM104
 
 
 @pytest.mark.parametrize(("atomic", "reported"), [

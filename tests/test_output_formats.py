@@ -26,6 +26,7 @@ from tests.graph_trees import RUN_PYTHON, app, migration, tree, write_tree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SARIF_SCHEMA = REPOSITORY / "tests" / "vendor" / "sarif-schema-2.1.0.json"
+GITLAB_SCHEMA = REPOSITORY / "tests" / "vendor" / "gitlab-codeclimate.json"
 VERSION = flake8_django_migrations.__version__
 # The template the README gives flake8 users for GitHub annotations.
 FLAKE8_GITHUB_FORMAT = "::error file=%(path)s,line=%(row)d,col=%(col)d,title=%(code)s::%(text)s"
@@ -189,12 +190,12 @@ def test_sarif(project: Path) -> None:
         "fullDescription": {"text": RULES["DJM304"].what_it_does},
         "help": {"text": f"{RULES['DJM304'].what_it_does}\n\n{RULES['DJM304'].why_bad}",
                  "markdown": render_rule(RULES["DJM304"])},
-        "helpUri": "https://github.com/OWNER/django-migrations-lint/blob/main/docs/rules/DJM304.md",
         "defaultConfiguration": {"enabled": True, "level": "error"},
     }
     assert driver["rules"][ids.index("DJM901")]["defaultConfiguration"] == {"enabled": False, "level": "warning"}
-    for rule in driver["rules"][:len(RULES)]:
-        assert (REPOSITORY / "docs" / "rules" / f"{rule['id']}.md").is_file()  # what helpUri names exists
+    # The project has no public home yet: no link at all rather than a dead one; each rule's page is in the log.
+    assert "informationUri" not in driver and not any("helpUri" in rule for rule in driver["rules"])
+    assert all(rule["help"]["markdown"] == render_rule(RULES[rule["id"]]) for rule in driver["rules"][:len(RULES)])
     # The fingerprints are hashes of path, code and message: checked for stability below, not spelled out here.
     fingerprints = [result.pop("partialFingerprints")["djmFinding/v1"] for result in run["results"]]
     assert len(set(fingerprints)) == 3 and all(fingerprint.endswith(":1") for fingerprint in fingerprints)
@@ -324,10 +325,141 @@ def test_github_escaping() -> None:
     )
 
 
+def test_sarif_links_appear_once_the_project_has_a_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One constant: set, it gives the driver's informationUri and each rule's helpUri (its page in docs/rules/)."""
+    from flake8_django_migrations.output import report, sarif
+    from flake8_django_migrations.output.report import Report
+    from flake8_django_migrations.settings import Settings
+
+    monkeypatch.setattr(report, "REPOSITORY_URL", "https://git.example/djm")
+    monkeypatch.setattr(sarif, "REPOSITORY_URL", "https://git.example/djm")
+    driver = sarif.sarif_log(Report((), (), Settings()))["runs"][0]["tool"]["driver"]  # type: ignore[index]
+    assert driver["informationUri"] == "https://git.example/djm"
+    helps = {rule["id"]: rule.get("helpUri") for rule in driver["rules"]}
+    assert helps["DJM304"] == "https://git.example/djm/blob/main/docs/rules/DJM304.md"
+    assert helps["E999"] is None  # flake8's own codes have no page here
+    for code in RULES:
+        assert (REPOSITORY / "docs" / "rules" / f"{code}.md").is_file()  # what helpUri would name exists
+
+
+# GitLab Code Quality -----------------------------------------------------------------------------------------------
+
+
+def validate_gitlab(report: Any) -> None:
+    """As GitLab reads a report: one JSON array whose every issue passes the schema GitLab checks it against."""
+    schema = json.loads(GITLAB_SCHEMA.read_text(encoding="utf-8"))
+    assert isinstance(report, list)
+    validator = jsonschema.Draft7Validator(schema)
+    for position, issue in enumerate(report):
+        errors = list(validator.iter_errors(issue))
+        assert not errors, f"issue {position}: {errors[0].message}"
+
+
+def gitlab_report(root: Path, *options: str) -> list[dict[str, Any]]:
+    completed = command("check", "--format", "gitlab", *options, cwd=root)
+    report: list[dict[str, Any]] = json.loads(completed.stdout)
+    validate_gitlab(report)
+    return report
+
+
+def test_gitlab(project: Path) -> None:
+    completed = command("check", "--format", "gitlab", cwd=project)
+    assert (completed.returncode, completed.stderr) == (1, "")
+    assert completed.stdout.startswith("[") and completed.stdout.endswith("]\n")
+    report = json.loads(completed.stdout)
+    validate_gitlab(report)
+    # The fingerprints are SARIF's, so an issue keeps its identity in both; checked for stability below.
+    sarif = [result["partialFingerprints"]["djmFinding/v1"] for result in sarif_results(project)]
+    assert [issue.pop("fingerprint") for issue in report] == sarif
+
+    def issue(path: str, line: int, code: str, text: str) -> dict[str, object]:
+        return {"description": f"{code} {text}", "check_name": code, "severity": "major",
+                "location": {"path": path, "lines": {"begin": line}}}
+
+    assert report == [
+        issue(SHOP_A, 5, "DJM304", f"`shop` has more than one leaf migration: `0002_a`, `0002_b`; {LEAVES_HINT}"),
+        issue(SHOP_B, 8, "DJM304", f"`shop` has more than one leaf migration: `0002_b`, `0002_a`; {LEAVES_HINT}"),
+        issue(SHOP_B, 10, "DJM101", f"{REVERSE_MESSAGE}; {REVERSE_HINT}"),
+    ]
+
+
+def test_gitlab_of_a_clean_tree_is_an_empty_array(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, app("shop", {"0001_initial": migration()}))
+    completed = command("check", "--format", "gitlab", "--djm-settings", "none", cwd=root)
+    assert (completed.returncode, completed.stdout) == (0, "[]\n")
+
+
+def test_gitlab_fingerprints_follow_a_finding_when_lines_move_and_never_repeat(
+    project: Path, tmp_path: Path
+) -> None:
+    """GitLab keeps one issue per fingerprint and tells new issues from fixed ones by them."""
+    before = gitlab_report(project)
+    path = project / SHOP_B
+    path.write_text("# a comment that moves every line down\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    after = gitlab_report(project)
+    assert [issue["location"]["lines"]["begin"] for issue in after] == [5, 10, 12]
+    assert [issue["fingerprint"] for issue in after] == [issue["fingerprint"] for issue in before]
+    twice = RUN_PYTHON.replace(
+        "operations = [migrations.RunPython(forwards)]",
+        "operations = [\n        migrations.RunPython(forwards),\n        migrations.RunPython(forwards),\n    ]",
+    )
+    root = write_tree(tmp_path / "twice", app("shop", {"0001_initial": migration(), "0002_b": twice}))
+    report = gitlab_report(root, "--djm-settings", "none")
+    assert [issue["check_name"] for issue in report] == ["DJM101", "DJM101"]
+    assert len({issue["fingerprint"] for issue in report}) == 2
+
+
+def test_gitlab_severity_and_paths(tmp_path: Path) -> None:
+    # An opinionated rule is minor; a migration that does not parse (flake8's E999) is major, as rule errors are.
+    root = write_tree(tmp_path / "my project", tree(
+        app("one", {"0001_initial": migration(("two", "0001_initial"))}),
+        app("two", {
+            "0001_initial": migration(),
+            "0002_x": migration(("two", "0001_initial"), ("one", "0001_initial")),
+        }),
+        app("broken", {"0001_initial": "class Migration(:\n"}),
+    ))
+    report = gitlab_report(root, "--select", "DJM904,E999", "--djm-settings", "none")
+    assert [(issue["check_name"], issue["severity"], issue["location"]["path"]) for issue in report] == [
+        ("E999", "major", "broken/migrations/0001_initial.py"),
+        ("DJM904", "minor", "one/migrations/0001_initial.py"),
+    ]
+
+
+def test_the_gitlab_schema_check_is_not_vacuous(project: Path) -> None:
+    report = gitlab_report(project)
+    report[0]["location"]["lines"]["begin"] = "5"
+    with pytest.raises(AssertionError, match="is not of type 'integer'"):
+        validate_gitlab(report)
+    del report[0]["fingerprint"]
+    with pytest.raises(AssertionError, match="'fingerprint' is a required property"):
+        validate_gitlab(report)
+
+
+def test_the_readme_gitlab_ci_job_writes_the_report_it_declares(project: Path) -> None:
+    """The README's `.gitlab-ci.yml` job, as written: its `check` line run in the project (the command as installed)
+    writes the file its `artifacts: reports: codequality:` names, a report GitLab accepts."""
+    import yaml  # pre-commit's own dependency
+
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    block = next(block for block in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "codequality:" in block)
+    job = yaml.safe_load(block)["django-migrations-lint"]
+    report_file = job["artifacts"]["reports"]["codequality"]
+    (line,) = [line for line in job["script"] if line.startswith("django-migrations-lint check")]
+    assert line.endswith(f" > {report_file}")
+    arguments = line.removesuffix(f" > {report_file}").split()[1:]
+    completed = command(*arguments, cwd=project)
+    assert completed.returncode == 0  # --exit-zero: the widget decides
+    (project / report_file).write_text(completed.stdout, encoding="utf-8")
+    report = json.loads((project / report_file).read_text(encoding="utf-8"))
+    validate_gitlab(report)
+    assert [issue["check_name"] for issue in report] == ["DJM304", "DJM304", "DJM101"]
+
+
 # --exit-zero and --explain ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github"])
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github", "gitlab"])
 def test_exit_zero_reports_and_exits_0(project: Path, output_format: str) -> None:
     reporting = command("check", "--format", output_format, cwd=project)
     zero = command("check", "--format", output_format, "--exit-zero", cwd=project)

@@ -151,6 +151,91 @@ def _operations() -> dict[str, tuple[list[Any], list[Any]]]:
     }
 
 
+def _precision_operations(tables: list[Any]) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Cases for what the schema rules leave alone because Django's schema editor changes nothing, or only renames
+    (issue 23): case -> (operations that set the tables up, the operations under test)."""
+    from django.db import migrations, models
+
+    client = migrations.CreateModel(
+        "Client", [("id", models.AutoField(primary_key=True))], options={"db_table": "crm_client"},
+    )
+    proxy = migrations.CreateModel("OrderProxy", [], options={"proxy": True}, bases=("shop.order",))
+    ledger = migrations.CreateModel("Ledger", [("id", models.AutoField(primary_key=True))], options={"managed": False})
+    through = [
+        migrations.CreateModel("OrderTag", [
+            ("id", models.AutoField(primary_key=True)), ("order", models.ForeignKey("shop.order", models.CASCADE)),
+            ("tag", models.ForeignKey("shop.tag", models.CASCADE)),
+        ]),
+        migrations.AddField(
+            "order", "links", models.ManyToManyField("shop.tag", through="shop.OrderTag", related_name="+"),
+        ),
+    ]
+    no_index = {"null": True, "db_index": False, "db_constraint": False}
+    unique_together = [*tables, migrations.AlterUniqueTogether("order", {("number", "amount")})]
+    return {
+        # DJM201
+        "add_field_then_set_default": (tables, [
+            migrations.AddField("order", "paid", models.BooleanField(default=False)),
+            migrations.RunSQL("ALTER TABLE shop_order ALTER COLUMN paid SET DEFAULT false"),
+        ]),
+        "add_null_boolean_field": (tables, [migrations.AddField("order", "gift", models.NullBooleanField())]),
+        # DJM203
+        "delete_proxy_model": ([*tables, proxy], [migrations.DeleteModel("OrderProxy")]),
+        "delete_unmanaged_model": ([*tables, ledger], [migrations.DeleteModel("Ledger")]),
+        "delete_model_managed_again": (
+            [*tables, ledger, migrations.AlterModelOptions("ledger", {"verbose_name": "ledger"})],
+            [migrations.DeleteModel("Ledger")],
+        ),
+        # DJM204
+        "rename_model_with_db_table": ([*tables, client], [migrations.RenameModel("Client", "Buyer")]),
+        "rename_model_with_db_table_and_join_table": (
+            [*tables, client, migrations.AddField("order", "clients", models.ManyToManyField("shop.client"))],
+            [migrations.RenameModel("Client", "Buyer")],
+        ),
+        "alter_model_table_to_its_name": (tables, [migrations.AlterModelTable("order", "shop_order")]),
+        "rename_field_with_db_column": (
+            [*tables, migrations.AddField("order", "ref", models.CharField(max_length=9, null=True, db_column="rc"))],
+            [migrations.RenameField("order", "ref", "ref_code")],
+        ),
+        "rename_many_to_many_field": (
+            [*tables, migrations.AddField("order", "tags", models.ManyToManyField("shop.tag"))],
+            [migrations.RenameField("order", "tags", "labels")],
+        ),
+        "rename_many_to_many_field_with_through": (
+            [*tables, *through], [migrations.RenameField("order", "links", "tag_links")],
+        ),
+        "rename_many_to_many_field_with_db_table": (
+            [*tables, migrations.AddField("order", "topics", models.ManyToManyField("shop.tag", db_table="topics"))],
+            [migrations.RenameField("order", "topics", "subjects")],
+        ),
+        "rename_proxy_model": ([*tables, proxy], [migrations.RenameModel("OrderProxy", "SaleProxy")]),
+        # DJM204 and DJM207
+        "field_becomes_foreign_key": (
+            [*tables, migrations.CreateModel("Voucher", [("id", models.UUIDField(primary_key=True))]),
+             migrations.AddField("order", "voucher", models.UUIDField(null=True))],
+            [migrations.AlterField("order", "voucher", models.ForeignKey("shop.voucher", models.CASCADE, **no_index))],
+        ),
+        "field_becomes_foreign_key_of_another_type": (
+            [*tables, migrations.CreateModel("Ticket", [("id", models.BigAutoField(primary_key=True))]),
+             migrations.AddField("order", "ticket", models.IntegerField(null=True))],
+            [migrations.AlterField("order", "ticket", models.ForeignKey("shop.ticket", models.CASCADE, **no_index))],
+        ),
+        # DJM205 and DJM209
+        "restate_unique_together": (
+            unique_together, [migrations.AlterUniqueTogether("order", {("number", "amount")})],
+        ),
+        "rename_field_in_unique_together": (unique_together, [
+            migrations.RenameField("order", "number", "label"),
+            migrations.AlterUniqueTogether("order", {("label", "amount")}),
+        ]),
+        "remove_unique_together": (unique_together, [migrations.AlterUniqueTogether("order", set())]),
+        "remove_index_together": (
+            [*tables, migrations.AlterIndexTogether("order", {("number", "amount")})],
+            [migrations.AlterIndexTogether("order", set())],
+        ),
+    }
+
+
 def _collect_sql(database: dict[str, object]) -> dict[str, dict[str, list[str]]]:
     """Configure Django for the cluster and collect each case's SQL: {case: {"setup": [...], "statement": [...]}}."""
     import django
@@ -165,7 +250,9 @@ def _collect_sql(database: dict[str, object]) -> dict[str, dict[str, list[str]]]
     from django.db.migrations.state import ProjectState
 
     collected: dict[str, dict[str, list[str]]] = {}
-    for case, (setup, under_test) in _operations().items():
+    cases = _operations()
+    cases.update(_precision_operations(cases["add_index"][0]))
+    for case, (setup, under_test) in cases.items():
         state = ProjectState()
         collected[case] = {}
         # The tables are really created, in a schema dropped afterwards: for an AlterField Django reads the names
@@ -364,6 +451,8 @@ def test_set_not_null_scans_under_an_access_exclusive_lock(case: Callable[[str],
         ("alter_field_drops_index", "DROP INDEX IF EXISTS"),
         ("remove_unique_constraint", "DROP CONSTRAINT"),
         ("alter_field_drops_unique", "DROP CONSTRAINT"),
+        ("remove_unique_together", "DROP CONSTRAINT"),
+        ("remove_index_together", "DROP INDEX IF EXISTS"),
     ],
 )
 def test_dropping_an_index_takes_an_access_exclusive_lock(case: Callable[[str], Case], name: str,
@@ -604,6 +693,104 @@ def test_a_lock_timeout_makes_a_waiting_drop_give_up_instead_of_stalling_every_r
         assert not drop.waits(READ_ORDER)  # the queue is gone with the drop that gave up
         long_reader.execute("COMMIT")
     assert _queues_readers(case("remove_field"))  # without the timeout, the waiting drop stalls every reader
+
+
+# Issue 23: what Django's schema editor leaves alone, or only renames ------------------------------------------
+
+
+def test_a_database_default_set_in_the_same_atomic_migration_lets_old_code_insert(case: Callable[[str], Case]) -> None:
+    """DJM201 skips a NOT NULL column that a `RunSQL` of the same atomic migration gives a database default: Django's
+    `AddField` drops the default it added with the column, so alone it makes old code's inserts fail; with the
+    `SET DEFAULT` after it, nothing can insert in between (ACCESS EXCLUSIVE until the migration commits), and old
+    code's inserts, which do not name the column, get the default."""
+    psycopg = pytest.importorskip("psycopg")
+    steps = case("add_field_then_set_default")
+    _statements(steps, 'ADD COLUMN "paid" boolean DEFAULT false NOT NULL', "DROP DEFAULT", "SET DEFAULT false")
+    add_field = [statement for statement in steps.statement if "SET DEFAULT" not in statement]
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        with steps.open_transaction(add_field) as migration:
+            migration.execute(WRITE_ORDER)
+    with steps.open_transaction() as migration:
+        assert steps.locks(migration)["shop_order"] == ACCESS_EXCLUSIVE
+        assert steps.waits(WRITE_ORDER)
+        migration.execute(WRITE_ORDER)
+        assert migration.execute("SELECT paid FROM shop_order WHERE number = 'x'").fetchone()[0] is False
+
+
+def test_a_null_boolean_field_is_a_nullable_column(case: Callable[[str], Case]) -> None:
+    """DJM201 skips `NullBooleanField`: Django makes its column nullable whatever is written."""
+    null_boolean = case("add_null_boolean_field")
+    _statements(null_boolean, 'ADD COLUMN "gift" boolean NULL')
+    with null_boolean.open_transaction() as migration:
+        migration.execute(WRITE_ORDER)  # old code, which does not know the column
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "delete_proxy_model",  # DJM203
+        "delete_unmanaged_model",
+        "rename_model_with_db_table",  # DJM204
+        "alter_model_table_to_its_name",
+        "rename_field_with_db_column",
+        "rename_many_to_many_field_with_through",
+        "rename_many_to_many_field_with_db_table",
+        "rename_proxy_model",
+        "restate_unique_together",  # DJM205
+    ],
+)
+def test_operations_that_change_nothing_in_the_database(django_sql: dict[str, dict[str, list[str]]],
+                                                        name: str) -> None:
+    assert django_sql[name]["statement"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        # AlterModelOptions without `managed` takes it out of Django's state: the model is managed again.
+        ("delete_model_managed_again", 'DROP TABLE "shop_ledger"'),
+        # db_table keeps the table's name, but the join table's column is named after the model.
+        ("rename_model_with_db_table_and_join_table", 'RENAME COLUMN "client_id" TO "buyer_id"'),
+        ("rename_many_to_many_field", 'ALTER TABLE "shop_order_tags" RENAME TO "shop_order_labels"'),
+    ],
+)
+def test_operations_that_still_drop_or_rename(django_sql: dict[str, dict[str, list[str]]], name: str,
+                                              fragment: str) -> None:
+    assert fragment in " ".join(django_sql[name]["statement"])
+
+
+def test_a_field_renamed_in_unique_together_keeps_its_constraint(django_sql: dict[str, dict[str, list[str]]]) -> None:
+    """RenameField renames the field in Django's `unique_together` too: restating the entry under its new name
+    builds nothing (DJM205 follows the rename)."""
+    statements = django_sql["rename_field_in_unique_together"]["statement"]
+    assert statements == ['ALTER TABLE "shop_order" RENAME COLUMN "number" TO "label";']
+
+
+def test_a_field_that_becomes_a_foreign_key_of_its_type_is_renamed_not_rewritten(case: Callable[[str], Case]) -> None:
+    """DJM207 skips `UUIDField` -> `ForeignKey` to a model keyed by a UUID: the column keeps its type, no rewrite;
+    Django renames it `voucher_id` under an ACCESS EXCLUSIVE lock, and old code selecting `voucher` fails (DJM204)."""
+    psycopg = pytest.importorskip("psycopg")
+    change = case("field_becomes_foreign_key")
+    _statements(change, 'RENAME COLUMN "voucher" TO "voucher_id"')
+    assert " TYPE " not in " ".join(change.statement)
+    with change.session() as before:
+        filenode = change.filenode(before, "shop_order")
+    with change.open_transaction() as migration:
+        assert change.filenode(migration, "shop_order") == filenode
+        assert change.locks(migration)["shop_order"] == ACCESS_EXCLUSIVE
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        with change.open_transaction() as migration:
+            migration.execute("SELECT voucher FROM shop_order")
+
+
+def test_a_field_that_becomes_a_foreign_key_of_another_type_is_rewritten(case: Callable[[str], Case]) -> None:
+    """`IntegerField` -> `ForeignKey` to a `BigAutoField` key: the column is renamed and becomes `bigint` (DJM207)."""
+    change = case("field_becomes_foreign_key_of_another_type")
+    _statements(change, 'RENAME COLUMN "ticket" TO "ticket_id"', "TYPE bigint")
+    with change.session() as before:
+        filenode = change.filenode(before, "shop_order")
+    with change.open_transaction() as migration:
+        assert change.filenode(migration, "shop_order") != filenode
 
 
 # DJM906 ------------------------------------------------------------------------------------------------------

@@ -391,8 +391,9 @@ def test_drop_schema_cascade_drops_its_tables_under_access_exclusive_locks(
 def test_the_command_says_once_when_runsql_was_not_analysed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without the `[sql]` extra, a project with RunSQL hears it once per run (cold and warm), one without does
-    not, nor one on SQLite, where no SQL rule applies."""
+    """Without the `[sql]` extra, a project with RunSQL hears it once per project and cache (the first run; later
+    ones with -v, and every run without a cache), one without does not, nor one on SQLite, where no SQL rule
+    applies."""
     from flake8_django_migrations import cli
     from flake8_django_migrations.facts import sql as sql_facts
     from tests.graph_trees import app, migration, tree, write_tree
@@ -407,7 +408,8 @@ def test_the_command_says_once_when_runsql_was_not_analysed(
     write_tree(tmp_path / "plain", tree(app("shop", {"0001_initial": migration()})))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for folder, args, said in (
-        ("sql", [], 1), ("sql", [], 1), ("sql", ["--djm-no-cache"], 1),
+        ("sql", [], 1), ("sql", [], 0), ("sql", ["-v"], 1), ("sql", [], 0), ("sql", ["--djm-no-cache"], 1),
+        ("sql", ["--djm-no-cache"], 1),
         ("plain", [], 0), ("sql", ["--djm-database", "sqlite"], 0),
     ):
         monkeypatch.chdir(tmp_path / folder)

@@ -14,6 +14,9 @@ TREES = all_trees()
 # A tree is a folder; these rules compare it with a git revision, so their cases are git repositories built by
 # tests/test_history_rules.py (each with a failing and a passing case, and Django's verdict for DJM501).
 HISTORY_RULES = sorted(rule.code for rule in PROJECT_RULES if "djm-base" in rule.options)
+# Likewise these compare it with a database's applied migrations: tests/fixtures/applied/ holds their cases, each a
+# tree with its applied-migrations file (tests/test_applied_rules.py checks each has a failing and a passing one).
+APPLIED_RULES = sorted(rule.code for rule in PROJECT_RULES if "djm-applied" in rule.options)
 
 
 def test_the_history_rules_have_their_git_cases() -> None:
@@ -24,7 +27,9 @@ def test_the_history_rules_have_their_git_cases() -> None:
     assert all(f'"{code}"' in source for code in HISTORY_RULES)
 
 
-@pytest.mark.parametrize("code", sorted(rule.code for rule in PROJECT_RULES if rule.code not in HISTORY_RULES))
+@pytest.mark.parametrize(
+    "code", sorted(rule.code for rule in PROJECT_RULES if rule.code not in (*HISTORY_RULES, *APPLIED_RULES))
+)
 def test_every_project_rule_has_failing_and_passing_trees(code: str) -> None:
     trees = [tree for tree in TREES if tree.name.startswith(f"{code}_")]
     assert any(

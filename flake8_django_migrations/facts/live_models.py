@@ -1,7 +1,11 @@
 """Find live models: app models imported into a migration and used as models, and global model registries.
 
 An import counts wherever it is written: at module level, or inside the function that uses it (``from orders import
-models`` in a ``RunPython`` callable is the same live model as at the top of the file). Whether an imported name
+models`` in a ``RunPython`` callable is the same live model as at the top of the file). A use counts where the
+migration runs it: in module-level code (class bodies and their methods included), and in the module's functions that
+an operation is handed (``RunPython(forwards)``, a callable default) or that such code calls or passes on, followed
+inside the module. A function only kept in a registry or a dict (``HOOKS = {"export": export}``) never runs while
+the migration does. Whether an imported name
 that is only instantiated is a model (or a custom field) needs its models module: ``model_inference`` parses it with
 astroid, imported only when that question comes up.
 """
@@ -17,6 +21,7 @@ from typing import Final, NamedTuple
 from flake8_django_migrations.facts.functions import MANAGER_ATTRIBUTES, function_locals
 from flake8_django_migrations.facts.model import LiveModelUse, Site
 from flake8_django_migrations.facts.names import Imports, dotted_names
+from flake8_django_migrations.source import module_level_statements
 
 # Not app models modules: importing these is how migrations are meant to be written.
 _FRAMEWORK_MODELS_MODULES: Final = frozenset({"django.db.models", "django.contrib.gis.db.models"})
@@ -84,11 +89,15 @@ class LiveModels(NamedTuple):
     read_models_modules: bool
 
 
-def find_live_models(imports: Imports, tree: ast.Module, path: str, app_label: str | None = None) -> LiveModels:
+def find_live_models(
+    imports: Imports, tree: ast.Module, path: str, app_label: str | None = None,
+    handed: Iterable[str] | None = None,
+) -> LiveModels:
     """``app_label`` resolves relative imports written inside functions; by default the folder above the
-    migrations package, as flake8's per-file pass names an app."""
+    migrations package, as flake8's per-file pass names an app. ``handed``: the names of the module's functions
+    the operations are handed (``RunPython(forwards)``); None when that is not known (every function may run)."""
     label = app_label if app_label is not None else os.path.basename(os.path.dirname(os.path.dirname(path)))
-    finder = _LiveModelFinder(imports, tree, path, label)
+    finder = _LiveModelFinder(imports, tree, path, label, handed)
     uses = tuple(finder.find())
     return LiveModels(uses, finder.read_models_modules)
 
@@ -140,8 +149,12 @@ def _imports_in_functions(tree: ast.Module) -> bool:
 class _LiveModelFinder:
     """Finds live models: app models imported into the migration and used as models, and global registries."""
 
-    def __init__(self, imports: Imports, tree: ast.Module, path: str, app_label: str) -> None:
+    def __init__(
+        self, imports: Imports, tree: ast.Module, path: str, app_label: str, handed: Iterable[str] | None = None
+    ) -> None:
         self.tree = tree
+        self.handed = handed
+        self.never_run: frozenset[int] = frozenset()  # the ids of the module-level functions the migration never runs
         self.path = path
         self.app_label = app_label
         self.imports = imports
@@ -154,6 +167,7 @@ class _LiveModelFinder:
         registries = any(path.startswith(_LIVE_REGISTRIES) for path in paths)
         if not (self.module_scope.live or registries or self.function_imports):
             return  # the common case: the module imports nothing that can reach a live model
+        self.never_run = _functions_never_run(self.tree, self.handed)
         reported: set[_Import] = set()
         instantiated: dict[_Import, tuple[str, str]] = {}
         for scope_node, scope in self._scopes():
@@ -183,7 +197,12 @@ class _LiveModelFinder:
             node, scope = todo.pop()
             yield node, scope
             for child in _scope_nodes(node):
-                if isinstance(child, _SCOPE_BOUNDARIES):
+                if id(child) in self.never_run:
+                    # Its decorators and default values still run when the module is imported.
+                    assert isinstance(child, _FUNCTIONS)
+                    header = [*child.decorator_list, *child.args.defaults, *(d for d in child.args.kw_defaults if d)]
+                    todo.append((ast.Module(body=[ast.Expr(value) for value in header], type_ignores=[]), scope))
+                elif isinstance(child, _SCOPE_BOUNDARIES):
                     own_imports = _own_imports(child) if self.function_imports else []
                     local_imports = (
                         Imports.collect(ast.Module(body=own_imports, type_ignores=[]), self.app_label)
@@ -239,6 +258,51 @@ class _LiveModelFinder:
         module, _, name = qualified.rpartition(".")
         self.read_models_modules = True
         return model_inference.is_model_class(module, name, self.path) is True
+
+
+def _functions_never_run(tree: ast.Module, handed: Iterable[str] | None) -> frozenset[int]:
+    """The ids of the module-level functions that nothing the migration runs reaches: not handed to an operation
+    (``handed``), not called in module-level code, and not named in a function that is (a function that names
+    another may call it or hand it on). Lambdas and methods count as run. Nothing when ``handed`` is None."""
+    if handed is None:
+        return frozenset()
+    functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for statement in module_level_statements(tree.body):
+        if isinstance(statement, _FUNCTIONS):
+            functions.setdefault(statement.name, []).append(statement)
+    if not functions:
+        return frozenset()
+    top_level = {id(function) for defined in functions.values() for function in defined}
+    reached = {name for name in handed if name in functions}
+    # Module-level code: a function called there runs; the code of a lambda or a method runs, and what it names may.
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if id(node) in top_level:
+            assert isinstance(node, _FUNCTIONS)
+            stack.extend([*node.decorator_list, node.args])  # evaluated at import, not the body
+            continue
+        if isinstance(node, _SCOPE_BOUNDARIES):
+            reached.update(_names_in(node, functions))
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
+            reached.add(node.func.id)
+        stack.extend(ast.iter_child_nodes(node))
+    todo = list(reached)
+    while todo:
+        for function in functions[todo.pop()]:
+            for name in _names_in(function, functions) - reached:
+                reached.add(name)
+                todo.append(name)
+    return frozenset(id(function) for name, defined in functions.items() if name not in reached for function in defined)
+
+
+def _names_in(node: ast.AST, functions: Mapping[str, object]) -> set[str]:
+    """The module-level functions ``node`` names anywhere inside it (called, or passed on)."""
+    return {
+        inner.id for inner in ast.walk(node)
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load) and inner.id in functions
+    }
 
 
 def _report(imported: _Import, model: str, evidence: str) -> LiveModelUse:

@@ -36,6 +36,7 @@ from flake8_django_migrations.facts.names import (
     ModuleNames,
     Origin,
     ProjectClasses,
+    locate_module,
 )
 from flake8_django_migrations.files import is_migration_module_name
 from flake8_django_migrations.source import module_level_statements
@@ -143,9 +144,9 @@ def extract_facts(
         return None
     imports = Imports.collect(tree, app_label)
     module = ModuleNames.read(tree, os.path.abspath(path))
-    builder = _MigrationBuilder(imports, module, _class_bindings(migration_class))
-    builder.read_class(migration_class)
     classes = ProjectClasses(read_files=True)
+    builder = _MigrationBuilder(imports, module, _class_bindings(migration_class), classes)
+    builder.read_class(migration_class)
     if "atomic" not in builder.fields:
         builder.fields["atomic"] = inherited_atomic(module, migration_class, classes)
     functions = {
@@ -154,7 +155,8 @@ def extract_facts(
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
     functions.update(builder.lambdas)
-    live_models = find_live_models(imports, tree, path)
+    handed = handed_functions(builder.fields.get("operations", ()), builder.fields.get("operations_complete", True))
+    live_models = find_live_models(imports, tree, path, handed=handed)
     return MigrationFacts(
         path=path,
         app_label=app_label,
@@ -164,9 +166,39 @@ def extract_facts(
         functions=functions,
         live_models=live_models.uses,
         suppressions=read_suppressions(source),
-        reads_other_files=classes.looked_outside or live_models.read_models_modules,
+        reads_other_files=classes.looked_outside or builder.read_other_files or live_models.read_models_modules,
         **builder.fields,
     )
+
+
+def handed_functions(operations: Iterable[Operation], complete: bool) -> set[str] | None:
+    """The names the operations hand over as values (``RunPython(forwards)``, ``partial(forwards, ...)``, a
+    callable ``default=``): the module's functions among them run while the migration does. None when what an
+    operation is handed cannot be read (operations not all read, a ``RunPython`` or unknown operation given an
+    expression), so that any function may run."""
+    if not complete:
+        return None
+    names: set[str] = set()
+    for op in operations:
+        for value in op.params.values():
+            if not _collect_refs(value, names) and op.kind in ("RunPython", None):
+                return None
+    return names
+
+
+def _collect_refs(value: Value, names: set[str]) -> bool:
+    """Add the names ``value`` refers to (and the callees of its calls) to ``names``; False when part of it is
+    unknown."""
+    if isinstance(value, Ref):
+        names.add(value.path.partition(".")[0])
+    elif isinstance(value, Call):
+        if value.func is not None:
+            names.add(value.func.partition(".")[0])
+        known = all([_collect_refs(item, names) for item in value.args])
+        return all([_collect_refs(item, names) for item in value.kwargs.values()]) and known
+    elif isinstance(value, tuple):
+        return all([_collect_refs(item, names) for item in value])
+    return value is not UNKNOWN
 
 
 def read_suppressions(source: str | None) -> tuple[Suppression, ...] | None:
@@ -318,21 +350,54 @@ def _class_statements(body: list[ast.stmt], conditional: bool) -> Iterator[tuple
             yield statement, conditional
 
 
-def _class_bindings(node: ast.ClassDef) -> frozenset[str]:
-    """The names a class body assigns, which its own expressions see before the module's."""
-    return frozenset(
-        target for statement, _ in _class_statements(node.body, False)
-        for target in (_assignment(statement)[0],) if target is not None
-    )
+# A name the class body binds: each value it is assigned with whether that runs only on some paths, or None when it
+# is bound otherwise too (`ops += [...]`, a loop, `ops.append(...)`), so that its value is not known.
+_ClassBinding = tuple[tuple[ast.expr, bool], ...] | None
+
+
+def _class_bindings(node: ast.ClassDef) -> dict[str, _ClassBinding]:
+    """The names a class body binds, which its own expressions see before the module's, with their values."""
+    bindings: dict[str, _ClassBinding] = {}
+    for statement, conditional in _class_statements(node.body, False):
+        target, value = _assignment(statement)
+        if target is not None and value is not None:
+            known = bindings.get(target, ())
+            bindings[target] = None if known is None else (*known, (value, conditional))
+            continue
+        for name in _other_bindings(statement):
+            bindings[name] = None
+    return bindings
+
+
+def _other_bindings(statement: ast.stmt) -> Iterator[str]:
+    """The names a statement binds or changes in place other than by ``name = value``."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield statement.name
+        return
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            yield node.id
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            yield func.value.id  # `ops.append(...)`, `ops.extend(...)`
 
 
 class _MigrationBuilder:
     """Reads the attributes of the ``Migration`` class body."""
 
-    def __init__(self, imports: Imports, module: ModuleNames, class_names: frozenset[str]) -> None:
+    def __init__(
+        self, imports: Imports, module: ModuleNames, class_bindings: dict[str, _ClassBinding],
+        classes: ProjectClasses | None = None,
+    ) -> None:
         self.imports = imports
         self.module = module
-        self.class_names = class_names  # names the class body binds: they hide module-level ones of that name
+        self.classes = classes if classes is not None else ProjectClasses(read_files=False)
+        self.read_other_files = False  # an operation's class was read from another module of the project
+        self.operation_classes: dict[str, tuple[str, frozenset[str]] | None] = {}
+        # Names the class body binds: they hide module-level ones of that name (`database_operations =
+        # database_operations` in a `SeparateDatabaseAndState` of the class body names the class's list).
+        self.class_bindings = class_bindings
         self.fields: dict[str, Any] = {}
         self.lambdas: dict[str, FunctionFacts] = {}
 
@@ -453,7 +518,7 @@ class _MigrationBuilder:
             right, right_complete = self._operations(value.right, side, conditional, seen)
             return [*left, *right], left_complete and right_complete
         if isinstance(value, ast.Name):
-            return self._module_list(value.id, side, conditional, seen)
+            return self._named_list(value.id, side, conditional, seen)
         if not isinstance(value, (ast.List, ast.Tuple)):
             return [], False
         operations: list[Operation] = []
@@ -484,6 +549,13 @@ class _MigrationBuilder:
         """One operation call, the operation lists nested in it, and whether its arguments are all known."""
         func = self.imports.resolve(element.func)
         kind = operation_kind(func)
+        overrides: frozenset[str] = frozenset()
+        if kind is None and func is not None:
+            # A class of the project deriving from one of Django's operations is read as that operation, less what
+            # it overrides (`class LoggedSQL(migrations.RunSQL)` runs its `sql` as RunSQL does).
+            derived = self._project_operation(element.func, func)
+            if derived is not None:
+                kind, overrides = derived
         names = _SIGNATURES.get(kind or "", ())
         params: dict[str, Value] = {}
         nested: dict[str, ast.expr] = {}
@@ -502,16 +574,83 @@ class _MigrationBuilder:
             given = {name for name, _ in arguments}
             params.update((name, UNKNOWN) for name in names if name not in given)
         known = kind is None or not (unpacked or len(element.args) > len(names))
+        if overrides:
+            kind, params, nested, known = _less_overridden(kind, names, params, nested, known, overrides)
         operation = Operation(kind, func, element.lineno, element.col_offset, params, side, conditional)
         return operation, nested, known
 
-    def _module_list(
+    def _project_operation(self, written: ast.expr, func: str) -> tuple[str, frozenset[str]] | None:
+        """The Django operation a class of the project derives from, and the members the class (or a class of the
+        project between it and Django's) overrides; None when the callee is no such class, or its ancestry cannot
+        be read. Only a module found in the project is read, and then the facts depend on it."""
+        if func in self.operation_classes:
+            return self.operation_classes[func]
+        found = self.module.resolve_base(written)
+        if isinstance(found, Origin):
+            found = self._class_of(found)
+        derived: tuple[str, frozenset[str]] | None = None
+        if isinstance(found, ClassDefinition):
+            try:
+                ancestry = self._operation_ancestry(found, 0)
+            except (OSError, ValueError, RecursionError):
+                ancestry = None
+            if ancestry is not None and ancestry[0] is not None:
+                derived = (ancestry[0], ancestry[1])
+        self.operation_classes[func] = derived
+        return derived
+
+    def _class_of(self, origin: Origin) -> ClassDefinition | None:
+        """The class an imported name stands for, when its module is one of the project's (a third-party
+        operation's module is not in the project: nothing is read, and the facts do not depend on it)."""
+        if not origin.level and origin.dotted.partition(".")[0] == "django":
+            return None
+        module_name = origin.dotted.rpartition(".")[0]
+        if origin.importer is None:
+            return None
+        if locate_module(module_name, origin.level, os.path.dirname(os.path.abspath(origin.importer))) is None:
+            return None
+        self.read_other_files = True
+        return self.classes.find(origin)
+
+    def _operation_ancestry(self, definition: ClassDefinition, depth: int) -> tuple[str | None, frozenset[str]] | None:
+        """(the Django operation among the class's ancestors, or None; the members the project's classes among
+        them define); None when an ancestor cannot be read or is one of Django's classes that is no operation."""
+        if depth > _MAX_ANCESTORS:
+            return None
+        kind: str | None = None
+        overrides = set(_overridden_members(definition.node))
+        for written in definition.node.bases:
+            base = definition.module.resolve_base(written)
+            if isinstance(base, Origin):
+                if not base.level and base.dotted == "builtins.object":
+                    continue
+                django_kind = operation_kind(base.dotted) if not base.level else None
+                if django_kind is not None:
+                    kind = kind or django_kind
+                    continue
+                base = self._class_of(base)
+            if base is None:
+                return None  # unknown, or another of Django's classes (`Operation` itself): not modelled
+            inner = self._operation_ancestry(base, depth + 1)
+            if inner is None:
+                return None
+            kind = kind or inner[0]
+            overrides |= inner[1]
+        return kind, frozenset(overrides)
+
+    def _named_list(
         self, name: str, side: str, conditional: bool, seen: frozenset[str]
     ) -> tuple[list[Operation], bool]:
-        """The operations of a module-level list named in ``operations`` (``operations = base + [...]``). One
-        assigned in ``if``/``try`` blocks gives the operations of every assignment, conditional."""
-        assignments = self.module.assignments.get(name, ())
-        if not assignments or name in seen or name in self.class_names or len(seen) > _MAX_LIST_HOPS:
+        """The operations of a list named in ``operations`` (``operations = base + [...]``) or in an operation
+        (``SeparateDatabaseAndState(database_operations=database_operations)``): the class body's list of that
+        name, else the module's. One assigned in ``if``/``try`` blocks, or more than once, gives the operations of
+        every assignment, conditional."""
+        if name in self.class_bindings:
+            # `name` in a class body names the class's own binding (assigned before it, or the class fails to load).
+            assignments = self.class_bindings[name] or ()
+        else:
+            assignments = self.module.assignments.get(name, ())
+        if not assignments or name in seen or len(seen) > _MAX_LIST_HOPS:
             return [], False
         several = len(assignments) > 1
         operations: list[Operation] = []
@@ -523,6 +662,71 @@ class _MigrationBuilder:
             operations.extend(found)
             complete = complete and found_complete and not inside_block
         return operations, complete
+
+
+# The methods a subclass may wrap without changing what its operation does, as long as it calls the parent's.
+_WRAPPABLE: Final = frozenset({"database_forwards", "database_backwards", "state_forwards"})
+
+
+def _overridden_members(node: ast.ClassDef) -> Iterator[str]:
+    """The members a class body defines: its methods (not one of ``_WRAPPABLE`` that always calls the parent's
+    method of the same name, e.g. to log around it) and its attributes."""
+    for statement, _ in _class_statements(node.body, False):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if statement.name not in _WRAPPABLE or not _always_calls_super(statement):
+                yield statement.name
+        else:
+            yield from _other_bindings(statement)
+
+
+def _always_calls_super(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the method calls ``super().<its name>(...)`` in a statement that always runs (not in a branch, a
+    loop or an exception handler; a ``with`` block and a ``try`` body or ``finally`` count)."""
+    statements: list[ast.stmt] = list(function.body)
+    while statements:
+        statement = statements.pop()
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            statements.extend(statement.body)
+        elif isinstance(statement, ast.Try):
+            statements.extend([*statement.body, *statement.finalbody])
+        elif isinstance(statement, (ast.Expr, ast.Return, ast.Assign)) and statement.value is not None:
+            for node in ast.walk(statement.value):
+                if (
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == function.name and isinstance(node.func.value, ast.Call)
+                    and isinstance(node.func.value.func, ast.Name) and node.func.value.func.id == "super"
+                ):
+                    return True
+    return False
+
+
+# What a subclass's override hides of a Django operation, by the member overridden: the parameters that are no longer
+# what runs (RunSQL's `sql` when it overrides `database_forwards`).
+_HIDDEN_PARAMETERS: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
+    "RunSQL": {"database_forwards": ("sql",), "database_backwards": ("reverse_sql",), "reversible": ("reverse_sql",)},
+    "RunPython": {
+        "database_forwards": ("code",), "database_backwards": ("reverse_code",), "reversible": ("reverse_code",),
+    },
+}
+
+
+def _less_overridden(
+    kind: str | None, names: tuple[str, ...], params: dict[str, Value], nested: dict[str, ast.expr], known: bool,
+    overrides: frozenset[str],
+) -> tuple[str | None, dict[str, Value], dict[str, ast.expr], bool]:
+    """An operation of a project's subclass less what the subclass overrides: its own ``__init__`` makes every
+    parameter unknown (it may take and pass them on differently), its own ``state_forwards`` (or, but for RunSQL's
+    and RunPython's, ``database_forwards``) makes it an unknown operation, and the other members hide the
+    parameters ``_HIDDEN_PARAMETERS`` names."""
+    hidden = _HIDDEN_PARAMETERS.get(kind or "", {})
+    if "state_forwards" in overrides or ("database_forwards" in overrides and "database_forwards" not in hidden):
+        return None, params, {}, known
+    if "__init__" in overrides or "__new__" in overrides:
+        return kind, {name: UNKNOWN for name in {*names, *params}}, {}, False
+    params = dict(params)
+    for member in overrides:
+        params.update((name, UNKNOWN) for name in hidden.get(member, ()))
+    return kind, params, nested, known
 
 
 def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:

@@ -70,7 +70,7 @@ KINDS: Final = frozenset(
         "add_column", "drop_column", "alter_column_type", "set_not_null", "add_foreign_key", "add_check",
         "create_table", "drop_table", "rename", "create_index", "drop_index", "alter_type_add_value",
         "transaction_control", "truncate", "drop_schema", "dml_insert", "dml_update", "dml_delete", "dml_merge",
-        "other",
+        "set_default", "other",
     }
 )
 DML_KINDS: Final = frozenset({"dml_insert", "dml_update", "dml_delete", "dml_merge"})
@@ -266,6 +266,13 @@ def _alter_table_command(command: Mapping[str, Any], relation: Fields) -> Iterat
         yield "alter_column_type", {**relation, "column": command.get("name"), "name": types[-1] if types else None}
     elif subtype == "AT_SetNotNull":
         yield "set_not_null", {**relation, "column": command.get("name")}
+    elif subtype == "AT_ColumnDefault":  # SET DEFAULT (has_default, unless it is NULL) or DROP DEFAULT
+        expression = definition
+        while "TypeCast" in expression:
+            expression = expression["TypeCast"].get("arg") or {}
+        is_null = expression.get("A_Const", {}).get("isnull") is True
+        has_default = bool(definition) and not is_null
+        yield "set_default", {**relation, "column": command.get("name"), "has_default": has_default}
     elif subtype == "AT_AddConstraint" and "Constraint" in definition:
         yield from _constraint(definition["Constraint"], relation)
     else:

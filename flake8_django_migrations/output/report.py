@@ -26,9 +26,10 @@ __all__ = [
 ]
 
 PROG: Final = "django-migrations-lint"
-# The placeholder the README uses too: forks and the published project replace OWNER in one place.
-REPOSITORY_URL: Final = "https://github.com/OWNER/django-migrations-lint"
-_DOCS_URL: Final = f"{REPOSITORY_URL}/blob/main/docs/rules/"
+# The project's public home, once it has one (``https://...``, no trailing slash). While it is empty, no output
+# links anywhere: SARIF leaves out ``informationUri`` and each rule's ``helpUri`` and carries the rule's page
+# itself (``help.markdown``).
+REPOSITORY_URL: Final = ""
 UNREADABLE: Final = "E902"  # flake8's code for a file it cannot read
 # flake8's own codes the command reports as flake8 does: a migration that does not parse, or cannot be read.
 FLAKE8_CODE_NAMES: Final = {SYNTAX_ERROR: "syntax-error", UNREADABLE: "unreadable-file"}
@@ -72,7 +73,9 @@ def level(code: str) -> str:
 def rule_doc_url(code: str) -> str | None:
     from flake8_django_migrations.registry import RULES
 
-    return f"{_DOCS_URL}{code}.md" if code in RULES else None
+    if not REPOSITORY_URL or code not in RULES:
+        return None
+    return f"{REPOSITORY_URL}/blob/main/docs/rules/{code}.md"
 
 
 def display_path(path: str, cwd: str | None = None) -> str:

@@ -14,6 +14,7 @@ import json
 import os
 import urllib.parse
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -33,7 +34,7 @@ from flake8_django_migrations.output.report import (
 from flake8_django_migrations.registry import RULES
 from flake8_django_migrations.source import SYNTAX_ERROR
 
-__all__ = ["FINGERPRINT", "SARIF_SCHEMA", "SRCROOT", "sarif_log", "write_sarif"]
+__all__ = ["FINGERPRINT", "SARIF_SCHEMA", "SRCROOT", "fingerprints", "sarif_log", "write_sarif"]
 
 SARIF_SCHEMA: Final = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT: Final = "%SRCROOT%"
@@ -54,26 +55,22 @@ def sarif_log(report: Report) -> dict[str, object]:
     descriptors = [_rule_descriptor(code) for code in (*RULES, *FLAKE8_CODE_NAMES)]
     rule_index = {descriptor["id"]: position for position, descriptor in enumerate(descriptors)}
     cwd = os.getcwd()
-    seen: Counter[tuple[str, str, str]] = Counter()
-    results = []
-    for finding in report.findings:
-        uri, base = _artifact_uri(finding.path, cwd)
-        key = (uri, finding.code, finding.message)
-        seen[key] += 1
-        results.append(_result(finding, rule_index[finding.code], uri, base, _fingerprint(key, seen[key])))
+    results = [
+        _result(finding, rule_index[finding.code], uri, base, fingerprint)
+        for finding, (uri, base), fingerprint in zip(
+            report.findings, _artifact_uris(report.findings, cwd), fingerprints(report.findings, cwd)
+        )
+    ]
+    driver: dict[str, object] = {"name": PROG, "version": flake8_django_migrations.__version__}
+    if REPOSITORY_URL:  # no link rather than a dead one while the project has no public home
+        driver["informationUri"] = REPOSITORY_URL
+    driver["rules"] = descriptors
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": PROG,
-                        "version": flake8_django_migrations.__version__,
-                        "informationUri": REPOSITORY_URL,
-                        "rules": descriptors,
-                    }
-                },
+                "tool": {"driver": driver},
                 "originalUriBaseIds": {SRCROOT: {"uri": Path(cwd).as_uri().rstrip("/") + "/"}},
                 "results": results,
             }
@@ -92,15 +89,19 @@ def _rule_descriptor(code: str) -> dict[str, object]:
             "fullDescription": {"text": description},
             "defaultConfiguration": {"level": level(code)},
         }
-    return {
+    descriptor: dict[str, object] = {
         "id": code,
         "name": rule.name,
         "shortDescription": {"text": rule.what_it_does.split(". ")[0].rstrip(".") + "."},
         "fullDescription": {"text": rule.what_it_does},
+        # The rule's whole page travels in the log: code scanning shows it with every alert, link or not.
         "help": {"text": f"{rule.what_it_does}\n\n{rule.why_bad}", "markdown": render_rule(rule)},
-        "helpUri": rule_doc_url(code),
-        "defaultConfiguration": {"enabled": rule.default_enabled, "level": level(code)},
     }
+    url = rule_doc_url(code)
+    if url is not None:
+        descriptor["helpUri"] = url
+    descriptor["defaultConfiguration"] = {"enabled": rule.default_enabled, "level": level(code)}
+    return descriptor
 
 
 def _result(finding: Finding, rule_index: int, uri: str, base: str | None, fingerprint: str) -> dict[str, object]:
@@ -131,6 +132,23 @@ def _artifact_uri(path: str, cwd: str) -> tuple[str, str | None]:
         relative = os.path.relpath(absolute, cwd).replace(os.sep, "/")
         return urllib.parse.quote(os.fsencode(relative), safe="/"), SRCROOT
     return Path(absolute).as_uri(), None
+
+
+def _artifact_uris(findings: Sequence[Finding], cwd: str) -> list[tuple[str, str | None]]:
+    return [_artifact_uri(finding.path, cwd) for finding in findings]
+
+
+def fingerprints(findings: Sequence[Finding], cwd: str) -> list[str]:
+    """Each finding's fingerprint, in order: it hashes the file (its URI relative to ``cwd``), the code and the
+    message, never the line, and counts equal findings of one file in line order, so a finding keeps its identity
+    while edits move it and no two findings of a run share one. GitLab's Code Quality report uses the same."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    found = []
+    for finding, (uri, _) in zip(findings, _artifact_uris(findings, cwd)):
+        key = (uri, finding.code, finding.message)
+        seen[key] += 1
+        found.append(_fingerprint(key, seen[key]))
+    return found
 
 
 def _fingerprint(key: tuple[str, str, str], occurrence: int) -> str:

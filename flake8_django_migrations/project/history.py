@@ -72,6 +72,7 @@ class BaseRevision:
     gone: frozenset[Key]  # base migrations whose file is no longer in the working tree
     new_fingerprints: Mapping[Key, str]  # migrations that are new since the base, to recognise a renamed one
     emptied: Mapping[str, EmptiedApp] = field(default_factory=dict)  # by label
+    changes: Mapping[Key, str] = field(default_factory=dict)  # what changed in each edited one, in words (edits.py)
 
     @property
     def short(self) -> str:
@@ -97,6 +98,7 @@ def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) 
     listed = [(label, path, blob) for label, app in sorted(apps.items()) for path, blob in app.files]
     contents = _cat_blobs(toplevel, [blob for _, _, blob in listed])
     migrations: dict[Key, BaseMigration] = {}
+    base_data: dict[Key, tuple[bytes, str]] = {}
     for label, relative, blob in listed:
         path = os.path.join(toplevel, *relative.split("/"))
         data = contents.get(blob)
@@ -104,6 +106,7 @@ def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) 
             continue
         name = relative.rpartition("/")[2][: -len(".py")]
         facts, fingerprint = _read(data, path, label)
+        base_data[(label, name)] = (data, path)
         migrations[(label, name)] = BaseMigration(
             (label, name), path, facts, fingerprint, _blob_id(read_regular_file(path)) == blob,
         )
@@ -125,7 +128,10 @@ def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) 
         for label, app in apps.items()
         if label in apps_with_gone and not (label in discovery.apps and discovery.apps[label].files)
     }
-    return BaseRevision(ref, commit, migrations, edited, gone, new_fingerprints, emptied)
+    changes = {
+        key: change for key in edited for change in [_describe_edit(*base_data[key], head[key])] if change is not None
+    }
+    return BaseRevision(ref, commit, migrations, edited, gone, new_fingerprints, emptied, changes)
 
 
 def migration_fingerprint(tree: ast.Module) -> str:
@@ -165,6 +171,19 @@ def _read(data: bytes, path: str, label: str) -> tuple[MigrationFacts | None, st
     except RecursionError:
         facts = None
     return facts, migration_fingerprint(tree)
+
+
+def _describe_edit(data: bytes, base_path: str, path: str) -> str | None:
+    """What changed in the migration at ``path`` since the base had ``data`` there, for DJM502 (edits.py)."""
+    from flake8_django_migrations.project.edits import describe_edit  # only when an applied migration was edited
+
+    now = read_regular_file(path)
+    if now is None:
+        return None
+    try:
+        return describe_edit(parse_source(data, base_path), parse_source(now, path))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _assigned_names(statement: ast.stmt) -> set[str]:
@@ -232,8 +251,31 @@ def _resolve(ref: str, path: str) -> tuple[str, str]:
     if result.returncode == 0 and len(lines) >= 2 and lines[1]:
         return lines[0], lines[1]
     if result.returncode == 1 and lines[0]:  # the toplevel was printed: a repository that lacks the revision
-        raise HistoryError(f"git does not know the revision {ref!r}")
+        raise HistoryError(f"git does not know the revision {ref!r}: {_how_to_fetch(ref, lines[0])}")
     raise HistoryError(_failure(result, folder))
+
+
+_CI_HISTORY: Final = "in CI, check out the whole history (actions/checkout's `fetch-depth: 0`, GitLab's `GIT_DEPTH: 0`)"
+
+
+def _how_to_fetch(ref: str, toplevel: str) -> str:
+    """What to do about a revision the repository at ``toplevel`` does not know, from its remotes."""
+    listed = _run_git(toplevel, "remote")
+    remotes = listed.stdout.decode("utf-8", "surrogateescape").split() if listed.returncode == 0 else []
+    remote, _, branch = ref.partition("/")
+    if branch and remote in remotes:
+        return f"fetch it first, `git fetch {remote} {branch}`; {_CI_HISTORY}"
+    if not remotes:
+        return "this repository has no remote to fetch it from: name one of its own branches or tags"
+    if branch:
+        return (
+            f"this repository has no remote `{remote}` (it has {', '.join(f'`{r}`' for r in remotes)}): fetch the"
+            f" branch from one of those, `git fetch {remotes[0]} BRANCH`, and name `{remotes[0]}/BRANCH`"
+        )
+    return (
+        f"fetch it first, `git fetch {remotes[0]} {ref}` for a branch (then name `{remotes[0]}/{ref}`) or"
+        f" `git fetch --tags {remotes[0]}` for a tag; {_CI_HISTORY}"
+    )
 
 
 def _relative(path: str, toplevel: str) -> str | None:

@@ -7,6 +7,11 @@ after every such creator. Ancestor sets are computed lazily and only for migrati
 remove what another app reads, so the cost follows the number of cross-app relations, not the history length.
 External apps are unknown and never checked; a model renamed with ``RenameModel`` is checked at the model level
 only, since its fields carry over without operations naming them.
+
+What a field or a model was just before an operation (the definition an ``AlterField`` changes, the ``db_table``,
+``proxy``, ``managed`` and ``unique_together`` options a ``DeleteModel`` or an ``AlterUniqueTogether`` meets) is
+found the same way, from the nearest earlier operation that set it along the app's history, for every migration
+that asks at once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Final, NamedTuple
 
 from flake8_django_migrations.facts.model import FIELDS_WITHOUT_COLUMN
 from flake8_django_migrations.facts import (
+    UNKNOWN,
     Call,
     MigrationFacts,
     ModelRead,
@@ -30,11 +36,28 @@ from flake8_django_migrations.facts import (
 )
 from flake8_django_migrations.project.graph import Key, MigrationGraph
 
-__all__ = ["Ancestors", "FieldAlteration", "ModelState", "Read", "StateEvent", "StateKey"]
+__all__ = [
+    "Ancestors", "FieldAlteration", "ModelOptions", "ModelState", "Read", "StateEvent", "StateKey", "together_entries",
+]
 
 StateKey = tuple[str, str, str | None]  # (app label, lower-cased model, field or None for the model)
+# A model's options in Django's state (``CreateModel(options=...)`` as changed since), option name -> value.
+ModelOptions = Mapping[str, Value]
 
 _RELATION_FIELDS: Final = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+# Operations that change a model's options in Django's state (RenameField: the field names in its `*_together`).
+_OPTION_EVENTS: Final = frozenset(
+    {"CreateModel", "DeleteModel", "RenameModel", "AlterModelOptions", "AlterModelTable", "AlterUniqueTogether",
+     "AlterIndexTogether", "RenameField"}
+)
+# The options `AlterModelOptions` sets or, when it does not name them, takes away (Django's ALTER_OPTION_KEYS).
+_ALTER_OPTION_KEYS: Final = frozenset(
+    {"base_manager_name", "default_manager_name", "default_related_name", "get_latest_by", "managed", "ordering",
+     "permissions", "default_permissions", "select_on_save", "verbose_name", "verbose_name_plural"}
+)
+_TOGETHER: Final = {"AlterUniqueTogether": "unique_together", "AlterIndexTogether": "index_together"}
+# How many operations back a model's options are followed (a rename chain, many AlterModelOptions) before giving up.
+_MAX_OPTION_STEPS: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +158,7 @@ class ModelState:
                  swappable: Mapping[str, str]) -> None:
         self.graph = graph
         self.migrations = migrations
+        self.swappable = swappable
         self.creators: dict[StateKey, list[StateEvent]] = {}
         self.removers: dict[StateKey, list[StateEvent]] = {}
         self.definitions: dict[StateKey, list[StateEvent]] = {}  # operations that set a field's definition
@@ -150,6 +174,16 @@ class ModelState:
         self._alterations: tuple[FieldAlteration, ...] | None = None
         self._set_before: dict[tuple[Key, StateKey], StateEvent | None] | None = None
         self._declared: dict[int, dict[str, Call | None]] = {}  # by id: a CreateModel's fields by name
+        # The operations that change each model's options (keyed `(app, model, None)`), and per migration each one's
+        # position; the migrations that ask what a field or a model was before them (an operation on it, even one
+        # on the database side only); the options after each such operation, worked out once.
+        self.option_events: dict[StateKey, list[StateEvent]] = {}
+        self._option_positions: dict[Key, dict[StateKey, list[tuple[int, Operation]]]] = {}
+        self._asked: dict[Key, set[StateKey]] = {}
+        self._options_set_before: dict[tuple[Key, StateKey], StateEvent | None] | None = None
+        self._options_after: dict[tuple[int, StateKey], ModelOptions | None] = {}
+        self._primary_keys: dict[tuple[str, str], list[Call]] | None = None
+        self._joined: tuple[frozenset[tuple[str, str]], bool] | None = None
         local_apps = {app for app, _ in graph.nodes}
         for node in sorted(graph.nodes):
             facts = migrations.get(node)
@@ -167,11 +201,14 @@ class ModelState:
 
     def _index_operations(self, node: Key, facts: MigrationFacts) -> None:
         app = node[0]
-        for op in facts.operations:
+        for position, op in enumerate(facts.operations):
+            self._note_question(node, op)
             if op.side == "database" or op.kind is None:
                 continue  # database-only operations leave Django's state, which historical models come from, alone
             event = StateEvent(node, op)
             model = sys.intern((op.model_name or "").lower())
+            if op.kind in _OPTION_EVENTS:
+                self._index_option_event(node, position, event)
             if op.kind == "CreateModel":
                 self.creators.setdefault((app, model, None), []).append(event)
                 declared = op.param("fields")
@@ -190,6 +227,27 @@ class ModelState:
                     self.renamed_models.add((app, new.lower()))
             elif op.kind in ("AddField", "AlterField", "RemoveField", "RenameField"):
                 self._index_field_operation(app, model, event)
+
+    def _note_question(self, node: Key, op: Operation) -> None:
+        """Remember that ``node`` may ask about the model (and the field) ``op`` works on, so that the walk that
+        answers every such question at once (``_find_set_before``) answers it."""
+        model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
+        if not isinstance(model, str):
+            return
+        asked = self._asked.setdefault(node, set())
+        asked.add((node[0], model.lower(), None))
+        name = op.param("old_name")
+        if op.kind == "RenameField" and isinstance(name, str):
+            asked.add((node[0], model.lower(), name))  # what the renamed field was (``field_before``)
+
+    def _index_option_event(self, node: Key, position: int, event: StateEvent) -> None:
+        op = event.operation
+        names = (op.param("old_name"), op.param("new_name")) if op.kind == "RenameModel" else (op.model_name,)
+        for name in names:
+            if isinstance(name, str):
+                key = (node[0], sys.intern(name.lower()), None)
+                self.option_events.setdefault(key, []).append(event)
+                self._option_positions.setdefault(node, {}).setdefault(key, []).append((position, op))
 
     def _index_field_operation(self, app: str, model: str, event: StateEvent) -> None:
         op = event.operation
@@ -337,11 +395,11 @@ class ModelState:
         """The field's definition just before ``node``: the nearest migration of the app before it that set it, the
         app's parents of each migration searched breadth first in sorted order."""
         if self._set_before is None:
-            self._set_before = self._find_set_before()
+            self._set_before = self._find_set_before(self.definitions)
         if (node, key) in self._set_before:
             event = self._set_before[(node, key)]
         else:  # a migration that does not set the field itself, or one on a cycle of its app's dependencies
-            event = self._search_setter(node, key)
+            event = self._search_setter(node, key, self.definitions)
         return self._definition_in(event.operation, key[2]) if event is not None else None
 
     def _definition_in(self, op: Operation, field: str | None) -> Call | None:
@@ -358,13 +416,149 @@ class ModelState:
                     declared.setdefault(pair[0], pair[1] if isinstance(pair[1], Call) else None)
         return declared.get(field)
 
+    def field_before(self, node: Key, position: int, model: str, name: str) -> Call | None:
+        """The definition of ``model.name`` just before the operation at ``position`` of ``node``: set earlier in the
+        same migration, else along the app's history (``definition_before``); None when not known."""
+        facts = self.migrations.get(node)
+        model = model.lower()
+        for op in reversed(facts.operations[:position] if facts is not None else ()):
+            if op.side == "database" or (op.model_name or "").lower() != model:
+                continue
+            if op.kind == "CreateModel":
+                return self._definition_in(op, name)
+            if op.kind == "DeleteModel" or (op.kind == "RenameField" and name in (op.param("old_name"),
+                                                                                  op.param("new_name"))):
+                return None  # gone, or known under another name: not worth following
+            if op.kind in ("AddField", "AlterField", "RemoveField") and op.param("name") == name:
+                return definition_in(op, name) if op.kind != "RemoveField" else None
+        return self.definition_before(node, (node[0], model, name))
+
+    def options_before(self, node: Key, position: int, model: str) -> ModelOptions | None:
+        """The options of ``model`` (of ``node``'s app) in Django's state just before the operation at ``position``
+        of ``node``: those of its ``CreateModel``, as ``AlterModelOptions``, ``AlterModelTable``, the together
+        operations and ``RenameField`` changed them, carried over a ``RenameModel``; found along the app's history
+        (the nearest earlier operation on the model, as for ``definition_before``). None when not known: no
+        ``CreateModel`` found, options that are not literal, the model deleted or renamed away."""
+        key: StateKey = (node[0], model.lower(), None)
+        where = (node, position)
+        chain: list[tuple[Operation, StateKey]] = []  # the changes to apply, latest first
+        options: ModelOptions | None = None
+        for _ in range(_MAX_OPTION_STEPS):
+            previous = self._previous_option_event(where[0], where[1], key)
+            if previous is None:
+                break
+            found_node, found_position, op = previous
+            if (id(op), key) in self._options_after:
+                options = self._options_after[(id(op), key)]
+                break
+            if op.kind == "CreateModel":
+                options = self._options_after[(id(op), key)] = _literal_options(op.param("options"))
+                break
+            if op.kind == "DeleteModel":
+                break
+            if op.kind == "RenameModel":
+                old, new = op.param("old_name"), op.param("new_name")
+                if not (isinstance(old, str) and isinstance(new, str) and new.lower() == key[1]):
+                    break  # renamed away: no model of this name after it
+                chain.append((op, key))
+                key = (key[0], old.lower(), None)
+            else:
+                chain.append((op, key))
+            where = (found_node, found_position)
+        for op, changed_key in reversed(chain):
+            options = _options_changed(options, op) if options is not None else None
+            self._options_after[(id(op), changed_key)] = options
+        return options
+
+    def has_no_table(self, node: Key, position: int, model: str) -> bool:
+        """Whether ``model`` is a proxy or unmanaged model just before the operation at ``position`` of ``node``:
+        Django's schema operations skip such a model (``allow_migrate_model``), there is no table of its own."""
+        options = self.options_before(node, position, model)
+        return options is not None and (options.get("proxy") is True or options.get("managed") is False)
+
+    def _previous_option_event(self, node: Key, position: int, key: StateKey) -> tuple[Key, int, Operation] | None:
+        """The last operation before ``position`` of ``node`` that changed the options of the model ``key``:
+        earlier in the same migration, else the last one of the nearest migration of the app that has one."""
+        for found_position, op in reversed(self._option_positions.get(node, {}).get(key, ())):
+            if found_position < position:
+                return node, found_position, op
+        if self._options_set_before is None:
+            self._options_set_before = self._find_set_before(self.option_events)
+        if (node, key) in self._options_set_before:
+            event = self._options_set_before[(node, key)]
+        else:  # not asked about when the state was indexed (a cycle of the app's dependencies)
+            event = self._search_setter(node, key, self.option_events)
+        if event is None:
+            return None
+        for found_position, op in self._option_positions.get(event.node, {}).get(key, ()):
+            if op is event.operation:
+                return event.node, found_position, op
+        return None
+
+    def primary_keys(self, app: str, model: str) -> list[Call]:
+        """Every definition along the project's history of a field of ``app.model`` declared ``primary_key=True``
+        (a relation to the model points at it); empty when none is written (Django's implicit ``id``)."""
+        if self._primary_keys is None:
+            found: dict[tuple[str, str], list[Call]] = {}
+            for key, events in self.definitions.items():
+                for event in events:
+                    field = self._definition_in(event.operation, key[2])
+                    if field is not None and field.kwarg("primary_key") is True:
+                        found.setdefault((key[0], key[1]), []).append(field)
+            self._primary_keys = found
+        return self._primary_keys.get((app, model.lower()), [])
+
+    def relation_target(self, field: Call, app: str, model: str) -> tuple[str, str] | None:
+        """(app, lower-cased model) that a relation field of ``app.model`` points at, when its ``to`` can be read."""
+        target = field.kwarg("to", field.args[0] if field.args else None)
+        if target == "self":
+            return app, model.lower()
+        label = _model_label(target, app, self.swappable)
+        return (label[0], label[1]) if label is not None else None
+
+    def field_definitions(self, app: str, model: str, name: str) -> list[Call]:
+        """Every definition of ``app.model.name`` along the project's history."""
+        key = (app, model.lower(), name)
+        return [
+            field for event in self.definitions.get(key, ())
+            if (field := self._definition_in(event.operation, name)) is not None
+        ]
+
+    def in_auto_many_to_many(self, app: str, model: str) -> bool:
+        """Whether some ``ManyToManyField`` without ``through`` in the project's history is declared on ``app.model``
+        or points at it, so that Django keeps a join table with a column named after the model; True also when a
+        many-to-many target cannot be read (it may be this model)."""
+        if self._joined is None:
+            joined: set[tuple[str, str]] = set()
+            unreadable = False
+            for key, events in self.definitions.items():
+                for event in events:
+                    field = self._definition_in(event.operation, key[2])
+                    if django_field_class(field) != "ManyToManyField" or field is None:
+                        continue
+                    if field.kwarg("through") is not None or "**" in field.kwargs:
+                        unreadable = unreadable or "**" in field.kwargs
+                        continue
+                    joined.add((key[0], key[1]))
+                    target = field.kwarg("to", field.args[0] if field.args else None)
+                    label = _model_label(target, key[0], self.swappable)
+                    if label is not None:
+                        joined.add((label[0], label[1]))
+                    elif target != "self":
+                        unreadable = True
+            self._joined = (frozenset(joined), unreadable)
+        joined_models, unreadable = self._joined
+        return unreadable or (app, model.lower()) in joined_models
+
     def _same_app_parents(self, node: Key) -> list[Key]:
         return [parent for parent in self.graph.parents.get(node, ()) if parent[0] == node[0]]
 
-    def _search_setter(self, node: Key, key: StateKey) -> StateEvent | None:
+    def _search_setter(
+        self, node: Key, key: StateKey, definitions: Mapping[StateKey, list[StateEvent]]
+    ) -> StateEvent | None:
         """The last operation setting ``key`` in the first migration that sets it, searching from ``node`` through
         the app's parents breadth first, each migration's parents in sorted order."""
-        setters = {event.node: event for event in self.definitions.get(key, ())}
+        setters = {event.node: event for event in definitions.get(key, ())}
         queue = deque(sorted(self._same_app_parents(node)))
         seen: set[Key] = set()
         while queue:
@@ -389,17 +583,19 @@ class ModelState:
                 queue.extend(sorted(self._same_app_parents(current)))
         return order
 
-    def _find_set_before(self) -> dict[tuple[Key, StateKey], StateEvent | None]:
-        """For each migration and each field it sets, the operation that set the field last before it, as
-        ``_search_setter`` finds it. Once for every field together: a search per ``AlterField`` was quadratic in a
-        long history.
+    def _find_set_before(
+        self, definitions: Mapping[StateKey, list[StateEvent]]
+    ) -> dict[tuple[Key, StateKey], StateEvent | None]:
+        """For each migration and each key it sets (a field's definition in ``definitions``, or a model's options)
+        or asks about (an operation on it), the operation that set the key last before it, as ``_search_setter``
+        finds it. Once for every key together: a search per ``AlterField`` was quadratic in a long history.
 
         A migration whose app has one parent of it sees what that parent set, or else what the parent saw. So each
         chain of such migrations is walked down from its top (a first migration, which sees nothing, or a merge,
         which is searched) keeping the settings of each field on the way: the last one is the answer. A merge's
         search is run once to the end for all the fields that are not set below it."""
         last_set: dict[Key, dict[StateKey, StateEvent]] = {}  # per migration, the last operation setting each field
-        for key, events in self.definitions.items():
+        for key, events in definitions.items():
             for event in events:
                 last_set.setdefault(event.node, {})[key] = event
         below: dict[Key, list[Key]] = {}  # the migrations whose one parent of their app is the key
@@ -423,14 +619,14 @@ class ModelState:
                     for key in here:
                         on_the_way[key].pop()
                     continue
-                for key in here:
+                for key in (*here, *self._asked.get(node, ())):
                     if on_the_way.get(key):
                         found[(node, key)] = on_the_way[key][-1]
                         continue
                     if key not in seen_by_top:
                         if order is None:
                             order = self._search_order(top)
-                        seen_by_top[key] = _first_in(order, self.definitions.get(key, ()))
+                        seen_by_top[key] = _first_in(order, definitions.get(key, ()))
                     found[(node, key)] = seen_by_top[key]
                 for key, event in here.items():
                     on_the_way.setdefault(key, []).append(event)
@@ -447,6 +643,70 @@ def _first_in(order: Mapping[Key, int], events: Iterable[StateEvent]) -> StateEv
         if position is not None and (first is None or position <= order[first.node]):
             first = event
     return first
+
+
+def _literal_options(value: Value) -> dict[str, Value] | None:
+    """A model's options written as a literal dict (None: no options); None when they are not."""
+    if value is None:
+        return {}
+    if not isinstance(value, tuple):
+        return None
+    options: dict[str, Value] = {}
+    for pair in value:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+            return None
+        options[pair[0]] = pair[1]
+    return options
+
+
+def _options_changed(options: ModelOptions, op: Operation) -> ModelOptions | None:
+    """A model's options after ``op`` (not a ``CreateModel``), as Django's ``state_forwards`` changes them."""
+    changed = dict(options)
+    if op.kind == "AlterModelOptions":
+        given = _literal_options(op.param("options"))
+        if given is None:
+            return None
+        for name in _ALTER_OPTION_KEYS - given.keys():
+            changed.pop(name, None)
+        changed.update(given)
+    elif op.kind == "AlterModelTable":
+        changed["db_table"] = op.param("table")
+    elif op.kind in _TOGETHER:
+        changed[_TOGETHER[op.kind]] = op.param(_TOGETHER[op.kind])
+    elif op.kind == "RenameField":
+        old, new = op.param("old_name"), op.param("new_name")
+        for option in _TOGETHER.values():
+            if option not in changed:
+                continue
+            entries = together_entries(changed[option])
+            if entries is None or not isinstance(old, str) or not isinstance(new, str):
+                changed[option] = UNKNOWN
+            else:
+                changed[option] = tuple(sorted(tuple(new if name == old else name for name in entry)
+                                               for entry in entries))
+    return changed
+
+
+def together_entries(value: Value) -> frozenset[tuple[str, ...]] | None:
+    """The entries of a ``unique_together``/``index_together`` value as Django normalises them (one entry may be
+    written flat: ``("a", "b")``; ``set()`` is none); None when the value is not literal."""
+    if value is None or value == ():
+        return frozenset()
+    if isinstance(value, Call):
+        empty = value.func in ("set", "frozenset", "tuple", "list") and not value.args and not value.kwargs
+        return frozenset() if empty else None
+    if not isinstance(value, tuple):
+        return None
+    names = tuple(name for name in value if isinstance(name, str))
+    if len(names) == len(value):
+        return frozenset({names})
+    entries: list[tuple[str, ...]] = []
+    for entry in value:
+        entry_names = tuple(name for name in entry if isinstance(name, str)) if isinstance(entry, tuple) else ()
+        if not isinstance(entry, tuple) or len(entry_names) != len(entry):
+            return None
+        entries.append(entry_names)
+    return frozenset(entries)
 
 
 def definition_in(op: Operation, field: str | None) -> Call | None:

@@ -77,6 +77,11 @@ def _changes_schema(op: Operation) -> bool:
 
 @file_rule(
     code="DJM104",
+    deploy=(
+        "any",
+        "the pending trigger events and a failed backfill that undoes the schema change happen whatever the"
+        " deploy",
+    ),
     name="mixed-schema-and-data",
     message="this atomic migration changes data with `{operation}` and also changes the schema",
     hint="move the `{operation}` into a migration of its own, or set `atomic = False` deliberately",
@@ -143,6 +148,11 @@ def _is_side_effect(callee: str) -> bool:
 
 @file_rule(
     code="DJM105",
+    deploy=(
+        "any",
+        "the side effect happens on every database the migration runs on, in CI and on every machine, whatever"
+        " the deploy",
+    ),
     name="side-effect-in-migration",
     message="the `RunPython` function calls `{call}`, a side effect outside the database",
     hint="do it in a management command or a deploy step; a migration may run many times, anywhere",
@@ -177,6 +187,7 @@ def side_effect_in_migration(facts: MigrationFacts, settings: Settings) -> Itera
 
 @file_rule(
     code="DJM902",
+    deploy=("any", "a query per row makes the migration, and any downtime, that much longer"),
     name="row-by-row-save",
     message="`.save()` is called inside a loop in a `RunPython` function, one query per row",
     hint="use `QuerySet.update()` or `bulk_update()` in batches",
@@ -201,6 +212,7 @@ def row_by_row_save(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]
 
 @file_rule(
     code="DJM903",
+    deploy=("any", "an unrouted queryset reads and writes the wrong database whatever the deploy"),
     name="missing-db-alias",
     message="the queryset is not routed to the database being migrated",
     hint="chain `.using(schema_editor.connection.alias)` (or `db_manager(...)`)",
@@ -228,6 +240,11 @@ def missing_db_alias(facts: MigrationFacts, settings: Settings) -> Iterator[Flag
 
 @file_rule(
     code="DJM906",
+    deploy=(
+        "any",
+        "loading every row into memory, the dead rows of one update and the replication lag it causes cost the"
+        " same with the application stopped",
+    ),
     name="unbatched-data-migration",
     message="`{query}` {action} the whole table at once inside the migration's transaction",
     hint=(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
+from typing import TYPE_CHECKING
 
-from flake8_django_migrations.facts import MalformedDependency, MigrationFacts
-from flake8_django_migrations.rules.rule import Flag, file_rule
+from flake8_django_migrations.facts import Dependency, MalformedDependency, MigrationFacts
+from flake8_django_migrations.rules.rule import Fix, Flag, ReplaceEntry, file_rule
 from flake8_django_migrations.settings import Settings
+
+if TYPE_CHECKING:
+    from flake8_django_migrations.project.index import ProjectIndex
 
 
 @file_rule(
@@ -26,7 +31,25 @@ from flake8_django_migrations.settings import Settings
 def latest_dependency(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for dependency in (*facts.dependencies, *facts.run_before):
         if dependency.name == "__latest__":
-            yield Flag(dependency.line, dependency.col, app=dependency.app)
+            flag = Flag(dependency.line, dependency.col, app=dependency.app)
+            yield flag.with_fix(partial(_pin_latest, facts, dependency))
+
+
+def _pin_latest(facts: MigrationFacts, dependency: Dependency, index: ProjectIndex) -> Fix | None:
+    """Safe: the entry names the migration ``__latest__`` resolves to today, the app's only leaf, so the graph
+    stays the same. None where the leaf is not certain (an app outside the project, several leaves, a list that
+    is not literal) or the entry names the migration's own app (Django never resolves that one)."""
+    app = dependency.app
+    if app == facts.app_label or app not in index.discovery.apps or not index.leaves_known(app):
+        return None
+    leaves = index.graph.leaves_by_app().get(app, [])
+    if len(leaves) != 1:
+        return None
+    pinned = (app, leaves[0])
+    return Fix.safe(
+        f"pin the dependency to `{app}.{leaves[0]}`, the migration `__latest__` resolves to now",
+        ReplaceEntry(facts.path, dependency.line, dependency.col, (app, "__latest__"), pinned),
+    )
 
 
 @file_rule(

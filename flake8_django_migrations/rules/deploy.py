@@ -74,6 +74,11 @@ def _contract_steps(facts: MigrationFacts, set_not_null: dict[Key, list[Operatio
 
 @project_rule(
     code="DJM212",
+    deploy=(
+        "rolling",
+        "it is about the moment a rolling deploy runs the migration: before the new code starts, or after the old"
+        " code stops",
+    ),
     name="mixed-deploy-phases",
     message="the migration adds {added}, which new code needs before it starts, and {contract}",
     hint=(
@@ -155,6 +160,7 @@ def mixed_deploy_phases(index: ProjectIndex, settings: Settings) -> Iterator[Fla
 
 @file_rule(
     code="DJM908",
+    deploy=("any", "a silenced finding needs its reason whatever the deploy"),
     name="unexplained-suppression",
     message="`# noqa: {codes}` silences a finding without saying why",
     hint="write the reason after the codes: `# noqa: {codes} -- the contract step of the sku rename`",

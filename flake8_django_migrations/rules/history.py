@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str]
 _SPECIAL_NAMES = ("__first__", "__latest__")
+# DJM502 when the edit is one edits.py cannot name (an `operations +=`, a migration class it does not find).
+_UNNAMED_CHANGE = "its operations, flags or `RunPython` code differ"
 
 
 def _applied_at_base(base: BaseRevision, target: Key, index: ProjectIndex) -> bool | None:
@@ -104,14 +106,16 @@ def _flag(index: ProjectIndex, where: Key, entry: Dependency, applied: Key, targ
     code="DJM502",
     name="applied-migration-edited",
     message=(
-        "`{migration}`, applied as of `{base}`, has changed since (its operations, flags or `RunPython` code):"
-        " databases that applied it will never run the change"
+        "`{migration}`, applied as of `{base}`, has changed since, and databases that applied it will never run the"
+        " change: {change}"
     ),
     hint="restore it as it was at `{base}` and make the change in a new migration",
     what_it_does=(
         "With `djm-base`, compares each migration that exists at the base revision with the working tree:"
         " its `operations`, `replaces`, `atomic`, `initial` and the module's functions (the code `RunPython`"
-        " runs). Comments, formatting and positions do not count; added dependencies are DJM501's."
+        " runs). Comments, formatting and positions do not count; added dependencies are DJM501's. The message"
+        " names the first change (the operation and its argument with the old and the new value, the flag, or the"
+        " function and the line where it differs) and counts the others."
     ),
     why_bad=(
         "Django records a migration as applied by name and never looks at it again: a database that applied"
@@ -134,7 +138,8 @@ def applied_migration_edited(index: ProjectIndex, settings: Settings) -> Iterato
         return
     for key in sorted(base.edited):
         facts = index.migrations[key]
-        yield Flag(facts.line, facts.col, index.path_of(key), migration=".".join(key), base=base.short)
+        change = base.changes.get(key, _UNNAMED_CHANGE)
+        yield Flag(facts.line, facts.col, index.path_of(key), migration=".".join(key), base=base.short, change=change)
 
 
 @project_rule(

@@ -21,7 +21,9 @@ from flake8_django_migrations.settings import Settings
         " them. An import inside the function that uses the model counts as one at the top of the file. Importing"
         " a models module only for a custom field, manager or callable, as `makemigrations` itself writes, is"
         " fine, and so is reading a constant of a model (`Order.STATUS_CHOICES`, `Order.Status.PAID`): the rows"
-        " still go through the historical model the function queries."
+        " still go through the historical model the function queries. Only code the migration runs counts:"
+        " module-level code and the module's functions that an operation is given, or that such code calls or"
+        " passes on; a function only kept in a dict or registry is not checked."
     ),
     why_bad=(
         "A migration runs against the schema as it was at that point in history, but an imported model is"

@@ -14,7 +14,15 @@ from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Valu
 from flake8_django_migrations.facts.model import FIELDS_WITHOUT_COLUMN
 from flake8_django_migrations.rules.raw_sql import sql_steps
 from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
-from flake8_django_migrations.rules.schema import add_not_null_constraint, alter_column_type
+from flake8_django_migrations.rules.schema import (
+    RENAMES,
+    TOGETHER_OPTIONS,
+    add_not_null_constraint,
+    alter_column_type,
+    column_renames,
+    renames_nothing,
+    together_change,
+)
 from flake8_django_migrations.rules.shared import (
     AUTO_INCREMENT_FIELDS,
     TO_ONE_RELATIONS,
@@ -109,6 +117,11 @@ def _added_in(facts: MigrationFacts, position: int, kind: str, name: Value) -> b
 
 @project_rule(
     code="DJM209",
+    deploy=(
+        "rolling",
+        "the ACCESS EXCLUSIVE lock makes the queries of the requests served meanwhile queue behind it; with the"
+        " application stopped, no query waits",
+    ),
     fix_requires="Django 3.0 for `RemoveIndexConcurrently` (`django.contrib.postgres.operations`)",
     name="non-concurrent-index-removal",
     message=(
@@ -123,8 +136,12 @@ def _added_in(facts: MigrationFacts, position: int, kind: str, name: Value) -> b
         "On PostgreSQL, checks for operations that drop an index on an existing table the blocking way:"
         " `RemoveIndex`, `RemoveConstraint` of a `UniqueConstraint` (what the constraint was is found along the"
         " migration graph), and `AlterField` that takes `db_index=True` or `unique=True` (or a class indexed by"
-        " default, such as `ForeignKey`) away from a column, compared with its previous definition. Models created"
-        " in the same migration, and indexes built earlier in it, are skipped; so is a removal from state only."
+        " default, such as `ForeignKey`) away from a column, compared with its previous definition, and"
+        " `AlterUniqueTogether` or `AlterIndexTogether` that removes an entry (compared with the model's previous"
+        " value along the graph; one finding per entry removed). Models created in the same migration, proxy and"
+        " unmanaged models, and indexes built earlier in it, are skipped; so is a removal from state only, and one"
+        " on a model the migration then deletes (makemigrations drops a deleted model's `unique_together` first:"
+        " the table's drop is DJM203's)."
         " With the `[sql]` extra, `DROP INDEX` without `CONCURRENTLY` in the `sql` of a `RunSQL` is reported too."
         " Django's SQL is `DROP INDEX` (`ALTER TABLE ... DROP CONSTRAINT` for a unique constraint), which takes an"
         " ACCESS EXCLUSIVE lock on the table ([ALTER TABLE](" + _MANUAL + "sql-altertable.html),"
@@ -168,7 +185,14 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
         return
     for key, facts in index.migrations.items():
         created = facts.model_creations()
+        deleted = _deleted_after(facts)
         for position, op in enumerate(facts.operations):
+            if deleted.get((op.model_name or "").lower(), -1) > position:
+                continue  # makemigrations drops a model's unique_together before its table: DJM203 reports the drop
+            if op.kind in TOGETHER_OPTIONS and op.touches_database and on_existing_table(created, position, op):
+                for entry in _together_entries_dropped(index, key, position, op):
+                    target = f"{name_or_ellipsis(op.model_name)}({', '.join(entry)})"
+                    yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, target=target)
             if op.kind not in ("RemoveIndex", "RemoveConstraint") or not op.touches_database:
                 continue
             if not on_existing_table(created, position, op):
@@ -205,6 +229,27 @@ def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Ite
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, target=field)
 
 
+def _deleted_after(facts: MigrationFacts) -> dict[str, int]:
+    """The lower-cased models whose table a ``DeleteModel`` of the migration drops, with its last position: what
+    an operation before it drops of the table is gone with the table, under the same lock."""
+    return {
+        name.lower(): position for position, op in enumerate(facts.operations)
+        if op.kind == "DeleteModel" and op.touches_database and isinstance(name := op.param("name"), str)
+    }
+
+
+def _together_entries_dropped(index: ProjectIndex, node: Key, position: int, op: Operation) -> list[tuple[str, ...]]:
+    """The entries an ``AlterUniqueTogether``/``AlterIndexTogether`` removes that the model had before its migration
+    began (an entry added earlier in the same migration was built under the lock the migration holds anyway)."""
+    change = together_change(index.state, node, position, op)
+    if change is None or not change[1] or op.model_name is None:
+        return []
+    at_start = together_change(index.state, node, 0, op)  # the operation's value against the migration's start
+    if at_start is None:
+        return []
+    return sorted(change[1] & at_start[1])
+
+
 def _altered_earlier_in(facts: MigrationFacts, op: Operation) -> bool:
     """Whether an operation before ``op`` in its migration set the same field's definition."""
     model, name = (op.model_name or "").lower(), op.param("name")
@@ -235,6 +280,11 @@ def _fills_existing_rows(field: Call) -> bool:
 
 @project_rule(
     code="DJM210",
+    deploy=(
+        "rolling",
+        "the locks block the writes of the requests served during the check; with the application stopped nothing"
+        " writes, and a later validation checks the same rows",
+    ),
     name="add-foreign-key-constraint",
     message=(
         "`{operation}` adds a foreign key constraint on `{field}`, which checks every row while both tables are"
@@ -335,6 +385,11 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
 
 @file_rule(
     code="DJM211",
+    deploy=(
+        "rolling",
+        "the lock stalls the requests served during the scan; with the application stopped, a later validation"
+        " would scan the same rows",
+    ),
     fix_requires=(
         "Django 4.0 for `AddConstraintNotValid` and `ValidateConstraint`; `condition=` is Django 5.1's name for"
         " `CheckConstraint(check=...)`"
@@ -439,6 +494,7 @@ def _rewrite(op: Operation) -> tuple[str, str] | None:
 
 @file_rule(
     code="DJM213",
+    deploy=("any", "the rewrite takes as long with the application stopped, and makes the downtime that long"),
     name="table-rewrite",
     message="`{operation}` adds {change} to `{model}`: PostgreSQL {effect} under an ACCESS EXCLUSIVE lock",
     hint=(
@@ -533,9 +589,20 @@ def _lock_timeout_in_options(settings: Settings) -> bool:
     return match is not None and match["value"].lower() not in _NO_TIMEOUT
 
 
-def _drops_renames_and_columns(facts: MigrationFacts) -> Iterator[Operation]:
+def _drops_renames_and_columns(index: ProjectIndex, key: Key, facts: MigrationFacts) -> Iterator[Operation]:
     """Drops, renames and added columns of tables that existed before the migration: each an ``ALTER TABLE`` or
-    ``DROP TABLE`` under an ACCESS EXCLUSIVE lock, however short."""
+    ``DROP TABLE`` under an ACCESS EXCLUSIVE lock, however short. Not of a proxy or unmanaged model (Django's schema
+    editor leaves it alone), nor a rename that renames nothing (DJM204's ``renames_nothing``)."""
+    for position, op in _drops_renames_and_added_columns(facts):
+        model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
+        if isinstance(model, str) and index.state.has_no_table(key, position, model):
+            continue
+        if op.kind in RENAMES and renames_nothing(index.state, key, position, op):
+            continue
+        yield op
+
+
+def _drops_renames_and_added_columns(facts: MigrationFacts) -> Iterator[tuple[int, Operation]]:
     created = facts.model_creations()
     added: set[tuple[str, Value]] = set()
     for position, op in enumerate(facts.operations):
@@ -546,14 +613,19 @@ def _drops_renames_and_columns(facts: MigrationFacts) -> Iterator[Operation]:
         if op.kind == "AddField":
             # A project's own field class may have no column (taggit's TaggableManager): only Django's are known.
             if django_field_class(op.param("field")) not in (None, *FIELDS_WITHOUT_COLUMN):
-                yield op
+                yield position, op
         elif op.kind in _DROPS_AND_RENAMES:
             if op.kind != "RemoveField" or ((op.model_name or "").lower(), op.param("name")) not in added:
-                yield op
+                yield position, op
 
 
 @project_rule(
     code="DJM905",
+    deploy=(
+        "rolling",
+        "queries queue behind a waiting lock only while requests are served; with the application stopped,"
+        " nothing holds the tables",
+    ),
     name="missing-lock-timeout",
     message=(
         "`{operation}` takes an ACCESS EXCLUSIVE lock on `{model}` with no `lock_timeout` set: while it waits for"
@@ -565,10 +637,12 @@ def _drops_renames_and_columns(facts: MigrationFacts) -> Iterator[Operation]:
     ),
     what_it_does=(
         "On PostgreSQL, checks for migrations that take an ACCESS EXCLUSIVE lock on a table that existed before"
-        " them without setting `lock_timeout` first. The operations: those DJM207, DJM208, DJM209, DJM211 and"
-        " DJM213 report, `AddField` of a column (of one of Django's field classes), `RemoveField`, `DeleteModel`"
-        " (not of a model the migration creates again), `RenameField`, `RenameModel` and `AlterModelTable` (also"
-        " in a migration marked post-deploy: the lock is the same), not on a model created earlier in the same"
+        " them without setting `lock_timeout` first. The operations: those DJM204 (a column renamed by an"
+        " `AlterField`), DJM207, DJM208, DJM209, DJM211 and DJM213 report, `AddField` of a"
+        " column (of one of Django's field classes), `RemoveField`, `DeleteModel` (not of a model the migration"
+        " creates again), `RenameField`, `RenameModel` and `AlterModelTable` (also in a migration marked"
+        " post-deploy: the lock is the same; not of a proxy or unmanaged model, nor a rename that renames nothing,"
+        " as DJM203 and DJM204 tell them), not on a model created earlier in the same"
         " migration nor in an initial migration (`initial = True`: its tables are new). A lock timeout counts"
         " when a `RunSQL` before the first such operation runs literal `SET lock_timeout = ...`, `SET LOCAL"
         " lock_timeout = ...` (not in a non-atomic migration, where it ends with its own statement) or"
@@ -618,6 +692,8 @@ def missing_lock_timeout(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     for rule in (alter_column_type, add_not_null_constraint, non_concurrent_index_removal):
         for flag in rule.check(index, settings):
             flagged.setdefault(flag.path or "", set()).add((flag.line, flag.col))
+    for node, op, _ in column_renames(index):  # RENAME COLUMN
+        flagged.setdefault(index.path_of(node), set()).add((op.line, op.col))
     for key, facts in project_migrations(index):
         if facts.initial is True:
             continue  # an app's initial migrations create its tables: nothing else uses them yet
@@ -625,7 +701,7 @@ def missing_lock_timeout(index: ProjectIndex, settings: Settings) -> Iterator[Fl
         sites = set(flagged.get(path, ()))
         for rule in (add_check_constraint_without_not_valid, table_rewrite):
             sites.update((flag.line, flag.col) for flag in rule.check(facts, settings))
-        sites.update((op.line, op.col) for op in _drops_renames_and_columns(facts))
+        sites.update((op.line, op.col) for op in _drops_renames_and_columns(index, key, facts))
         for op in facts.operations:
             if op.kind == "RunSQL" and op.touches_database and _sets_lock_timeout(op.param("sql"), facts.atomic):
                 break

@@ -3,12 +3,12 @@ migration that creates it and before any that removes it, in every order the dep
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from flake8_django_migrations.facts import ModelRead
+from flake8_django_migrations.facts import Dependency, ModelRead
 from flake8_django_migrations.project.graph import Key, format_key
-from flake8_django_migrations.rules.rule import Flag, project_rule
+from flake8_django_migrations.rules.rule import AddDependency, Fix, Flag, ReplaceEntry, project_rule
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def read_before_create(index: ProjectIndex, settings: Settings) -> Iterator[Flag
             yield Flag(
                 read.reference.line, read.reference.col, index.path_of(read.node),
                 target=_described(read.reference), creator=format_key(creator), dependency=_dependency(creator),
-            )
+            ).with_fix(_depend_on(index, read.node, [creator]))
 
 
 @project_rule(
@@ -100,7 +100,7 @@ def delete_before_readers(index: ProjectIndex, settings: Settings) -> Iterator[F
                 event.operation.line, event.operation.col, index.path_of(event.node), target=target,
                 readers=", ".join(f"`{format_key(node)}`" for node in unordered),
                 dependencies=", ".join(_dependency(node) for node in unordered),
-            )
+            ).with_fix(_depend_on(index, event.node, unordered))
 
 
 @project_rule(
@@ -137,7 +137,7 @@ def read_after_delete(index: ProjectIndex, settings: Settings) -> Iterator[Flag]
                 read.reference.line, read.reference.col, index.path_of(read.node),
                 target=_described(read.reference), remover=format_key(removal.node),
                 last=format_key(last) if last else "its parent",
-            )
+            ).with_fix(_repin_before(index, read.node, removal.node, last) if last else None)
 
 
 def _certain_reads(state: ModelState) -> Iterator[tuple[Read, StateKey, list[StateEvent]]]:
@@ -152,6 +152,81 @@ def _certain_reads(state: ModelState) -> Iterator[tuple[Read, StateKey, list[Sta
         ancestors = state.ancestors(read.node)
         creators = sorted(state.creators[key], key=lambda e: e.node)
         yield read, key, [event for event in creators if event.node in ancestors]
+
+
+def _depend_on(index: ProjectIndex, node: Key, targets: Sequence[Key]) -> Fix | None:
+    """Safe (DJM401, DJM402): ``targets`` added to the ``dependencies`` of ``node``, each only once, and only when no
+    new edge closes a cycle (a target that already runs after ``node``: DJM303 would report the result)."""
+    facts = index.migrations[node]
+    if not facts.dependencies_complete or facts.dependencies_site is None or not _is_project_file(index, node):
+        return None
+    if any(target == node or node in index.state.ancestors(target) for target in targets):
+        return None
+    return Fix.safe(
+        f"add {', '.join(f'`{_dependency(target)}`' for target in targets)} to `dependencies`",
+        *(AddDependency(index.path_of(node), *target) for target in targets),
+    )
+
+
+def _repin_before(index: ProjectIndex, reader: Key, remover: Key, last: Key) -> Fix | None:
+    """Unsafe (DJM403): each entry of the reader's ``dependencies`` through which ``remover`` became an ancestor is
+    pinned to ``last`` instead, and ``remover`` depends on the reader. Unsafe: the reader no longer runs after what
+    the entry's later migrations do. None unless that takes ``remover`` out of the reader's ancestors, every read of
+    the reader still finds its creator among them, and neither change closes a cycle."""
+    state, facts = index.state, index.migrations[reader]
+    if not (facts.dependencies_complete and _is_project_file(index, reader) and _is_project_file(index, remover)):
+        return None
+    if index.migrations[remover].dependencies_site is None or not index.migrations[remover].dependencies_complete:
+        return None
+    targets = {dependency: _graph_target(index, dependency) for dependency in facts.dependencies}
+    repinned = [
+        dependency for dependency, target in targets.items()
+        if dependency.app == remover[0] != reader[0] and target is not None
+        and (target == remover or remover in index.state.ancestors(target))
+    ]
+    if not repinned:
+        return None
+    dropped = {targets[dependency] for dependency in repinned}
+    before = _closure(index, [*(p for p in index.graph.parents.get(reader, ()) if p not in dropped), last])
+    if remover in before or reader in before or last == reader:
+        return None
+    for read in state.reads:
+        key = state.state_key(read.reference) if read.node == reader else None
+        if key is not None and not any(event.node in before for event in state.creators[key]):
+            return None
+        if key is not None and any(event.node in before for event in state.removals_affecting(key)):
+            return None
+    return Fix.unsafe(
+        f"depend on `{format_key(last)}` instead, and order `{format_key(remover)}` after this migration",
+        *(ReplaceEntry(index.path_of(reader), d.line, d.col, (d.app, d.name), last) for d in repinned),
+        AddDependency(index.path_of(remover), *reader),
+    )
+
+
+def _graph_target(index: ProjectIndex, dependency: Dependency) -> Key | None:
+    """The node a literal ``dependencies`` entry names, ``__latest__`` resolved to an app's only leaf; None for any
+    other entry (a swappable one, ``__first__``, a replaced migration)."""
+    name = dependency.name
+    if name == "__latest__":
+        leaves = index.graph.leaves_by_app().get(dependency.app, [])
+        name = leaves[0] if len(leaves) == 1 else name
+    target = (dependency.app, name)
+    return target if dependency.swappable_setting is None and target in index.graph.nodes else None
+
+
+def _closure(index: ProjectIndex, starts: Sequence[Key]) -> set[Key]:
+    """``starts`` and every migration they depend on."""
+    found: set[Key] = set()
+    for start in starts:
+        if start in index.graph.nodes and start not in found:
+            found.add(start)
+            found.update(index.state.ancestors(start))
+    return found
+
+
+def _is_project_file(index: ProjectIndex, node: Key) -> bool:
+    """A migration of the project's own apps: an installed package's migrations are not the project's to edit."""
+    return node[0] not in {app.label for app in index.discovery.installed_apps if app.external}
 
 
 def _dependency(key: Key) -> str:

@@ -106,6 +106,7 @@ def _as_literal(value: str) -> str:
 
 @file_rule(
     code="DJM214",
+    deploy=("any", "PostgreSQL refuses the statement, so the migration fails whatever the deploy"),
     name="enum-value-used-in-its-transaction",
     message=(
         "`{statement}` adds `{value}` to the enum `{type}`, and this atomic migration uses it before the value is"
@@ -166,6 +167,7 @@ def enum_value_used_in_its_transaction(facts: MigrationFacts, settings: Settings
 
 @file_rule(
     code="DJM215",
+    deploy=("any", "a `COMMIT` or `ROLLBACK` half-way leaves the migration half applied whatever the deploy"),
     name="transaction-control-in-atomic-migration",
     message="`RunSQL` runs `{command}` inside the transaction Django runs this atomic migration in",
     hint=(
@@ -209,6 +211,7 @@ def transaction_control_in_atomic_migration(facts: MigrationFacts, settings: Set
 
 @file_rule(
     code="DJM216",
+    deploy=("any", "the rows are deleted on every database the migration runs on, whatever the deploy"),
     name="truncate-table",
     message="`{statement}` deletes every row of `{table}` under an ACCESS EXCLUSIVE lock that stalls every query on it",
     hint=(
@@ -245,6 +248,11 @@ def truncate_table(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
 
 @file_rule(
     code="DJM217",
+    deploy=(
+        "rolling",
+        "old code still uses what the schema holds; with the application stopped, only the new code runs, and it"
+        " no longer does",
+    ),
     name="drop-schema",
     message="`{statement}` drops the schema `{schema}` with everything in it, which running code may still use",
     hint=(

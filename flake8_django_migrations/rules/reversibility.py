@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flake8_django_migrations.facts import Call, MigrationFacts, Ref, Value
-from flake8_django_migrations.rules.rule import Flag, file_rule
+from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, Value
+from flake8_django_migrations.rules.rule import AddArgument, Fix, Flag, file_rule
 from flake8_django_migrations.settings import Settings
 
 
@@ -41,7 +41,7 @@ def _describe(value: Value) -> str:
 def run_python_without_reverse(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in facts.operations:
         if op.kind == "RunPython" and "code" in op.params and op.param("reverse_code") is None:
-            yield Flag(op.line, op.col, code=_describe(op.params["code"]))
+            yield Flag(op.line, op.col, code=_describe(op.params["code"])).with_fix(_noop(facts, op, "reverse_code"))
 
 
 @file_rule(
@@ -65,4 +65,13 @@ def run_python_without_reverse(facts: MigrationFacts, settings: Settings) -> Ite
 def run_sql_without_reverse(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     for op in facts.operations:
         if op.kind == "RunSQL" and "sql" in op.params and op.param("reverse_sql") is None:
-            yield Flag(op.line, op.col)
+            yield Flag(op.line, op.col).with_fix(_noop(facts, op, "reverse_sql"))
+
+
+def _noop(facts: MigrationFacts, op: Operation, keyword: str) -> Fix:
+    """Unsafe: the operation's own ``noop`` as its reverse declares that undoing it does nothing, which only the
+    author can tell; the migration can be unapplied, and the data stays as the forward step left it."""
+    return Fix.unsafe(
+        f"pass `{keyword}={op.kind}.noop`, declaring that undoing it does nothing",
+        AddArgument(facts.path, op.line, op.col, keyword, "{callee}.noop", position=1),
+    )

@@ -11,13 +11,18 @@ A check yields ``Flag``s: where the problem is and the names its message and hin
 ``Finding``s. Per-file checks read one migration's facts; project checks read the project index (the graph and the
 model state) and say which file each flag belongs to. ``registry`` collects every rule of every module in this
 package; there is no list to keep in sync.
+
+Each record also says whether its claim needs a rolling deploy (``deploy=("rolling", why)``: old code keeps serving
+requests while the migration runs and after it, until the new code is everywhere) or holds whatever the deploy
+(``deploy=("any", why)``, the default: a migration that fails, a graph Django refuses, a rewrite that makes any
+downtime longer). With ``djm-deploy = downtime`` the rules that need a rolling deploy are not run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Union
 
 from flake8_django_migrations.finding import Finding
 
@@ -26,22 +31,142 @@ if TYPE_CHECKING:
     from flake8_django_migrations.project.index import ProjectIndex
     from flake8_django_migrations.settings import Settings
 
-__all__ = ["FILE", "PROJECT", "Flag", "Rule", "file_rule", "project_rule"]
+__all__ = [
+    "ANY_DEPLOY", "FILE", "PROJECT", "ROLLING", "Flag", "Rule", "file_rule", "project_rule",
+    # fixes
+    "SAFE", "UNSAFE", "AddArgument", "AddDependency", "Edit", "Fix", "ProjectFix", "RenameFile", "ReplaceEntry",
+    "SetClassAttribute", "WriteFile",
+]
 
 FILE: Final = "file"  # the rule reads one migration's facts
 PROJECT: Final = "project"  # the rule needs the whole migration graph
+ROLLING: Final = "rolling"  # the claim needs old code running beside, or after, the migration
+ANY_DEPLOY: Final = "any"  # the claim holds whatever the deploy model
+# What a rule that does not say holds: the failures and costs it reports do not depend on old code running.
+_ANY_DEPLOY_WHY: Final = (
+    "what it reports fails, or costs the same time, whether or not old code serves requests while the migration runs"
+)
 
 
 class Flag:
-    """One problem a check found: its position, the names for the message, and (project rules) its file."""
+    """One problem a check found: its position, the names for the message, (project rules) its file, and the fix
+    that repairs it when the check can tell one (``with_fix``)."""
 
-    __slots__ = ("line", "col", "names", "path")
+    __slots__ = ("line", "col", "names", "path", "fix")
 
     def __init__(self, line: int, col: int, path: str | None = None, **names: object) -> None:
         self.line = line
         self.col = col
         self.path = path
         self.names: Mapping[str, object] = names
+        self.fix: Fix | ProjectFix | None = None
+
+    def with_fix(self, fix: Fix | ProjectFix | None) -> Flag:
+        """This flag with the fix that repairs it: a ``Fix``, or for a per-file rule whose fix needs the graph, a
+        function of the project index giving one (or None). ``fix.py`` applies it; the findings do not carry it."""
+        self.fix = fix
+        return self
+
+
+# Fixes ------------------------------------------------------------------------------------------------------------
+# A rule attaches to a flag the edits that repair it. Rules never read files, and the facts know where things start
+# but not where they end, so an edit names its place as the facts do (a file, and the line and column where an entry
+# or a call starts) and says what to change there; ``fix.py`` reads the file, finds the place in its syntax tree,
+# turns the edit into exact text changes (keeping quotes, comments and layout) and refuses an edit whose place no
+# longer holds what it expects.
+
+SAFE: Final = "safe"  # keeps what the migrations mean, or repairs what Django refuses: `--fix` applies it
+UNSAFE: Final = "unsafe"  # changes what runs (a reverse that does nothing, no transaction): only `--unsafe-fixes`
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceEntry:
+    """The ``("app", "name")`` entry of ``dependencies``, ``run_before`` or ``replaces`` that starts at ``line`` and
+    ``col`` names ``new`` instead of ``old``; only the strings that change are rewritten, in their own quotes."""
+
+    path: str
+    line: int
+    col: int
+    old: tuple[str, str]
+    new: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class AddDependency:
+    """``(app, name)`` added at the end of the ``Migration`` class's literal ``dependencies`` list, in the layout
+    and the quotes of its entries."""
+
+    path: str
+    app: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddArgument:
+    """``keyword=value`` passed to the call that starts at ``line`` and ``col``, or written in place of the ``None``
+    given for it (by keyword, or positionally at ``position``). ``{callee}`` in ``value`` stands for the callee as
+    the file writes it (``migrations.RunPython``)."""
+
+    path: str
+    line: int
+    col: int
+    keyword: str
+    value: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetClassAttribute:
+    """``name = value`` (``value`` as source) in the ``Migration`` class: its assignment rewritten, else a line added
+    at the top of the class body."""
+
+    path: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFile:
+    """The whole text of a file: a ``max_migration.txt``, or (``create``) a new migration, refused when a file of
+    that name exists."""
+
+    path: str
+    text: str
+    create: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RenameFile:
+    """The file at ``path`` moved to ``new_path`` (refused when that exists) as it is: another fix's edit of it
+    waits for the next round."""
+
+    path: str
+    new_path: str
+
+
+Edit = Union[ReplaceEntry, AddDependency, AddArgument, SetClassAttribute, WriteFile, RenameFile]
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What repairs one finding: every edit or none, ``SAFE`` or ``UNSAFE``, and what it does in one sentence
+    (names in backticks, no final period)."""
+
+    applicability: str
+    message: str
+    edits: tuple[Edit, ...]
+
+    @classmethod
+    def safe(cls, message: str, *edits: Edit) -> Fix:
+        return cls(SAFE, message, edits)
+
+    @classmethod
+    def unsafe(cls, message: str, *edits: Edit) -> Fix:
+        return cls(UNSAFE, message, edits)
+
+
+# A per-file rule's fix that needs the project (the leaf of another app, the migrations naming this one).
+ProjectFix = Callable[["ProjectIndex"], "Fix | None"]
 
 
 Check = Callable[[Any, "Settings"], Iterable[Flag]]
@@ -62,6 +187,20 @@ class Rule:
     scope: str = FILE
     options: tuple[str, ...] = ()  # flake8 option names this rule reads
     fix_requires: str = ""  # the Django version the "Use instead" needs, e.g. "Django 5.0 (`db_default`)"
+    # Whether the claim needs a rolling deploy (ROLLING) or holds in any (ANY_DEPLOY), and why, in a sentence: the
+    # decorator's `deploy=(ROLLING, why)`. A rule needing a rolling deploy is not run with `djm-deploy = downtime`.
+    deploy: str = ANY_DEPLOY
+    deploy_why: str = _ANY_DEPLOY_WHY
+
+    @property
+    def needs_rolling_deploy(self) -> bool:
+        return self.deploy == ROLLING
+
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        """The options that decide what the rule reports: those it reads, and ``djm-deploy`` for one that needs a
+        rolling deploy (it decides whether the rule runs)."""
+        return (*self.options, "djm-deploy") if self.needs_rolling_deploy else self.options
 
     def finding(self, path: str, line: int, col: int, **names: object) -> Finding:
         return Finding(path, line, col, self.code, self.message.format(**names), self.hint.format(**names))
@@ -75,12 +214,39 @@ class Rule:
             assert flag.path is not None, f"{self.code}: a project rule must say which file a finding is in"
             yield self.finding(flag.path, flag.line, flag.col, **flag.names)
 
+    def findings_with_fixes(
+        self, target: MigrationFacts | ProjectIndex, settings: Settings
+    ) -> Iterator[tuple[Finding, Fix | ProjectFix | None]]:
+        """Each finding with the fix its flag carries (``fix.py``); ``target``: the facts of a per-file rule's
+        migration, or a project rule's index."""
+        default = getattr(target, "path", None) if self.scope == FILE else None
+        for flag in self.check(target, settings):
+            path = flag.path or default
+            assert path is not None, f"{self.code}: a project rule must say which file a finding is in"
+            yield self.finding(path, flag.line, flag.col, **flag.names), flag.fix
+
 
 def file_rule(**record: Any) -> Callable[[Callable[[MigrationFacts, Settings], Iterable[Flag]]], Rule]:
-    """Declare a per-file rule: ``record`` holds the fields of ``Rule`` but ``check`` and ``scope``."""
-    return lambda check: Rule(check=check, scope=FILE, **record)
+    """Declare a per-file rule: ``record`` holds the fields of ``Rule`` but ``check`` and ``scope``, and its deploy
+    model as ``deploy=(ROLLING or ANY_DEPLOY, why)``."""
+    fields = _fields(record)
+    return lambda check: Rule(check=check, scope=FILE, **fields)
 
 
 def project_rule(**record: Any) -> Callable[[Callable[[ProjectIndex, Settings], Iterable[Flag]]], Rule]:
     """Declare a project rule, whose check reads the project index and gives each flag its file."""
-    return lambda check: Rule(check=check, scope=PROJECT, **record)
+    fields = _fields(record)
+    return lambda check: Rule(check=check, scope=PROJECT, **fields)
+
+
+def _fields(record: dict[str, Any]) -> dict[str, Any]:
+    """``Rule``'s fields from a decorator's record: ``deploy=(model, why)`` is two of them."""
+    if "deploy" not in record:
+        return record
+    model, why = record["deploy"]
+    if model not in (ROLLING, ANY_DEPLOY) or not why.strip() or why.rstrip().endswith("."):
+        raise ValueError(
+            f"{record.get('code')}: deploy=(model, why) takes {ROLLING!r} or {ANY_DEPLOY!r} and a clause without"
+            " a final period"
+        )
+    return {**record, "deploy": model, "deploy_why": why}
