@@ -576,8 +576,15 @@ def _graph(
 
     if focus.depth < 0:
         _usage_error(f"--depth must be 0 or more, not {focus.depth}")
+    in_files: list[Finding] = []
+    if output_format == "html":
+        # The page lists every finding of a migration's file: the per-file findings too, as flake8 decides them.
+        per_file, _, _ = run.file_findings(available_cores())
+        in_files = verdict.reported(finding for found in per_file.values() for finding in found or ())
     try:
-        view = build_view(index, errors, apps=focus.apps, around=focus.around, depth=focus.depth)
+        view = build_view(
+            index, errors, apps=focus.apps, around=focus.around, depth=focus.depth, file_findings=in_files,
+        )
     except FocusError as error:
         _usage_error(str(error))
     if output_format == "html":

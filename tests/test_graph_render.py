@@ -36,7 +36,7 @@ from flake8_django_migrations.project.index import ProjectIndex
 from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.registry import OFF_BY_DEFAULT, PROJECT_RULES
 from flake8_django_migrations.settings import Settings
-from tests.graph_trees import app, migration, tree, write_tree
+from tests.graph_trees import RUN_PYTHON, app, migration, tree, write_tree
 from tests.test_linearity import assert_linear, layered
 
 _CREATE_PRODUCT = '''from django.db import migrations, models
@@ -117,14 +117,24 @@ SMALL_TREE = tree(
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[ProjectIndex, tuple[Finding, ...]]:
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> ProjectRun:
     root = write_tree(tmp_path_factory.mktemp("small"), SMALL_TREE)
-    settings = Settings(use_cache=False)
-    run = ProjectRun(str(root), settings)
-    index = run.index()
+    return ProjectRun(str(root), Settings(use_cache=False))
+
+
+@pytest.fixture(scope="module")
+def small(small_run: ProjectRun) -> tuple[ProjectIndex, tuple[Finding, ...]]:
+    index = small_run.index()
     # What `graph` reports by default: the off-by-default rules (DJM904 here) are not selected.
-    findings = tuple(f for f in run_rules(index, PROJECT_RULES, run.settings) if f.code not in OFF_BY_DEFAULT)
+    findings = tuple(f for f in run_rules(index, PROJECT_RULES, small_run.settings) if f.code not in OFF_BY_DEFAULT)
     return index, findings
+
+
+@pytest.fixture(scope="module")
+def small_file_findings(small_run: ProjectRun) -> tuple[Finding, ...]:
+    """The per-file findings of the small tree, as selected by default: DJM202 on catalog.0002, which DJM402 marks."""
+    per_file, _, _ = small_run.file_findings()
+    return tuple(f for found in per_file.values() for f in found or () if f.code not in OFF_BY_DEFAULT)
 
 
 def codes_by_node(view: GraphView) -> dict[str, tuple[str, ...]]:
@@ -170,6 +180,20 @@ def test_cross_app_and_cycle_edges_are_told_apart(small: tuple[ProjectIndex, tup
     assert cross == [("accounts", "orders"), ("catalog", "orders"), ("catalog", "shop"), ("left", "right"),
                      ("right", "left")]
     assert sorted(edge.child[0] for edge in view.edges if edge.on_cycle) == ["left", "right"]
+
+
+def test_the_other_findings_of_a_file_are_listed_with_it_and_mark_nothing(
+    small: tuple[ProjectIndex, tuple[Finding, ...]], small_file_findings: tuple[Finding, ...],
+) -> None:
+    index, findings = small
+    view = build_view(index, findings, file_findings=(*small_file_findings, *findings))
+    assert codes_by_node(view) == codes_by_node(build_view(*small))  # the marks are the project findings'
+    removal = next(node for node in view.nodes if node.id == "catalog.0002_remove_product_sku")
+    assert (removal.codes, removal.other_codes) == (("DJM402",), ("DJM202",))
+    assert [(f.line, f.code) for f in removal.every_finding] == [(6, "DJM202"), (6, "DJM402")]
+    # A project finding passed among the file findings too is listed once.
+    assert [node.other_findings for node in view.nodes if node.id != removal.id] == [()] * 11
+    assert render_dot(view) == EXPECTED_DOT and render_mermaid(view) == EXPECTED_MERMAID
 
 
 def test_ignored_rules_mark_nothing(small: tuple[ProjectIndex, tuple[Finding, ...]]) -> None:
@@ -556,7 +580,7 @@ def test_the_page_is_self_contained(small: tuple[ProjectIndex, tuple[Finding, ..
 
 def test_the_layout_puts_every_dependency_below_its_parent(small: tuple[ProjectIndex, tuple[Finding, ...]]) -> None:
     view = build_view(*small)
-    positions = layout(view)
+    positions = layout(view).positions
     assert set(positions) == {node.key for node in view.nodes}
     assert len(set(positions.values())) == len(positions)
     for edge in view.edges:
@@ -580,7 +604,7 @@ def png_colours(data: bytes) -> tuple[int, int, set[tuple[int, int, int]]]:
     assert bit_depth == 8 and colour_type in (2, 6) and interlace == 0
     channels = 3 if colour_type == 2 else 4
     raw, stride = zlib.decompress(compressed), width * channels
-    previous, colours, offset = bytearray(stride), set(), 0
+    previous, colours, offset = bytearray(stride), set[tuple[int, int, int]](), 0
     for _ in range(height):
         kind, line = raw[offset], bytearray(raw[offset + 1:offset + 1 + stride])
         offset += 1 + stride
@@ -620,6 +644,53 @@ def test_chromium_draws_the_page(small: tuple[ProjectIndex, tuple[Finding, ...]]
     # Fills are drawn exactly: the marked migrations are on screen, and text and lines add many more colours.
     assert {hex_colour(mark.fill) for mark in MARKS} <= colours
     assert len(colours) > 50
+
+
+def panel_items(dom: str) -> list[str]:
+    """The items of the side panel's lists as text, a hint after " | "."""
+    panel = re.search(r'<aside id="details"[^>]*>(.*?)</aside>', dom, re.DOTALL)
+    assert panel is not None, dom[-2000:]
+    items = re.findall(r"<li[^>]*>(.*?)</li>", panel.group(1), re.DOTALL)
+    return [html.unescape(re.sub(r"<div[^>]*>", " | ", re.sub(r"</?(?!div)[^>]+>|</div>", "", item))) for item in items]
+
+
+def test_the_panel_lists_every_finding_of_the_file_and_tags_show_the_codes(
+    small: tuple[ProjectIndex, tuple[Finding, ...]], small_file_findings: tuple[Finding, ...], tmp_path: Path,
+) -> None:
+    index, findings = small
+    page = tmp_path / "graph.html"
+    page.write_text(render_html(build_view(index, findings, file_findings=small_file_findings)), encoding="utf-8")
+    dom = open_page(page.as_uri() + "#catalog.0002_remove_product_sku", tmp_path / "profile", "--dump-dom")
+    assert panel_items(dom)[:2] == [
+        "line 6: DJM202 `RemoveField` drops the column `product.sku` while running code may still read it"
+        " | stop reading it first and drop it in a later release marked post-deploy (or `# noqa: DJM202`)",
+        "line 6: DJM402 the removal of `catalog.product.sku` is not ordered after `orders.0002_copy_sku`, which read"
+        " it, so it may run first | add (\"orders\", \"0002_copy_sku\") to this migration's `dependencies`",
+    ]
+    drawn = root_attributes(open_page(page.as_uri(), tmp_path / "profile", "--dump-dom"))
+    # A tag with the codes on each of the six marked migrations, and one with DJM202 beside DJM402's.
+    assert (drawn["data-drawn-nodes"], drawn["data-drawn-tags"]) == ("12", "7")
+
+
+def test_long_names_stay_inside_their_box_and_show_whole_on_hover(tmp_path: Path) -> None:
+    names = ["0001_initial", "0002_alter_product_price_precision_and_more", "0003_" + "x" * 120]
+    nodes = [ViewNode(("shop", name), (), False) for name in names]
+    edges = tuple(ViewEdge(parent.key, child.key) for parent, child in zip(nodes, nodes[1:]))
+    page = render_html(GraphView((AppCluster("shop", tuple(nodes)),), edges, total_nodes=3, focus=""))
+    # The pointer on the middle of the canvas, where the page puts the migration the address names.
+    hover = (
+        "<script>var canvas = document.getElementById('graph'), box = canvas.getBoundingClientRect();"
+        "canvas.dispatchEvent(new PointerEvent('pointermove', {clientX: box.left + box.width / 2,"
+        " clientY: box.top + box.height / 2, bubbles: true}));</script></body>"
+    )
+    path = tmp_path / "long.html"
+    path.write_text(page.replace("</body>", hover), encoding="utf-8")
+    dom = open_page(path.as_uri() + "#shop.0003", tmp_path / "profile", "--dump-dom")
+    drawn = root_attributes(dom)
+    # The second name wraps in two lines; the third is cut with an ellipsis; no line is squeezed or runs out.
+    assert (drawn["data-drawn-nodes"], drawn["data-elided-names"], drawn["data-overflowing-lines"]) == ("3", "1", "0")
+    canvas = re.search(r'<canvas id="graph"[^>]*\btitle="([^"]*)"', dom)
+    assert canvas is not None and html.unescape(canvas.group(1)) == "shop." + names[2]
 
 
 def test_the_search_box_finds_a_migration_named_in_the_address(
@@ -679,3 +750,16 @@ def test_the_command_draws_each_format_and_refuses_a_focus_on_json(
     assert "--app and --around draw a picture" in capsys.readouterr().err
     assert command([*base, "--format", "dot", "--around", "shop.9999", "."]) == 2
     assert command([*base, "--format", "dot", "--depth", "-1", "--around", "shop.0002_a", "."]) == 2
+
+
+def test_the_page_lists_the_per_file_findings_of_each_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flake8_django_migrations.cli import main as command
+
+    write_tree(tmp_path, tree(app("shop", {"0001_initial": migration(), "0002_data": RUN_PYTHON})))
+    monkeypatch.chdir(tmp_path)
+    assert command(["graph", "--djm-no-cache", "--djm-settings", "none", "--format", "html", "."]) == 0
+    page = capsys.readouterr().out
+    # The RunPython without reverse is a per-file finding (DJM101): listed in its migration's panel data.
+    assert re.search(r'"0002_data",[^\]]*?\[\[10,"DJM101","`RunPython\(forwards\)`', page), page[-3000:]

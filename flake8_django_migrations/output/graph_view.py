@@ -1,5 +1,6 @@
-"""The migration graph as something to look at: apps as clusters, migrations as nodes, dependency edges, and the
-project findings marked on them, optionally narrowed to some apps or to the neighbourhood of one migration.
+"""The migration graph as something to look at: apps as clusters, migrations as nodes, dependency edges, the
+project findings marked on them and the other findings of their files listed with them, optionally narrowed to some
+apps or to the neighbourhood of one migration.
 
 The DOT, Mermaid and HTML renderers draw this view and nothing else, so the three pictures always agree. Edges
 point the way migrations apply (parent, then child). Building a view is linear in nodes and edges (plus sorting),
@@ -65,16 +66,27 @@ class FocusError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ViewNode:
     key: Key
-    findings: tuple[Finding, ...]  # the project findings reported in this migration's file
+    findings: tuple[Finding, ...]  # the project findings reported in this migration's file: they mark it
     context: bool  # outside the focus, shown because an edge of the focus ends here
+    other_findings: tuple[Finding, ...] = ()  # the file's other findings (per-file rules): listed, not marked
 
     @property
     def id(self) -> str:
         return format_key(self.key)
 
     @property
+    def every_finding(self) -> tuple[Finding, ...]:
+        """Every finding of the file, in the order of its lines, as ``check`` prints them."""
+        return tuple(sorted((*self.findings, *self.other_findings), key=lambda finding: finding.sort_key))
+
+    @property
     def codes(self) -> tuple[str, ...]:
         return tuple(sorted({finding.code for finding in self.findings}))
+
+    @property
+    def other_codes(self) -> tuple[str, ...]:
+        """The codes of the file's other findings that are not among ``codes``."""
+        return tuple(sorted({finding.code for finding in self.other_findings} - set(self.codes)))
 
     @property
     def mark(self) -> Mark | None:
@@ -124,8 +136,11 @@ def build_view(
     apps: Collection[str] = (),
     around: str | None = None,
     depth: int = 2,
+    file_findings: Iterable[Finding] = (),
 ) -> GraphView:
-    """The view of ``index``'s graph with ``findings`` (the project findings, as selected) marked on their nodes.
+    """The view of ``index``'s graph with ``findings`` (the project findings, as selected) marked on their nodes,
+    and ``file_findings`` (the per-file findings, as selected; a project finding among them is not listed twice)
+    listed with their migrations without marking them, so that a migration shows every finding of its file.
 
     ``apps``: only these apps' migrations, plus the migrations of other apps that one of their edges reaches.
     ``around``: only the migration it names (``app.name``, or a unique prefix of the name as ``migrate`` takes)
@@ -178,9 +193,18 @@ def build_view(
     shown = set(focus)
     for child, parent in (*edges, *asked):
         shown.update((child, parent))
+    listed = {finding for marking in found.values() for finding in marking}
+    listed_too: dict[Key, list[Finding]] = {}
+    for finding in file_findings:
+        key = by_path.get(os.path.abspath(finding.path))
+        if key is not None and key in shown and finding not in listed:
+            listed.add(finding)
+            listed_too.setdefault(key, []).append(finding)
     clusters: dict[str, list[ViewNode]] = {}
     for key in shown:
-        node = ViewNode(key, tuple(sorted(found.get(key, ()), key=lambda f: f.sort_key)), context=key not in focus)
+        node = ViewNode(
+            key, _sorted(found.get(key, ())), context=key not in focus, other_findings=_sorted(listed_too.get(key, ())),
+        )
         clusters.setdefault(key[0], []).append(node)
     return GraphView(
         clusters=tuple(
@@ -206,6 +230,10 @@ def find_migration(nodes: Collection[Key], text: str) -> Key:
     if candidates:
         raise FocusError(f"`{text}` matches more than one migration: {_names([format_key(k) for k in candidates])}")
     raise FocusError(f"`{text}` is not a migration in the graph")
+
+
+def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda finding: finding.sort_key))
 
 
 def _edge(parent: Key, child: Key, on_cycle: Mapping[Key, int]) -> ViewEdge:
