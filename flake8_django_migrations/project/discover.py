@@ -181,8 +181,10 @@ def discover(root: str, settings: Settings) -> Discovery:
 
     django = settings.django
     installed = (
-        installed_apps(django, label_overrides) if django is not None and django.installed_apps is not None else None
+        installed_apps(django, label_overrides) if django is not None and django.listed_apps is not None else None
     )
+    # An open INSTALLED_APPS (`INSTALLED_APPS += PLUGINS`): the apps it lists are installed, and so may be any other.
+    complete = installed is not None and django is not None and django.installed_apps is not None
     claims: dict[str, list[tuple[str, str]]] = {}
     not_installed: list[AppMigrations] = []
     unlocated: set[str] = set()
@@ -220,8 +222,11 @@ def discover(root: str, settings: Settings) -> Discovery:
         not_installed = [
             _read_package(label_of(app_folder), app_folder, folder, packages.get(folder))
             for app_folder, folder in default_folders
-            if folder not in claimed
+            if folder not in claimed and complete
         ]
+        if not complete:
+            _claim_unlisted(default_folders, moved_folders, claimed, installed, claims, not_installed, label_of,
+                            lambda label: label in disabled or label in modules, packages)
 
     by_content: list[str] = []
     if not claims and not not_installed:
@@ -242,7 +247,7 @@ def discover(root: str, settings: Settings) -> Discovery:
         apps[label] = _read_package(label, app_folder, folder, packages.get(folder))
     left_out.sort(key=lambda app: app.folder)
     labels = frozenset(app.label for app in installed or () if app.label is not None)
-    known = installed is not None and all(app.label is not None for app in installed)
+    known = complete and installed is not None and all(app.label is not None for app in installed)
     return Discovery(
         root, dict(sorted(apps.items())), frozenset(ambiguous), tuple(left_out),
         installed=labels if known else None,
@@ -273,11 +278,35 @@ def _packages_of_migrations(packages: Mapping[str, frozenset[str]]) -> list[str]
     return found
 
 
+def _claim_unlisted(
+    default_folders: list[tuple[str, str]], moved_folders: Mapping[str, list[str]], claimed: set[str],
+    listed: Sequence[InstalledApp], claims: dict[str, list[tuple[str, str]]], not_installed: list[AppMigrations],
+    label_of: Callable[[str], str], elsewhere: Callable[[str], bool], packages: Mapping[str, frozenset[str]],
+) -> None:
+    """Beside the apps an open ``INSTALLED_APPS`` lists, the migration folders of the tree, as without settings;
+    one whose label a listed app has is not installed (Django refuses two apps of one label)."""
+    labels = {app.label for app in listed if app.label is not None}
+    for app_folder, folder in default_folders:
+        if folder in claimed:
+            continue
+        label = label_of(app_folder)
+        if elsewhere(label):
+            continue  # Django reads this app's migrations from elsewhere, or not at all
+        if label in labels:
+            not_installed.append(_read_package(label, app_folder, folder, packages.get(folder)))
+            continue
+        claims.setdefault(label, []).append((app_folder, folder))
+    for label, candidates in moved_folders.items():
+        if label not in labels:
+            folder = min(candidates, key=lambda candidate: (len(candidate), candidate))
+            claims.setdefault(label, []).append((os.path.dirname(folder), folder))
+
+
 def installed_apps(django: DjangoSettings, label_overrides: Mapping[str, str]) -> tuple[InstalledApp, ...]:
     """Each ``INSTALLED_APPS`` entry with its label and package folder, as ``AppConfig.create`` would find them:
     a module (its label from its ``apps.py``, else its last name) or the path of an ``AppConfig`` subclass (its
     ``name`` and ``label`` read from the class)."""
-    return tuple(_installed_app(entry, django.import_roots, label_overrides) for entry in django.installed_apps or ())
+    return tuple(_installed_app(entry, django.import_roots, label_overrides) for entry in django.listed_apps or ())
 
 
 def _installed_app(entry: str, roots: tuple[str, ...], label_overrides: Mapping[str, str]) -> InstalledApp:
