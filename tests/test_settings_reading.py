@@ -565,3 +565,13 @@ def test_fuzz_settings_packages_never_raise(tmp_path_factory: pytest.TempPathFac
         assert set(read.values) | set(read.unknown) == set(READ_SETTINGS)
         assert set(read.open) <= set(read.values)
         json.dumps(read.as_json())
+
+
+def test_check_verbose_names_the_configuration_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings_of(tmp_path, CONFIGURATIONS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DJANGO_CONFIGURATION", "Prod")
+    main(["check", "-v", "--no-cache", "."], stdout=io.StringIO())
+    assert "django-migrations-lint:   django-configurations class: Prod\n" in capsys.readouterr().err

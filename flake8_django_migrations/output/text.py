@@ -32,6 +32,8 @@ def describe_settings(project: ProjectPass, err: TextIO) -> None:
     else:
         err.write(f"{PROG}: Django settings: {described['module']} ({described['path']}), named by "
                   f"{described['module_origin']}\n")
+    if described.get("configuration") is not None:
+        err.write(f"{PROG}:   django-configurations class: {described['configuration']}\n")
     candidates = described.get("candidates")
     for candidate in candidates if isinstance(candidates, list) else ():
         status = (
