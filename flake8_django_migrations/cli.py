@@ -451,8 +451,18 @@ def _migrations_below(by_root: Mapping[str, Sequence[str]], settings: Settings) 
 
 
 def _say_which_rules_are_off(settings: Settings) -> None:
-    """Once per project: the PostgreSQL checks are off because the Django settings name another database."""
+    """Once per project: the settings module could not be read at all (every value falls back to a default), or the
+    PostgreSQL checks are off because the Django settings name another database."""
     django = settings.django
+    if django is not None and django.path is not None and not django.values:
+        from flake8_django_migrations.project.settings_module import parse_python_file
+
+        if parse_python_file(django.path) is None:
+            sys.stderr.write(
+                f"{PROG}: the Django settings {django.module} ({display_path(django.path)}) are not read: not a"
+                f" readable file of Python {sys.version_info[0]}.{sys.version_info[1]} syntax; every setting takes"
+                " the linter's default (run the linter with the project's Python, or set the djm-* options)\n"
+            )
     if settings.is_postgresql or "database" in settings.set_explicitly or django is None:
         return
     read = django.values.get("DATABASES")

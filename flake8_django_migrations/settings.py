@@ -73,6 +73,8 @@ class DjangoSettings:
     candidates: tuple[tuple[str, str], ...] = ()
     open: Mapping[str, str] = field(default_factory=dict)  # setting -> why the list may hold more
     configuration: str | None = None  # the django-configurations class the values were read from
+    # Conditional imports of modules the project does not hold (a local settings file a deploy may add): not run.
+    absent: tuple[str, ...] = ()
 
     @property
     def listed_apps(self) -> tuple[str, ...] | None:

@@ -575,3 +575,46 @@ def test_check_verbose_names_the_configuration_class(
     monkeypatch.setenv("DJANGO_CONFIGURATION", "Prod")
     main(["check", "-v", "--no-cache", "."], stdout=io.StringIO())
     assert "django-migrations-lint:   django-configurations class: Prod\n" in capsys.readouterr().err
+
+
+def test_a_namespace_write_guarded_by_a_prefix_changes_only_names_with_that_prefix(tmp_path: Path) -> None:
+    # netbox's settings.py: plugin settings copied into the module under a name prefix.
+    read = settings_of(tmp_path, {"conf/settings.py": """\
+        import configuration
+
+        AUTH_USER_MODEL = "users.User"
+        SOCIAL_AUTH_KEY = "x"
+        for param in dir(configuration):
+            if param.startswith("SOCIAL_AUTH_"):
+                globals()[param] = getattr(configuration, param)
+        """})
+    assert read.auth_user_model == "users.User"
+    unguarded = settings_of(tmp_path, {"conf/settings.py": """\
+        import configuration
+
+        AUTH_USER_MODEL = "users.User"
+        for param in dir(configuration):
+            if param.startswith(("SOCIAL_", "AUTH_")):
+                globals()[param] = getattr(configuration, param)
+        """})
+    assert unguarded.auth_user_model is None  # AUTH_USER_MODEL has one of the prefixes: it may be rewritten
+
+
+def test_a_conditional_import_of_a_local_module_the_project_does_not_hold_is_taken_as_not_run(tmp_path: Path) -> None:
+    # healthchecks' settings.py: a local override a deploy may add; were the branch taken here, the import would fail.
+    read = settings_of(tmp_path, {"conf/settings.py": """\
+        import django_stubs_ext
+        from pathlib import Path
+
+        django_stubs_ext.monkeypatch()
+        BASE_DIR = Path(__file__).resolve().parent.parent
+        INSTALLED_APPS = ["shop"]
+        AUTH_USER_MODEL = "accounts.User"
+        if (BASE_DIR / "conf/local_settings.py").exists():
+            from .local_settings import *
+        """})
+    assert (read.installed_apps, read.auth_user_model) == (("shop",), "accounts.User")
+    assert read.absent == ("`from .local_settings import *` at settings.py:9 (no such module in the project: taken as"
+                           " not run)",)
+    unconditional = settings_of(tmp_path, {"conf/settings.py": "INSTALLED_APPS = ['shop']\nfrom .local import *\n"})
+    assert unconditional.installed_apps is None  # the project cannot start without it: whatever it holds is unknown

@@ -184,3 +184,12 @@ def test_a_migrations_package_of_another_name_is_found_by_what_it_holds(
     assert "shop/db_migrations: taken as a migrations package for its Migration classes" in errors
     flake8 = run_flake8("--isolated", "--select", "DJM", "--djm-no-cache", ".", cwd=tmp_path)
     assert parse_output(flake8.stdout) == [("./shop/db_migrations/0002_data.py", 10, 19, "DJM101")]
+
+
+def test_a_settings_module_that_does_not_parse_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # lasuite-docs: Python 3.14's `except A, B:` in settings read by an older Python.
+    write_tree(tmp_path, tree(SHOP, {"conf/__init__.py": "", "conf/dev.py": "try:\n    pass\nexcept (:\n    pass\n"}))
+    (tmp_path / "manage.py").write_text(MANAGE_PY, encoding="utf-8")
+    status, _, errors = _check(tmp_path, monkeypatch, ".")
+    assert status == 1
+    assert "the Django settings conf.dev (conf/dev.py) are not read: not a readable file of Python" in errors

@@ -34,6 +34,9 @@ def describe_settings(project: ProjectPass, err: TextIO) -> None:
                   f"{described['module_origin']}\n")
     if described.get("configuration") is not None:
         err.write(f"{PROG}:   django-configurations class: {described['configuration']}\n")
+    django = project.settings.django
+    for skipped in django.absent if django is not None else ():
+        err.write(f"{PROG}:   not read: {skipped}\n")
     candidates = described.get("candidates")
     for candidate in candidates if isinstance(candidates, list) else ():
         status = (

@@ -122,6 +122,8 @@ _CONFIGURATION_BASES: Final = frozenset({"configurations.Configuration", "config
 _HARMLESS_CALLS: Final = (
     "os.environ.", "os.putenv", "os.makedirs", "os.mkdir", "sys.path.", "logging.", "warnings.", "builtins.print",
     "environ.Env.read_env", "environ.Env().read_env", "dotenv.", "mimetypes.", "django.setup",
+    # Type-checking support (saleor, healthchecks): it patches Django's classes, not the settings module.
+    "django_stubs_ext.monkeypatch",
 )
 _BUILTINS: Final = frozenset({
     "list", "tuple", "dict", "str", "bool", "int", "print", "exec", "eval", "globals", "locals", "vars", "setattr",
@@ -327,6 +329,10 @@ class _Frame:
     path: str  # the file whose statements run (an included file runs in its includer's namespace)
     module: _Module
     in_class: bool = False
+    conditional: bool = False  # inside a branch that may not run
+    # (name, prefixes) of each enclosing `if name.startswith(prefixes):` that could not be decided: a
+    # `globals()[name] = ...` inside it can bind only names with one of the prefixes.
+    prefixed: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class _TooComplex(Exception):
@@ -350,6 +356,8 @@ class _Reader:
         self.depth = 0
         self.steps = 0
         self.guards: list[frozenset[str]] = []  # what the `try` statements around the current one catch
+        # Conditional imports of project modules the repository does not hold, taken as not run (see _star_import).
+        self.absent: list[str] = []
         self.resolving: set[tuple[str, str | None]] = set()
         self.sizes: dict[int, tuple[object, int, int]] = {}  # id -> (value, size, depth) of containers made
         self.attributes: dict[tuple[int, str], _Binding | None] = {}  # (id of a class, name) -> its attribute
@@ -445,7 +453,11 @@ class _Reader:
                 self._walrus(node, frame)
             if isinstance(node, ast.If):
                 test = _truth(self.evaluate(node.test, frame))
-                if test is None:
+                guard = _prefix_guard(node.test)
+                if test is None and guard is not None and not node.orelse:
+                    guarded = replace(frame, prefixed=(*frame.prefixed, guard))
+                    self._branches(guarded, [node.body, node.orelse], "set under a condition")
+                elif test is None:
                     self._branches(frame, [node.body, node.orelse], "set under a condition")
                 else:
                     self._run(node.body if test else node.orelse, frame)
@@ -509,7 +521,7 @@ class _Reader:
                 branches.append(None)
                 continue
             scope = frame.scope.branch()
-            inner = replace(frame, scope=scope)
+            inner = replace(frame, scope=scope, conditional=True)
             for name in bound:
                 scope.set(name, _Binding(_Unknown(f"`{name}` is {how} at {where}"), frame.path, 0))
             self._run(body or (), inner)
@@ -672,6 +684,11 @@ class _Reader:
         if target is None and self._guarded(_IMPORT_ERRORS) and (node.level or not _importable(module)):
             # `try: from .local import * except ImportError: pass` with no local.py: the import fails, as here.
             return
+        if target is None and node.level and frame.conditional:
+            # `if (BASE_DIR / "local_settings.py").exists(): from .local_settings import *` (healthchecks) with no
+            # such file here: were the branch taken, the import would fail; it is taken as not run, and said.
+            self.absent.append(f"{written} at {where} (no such module in the project: taken as not run)")
+            return
         if target is None:
             self._not_followed(frame, f"{written} at {where} is not read", everything=True, node=node)
             return
@@ -784,10 +801,17 @@ class _Reader:
         base = target.value
         if isinstance(base, ast.Call) and _dotted(base.func) in ("globals", "locals", "vars") and not base.args:
             key = self.evaluate(target.slice, frame)
+            where = _where(frame.path, node)
+            prefixes = next((found for name, found in reversed(frame.prefixed)
+                             if isinstance(target.slice, ast.Name) and target.slice.id == name), None)
             if isinstance(key, str):
                 self._bind(frame, key, value, node)
+            elif prefixes is not None and not any(setting.startswith(prefixes) for setting in READ_SETTINGS):
+                # `if param.startswith("SOCIAL_AUTH_"): globals()[param] = ...` (netbox): only such names change.
+                for name in [name for name in frame.scope.names if name.startswith(prefixes)]:
+                    self._bind(frame, name, _Unknown(f"`{name}` is changed at {where}"), node)
             else:
-                self._not_followed(frame, f"an assignment at {_where(frame.path, node)} is not followed", True, node)
+                self._not_followed(frame, f"an assignment at {where} is not followed", True, node)
 
     def _item_path(self, target: ast.Subscript, frame: _Frame) -> tuple[str, list[object]] | None:
         keys: list[object] = []
@@ -1752,6 +1776,20 @@ def _captured(pattern: ast.AST) -> Iterator[str]:
         yield pattern.rest
 
 
+def _prefix_guard(test: ast.expr) -> tuple[str, tuple[str, ...]] | None:
+    """``name.startswith("A")`` or ``name.startswith(("A", "B"))`` (non-empty literal prefixes): the name and the
+    prefixes; None for any other test."""
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith"
+            and isinstance(test.func.value, ast.Name) and len(test.args) == 1 and not test.keywords):
+        return None
+    argument = test.args[0]
+    items = argument.elts if isinstance(argument, ast.Tuple) else [argument]
+    prefixes = tuple(item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str))
+    if not prefixes or len(prefixes) != len(items) or "" in prefixes:
+        return None
+    return test.func.value.id, prefixes
+
+
 def _passes_namespace(call: ast.Call) -> bool:
     """A call given ``globals()`` (``locals()``, ``vars()``), or one of its methods: it may change any name."""
     for child in (call.func, *call.args, *(keyword.value for keyword in call.keywords)):
@@ -1867,7 +1905,7 @@ def read_django_settings(
         return DjangoSettings(
             root, module, origin, path, values, unknown, import_roots,
             tuple(dict.fromkeys([*search.watched, *reader.files])), named,
-            open=open_lists, configuration=used_class,
+            open=open_lists, configuration=used_class, absent=tuple(reader.absent),
         )
     reason = "no settings module found" + (f" (tried {', '.join(tried)})" if tried else "")
     return DjangoSettings(
