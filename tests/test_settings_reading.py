@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from flake8_django_migrations.cli import main
-from flake8_django_migrations.project import django_settings, settings_module
+from flake8_django_migrations.project import settings_module, settings_reader
 from flake8_django_migrations.project.discover import discover
 from flake8_django_migrations.project.django_settings import read_django_settings, settings_for_project
 from flake8_django_migrations.settings import READ_SETTINGS, DjangoSettings, build_settings
@@ -469,7 +469,7 @@ def test_a_star_import_web_reads_each_module_once(tmp_path: Path, monkeypatch: p
         parsed.append(path)
         return settings_module.parse_python_file(path)
 
-    monkeypatch.setattr(django_settings, "parse_python_file", counting)
+    monkeypatch.setattr(settings_reader, "parse_python_file", counting)
     read = settings_of(tmp_path, star_web(7))
     assert read.installed_apps == ("shop",)
     assert len(parsed) == len(set(parsed)) == 8
