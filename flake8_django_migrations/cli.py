@@ -400,7 +400,16 @@ def _check(
             )
     if fixing is not None:
         fixing.checked(reported, runs)
-    _writer(output_format)(Report(tuple(reported), tuple(projects), given, stale_entries), out)
+    report = Report(tuple(reported), tuple(projects), given, stale_entries)
+    if output_format in ("json", "sarif"):
+        # Each finding's fix, for editors and bots to apply: the rules run again, so only these formats pay for it.
+        from flake8_django_migrations.fix import described_fixes
+        from flake8_django_migrations.output.json import write_json
+        from flake8_django_migrations.output.sarif import write_sarif
+
+        (write_json if output_format == "json" else write_sarif)(report, out, described_fixes(reported, runs))
+    else:
+        _writer(output_format)(report, out)
     return EXIT_FINDINGS if reported else EXIT_CLEAN
 
 

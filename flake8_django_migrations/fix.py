@@ -21,6 +21,7 @@ The flake8 plugin does not fix: flake8 has no protocol for it.
 from __future__ import annotations
 
 import ast
+import bisect
 import contextlib
 import difflib
 import io
@@ -42,8 +43,10 @@ from flake8_django_migrations.rules.rule import (
     SAFE,
     AddArgument,
     AddDependency,
+    AddImport,
     Edit,
     Fix,
+    RenameCallee,
     RenameFile,
     ReplaceEntry,
     SetClassAttribute,
@@ -53,7 +56,10 @@ from flake8_django_migrations.rules.rule import (
 if TYPE_CHECKING:
     from flake8_django_migrations.run import ProjectRun
 
-__all__ = ["MAX_ROUNDS", "FixError", "FixOptions", "FixSession", "TextChange", "fixes_for", "plan_fixes"]
+__all__ = [
+    "MAX_ROUNDS", "FileChange", "FixError", "FixOptions", "FixSession", "Place", "TextChange", "described_fixes",
+    "fixes_for", "plan_fixes",
+]
 
 MAX_ROUNDS: Final = 10  # `--fix` checks again after each round that changed something, at most this often
 NOQA_REASON: Final = "TODO: say why this is safe"  # what `--add-noqa` writes when DJM908 asks for a reason
@@ -94,6 +100,29 @@ class TextChange:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A position in a file as editors count: ``line`` 1-based, ``column`` 0-based in characters (code points) and,
+    for SARIF, ``utf16_column`` in UTF-16 code units."""
+
+    line: int
+    column: int
+    utf16_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One change of a fix as JSON and SARIF give it to editors and bots: in ``path``, the text from ``start`` to
+    ``end`` becomes ``content``; a new file holding ``content`` (``start`` and ``end`` None); or (``new_path``) the
+    file renamed."""
+
+    path: str
+    start: Place | None
+    end: Place | None
+    content: str = ""
+    new_path: str | None = None
 
 
 # Reading -----------------------------------------------------------------------------------------------------------
@@ -146,6 +175,16 @@ class _Document:
         start = self._starts[line - 1]
         end = self._starts[line] if line < len(self._starts) else len(self.text)
         return start + len(self.text[start:end].encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+    def place(self, position: int) -> Place:
+        """Where ``position`` of ``text`` is, as editors count: its line and its column in characters and in UTF-16
+        code units."""
+        if self._starts is None:
+            self.offset(1, 0)
+        assert self._starts is not None
+        line = bisect.bisect_right(self._starts, position)
+        before = self.text[self._starts[line - 1]:position]
+        return Place(line, len(before), len(before.encode("utf-16-le")) // 2)
 
     def start(self, node: ast.AST) -> int:
         return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
@@ -233,6 +272,34 @@ def fixes_for(reported: Sequence[Finding], runs: Sequence[ProjectRun]) -> list[t
     return sorted(found.items(), key=lambda item: item[0].sort_key)
 
 
+def described_fixes(
+    reported: Sequence[Finding], runs: Sequence[ProjectRun]
+) -> dict[Finding, tuple[Fix, tuple[FileChange, ...]]]:
+    """The fix of each ``reported`` finding that has one, with the exact changes it makes to the files as they are
+    now (for ``--format json`` and ``sarif``); a fix whose place no longer holds what it expects is left out, as
+    ``--fix`` would refuse it."""
+    if not any(finding.code.startswith("DJM") for finding in reported):
+        return {}
+    resolver = _Resolver([run.root for run in runs])
+    described: dict[Finding, tuple[Fix, tuple[FileChange, ...]]] = {}
+    for finding, fix in fixes_for(reported, runs):
+        try:
+            changes = resolver.changes(fix)
+        except FixError:
+            continue
+        described_changes: list[FileChange] = []
+        for path, text_changes in changes.text.items():
+            document = resolver.document(path)
+            for change in sorted(text_changes, key=lambda change: (change.start, change.end)):
+                start, end = document.place(change.start), document.place(change.end)
+                described_changes.append(FileChange(path, start, end, change.text))
+        described_changes.extend(FileChange(path, None, None, text) for path, text in changes.created.items())
+        described_changes.extend(FileChange(path, None, None, new_path=new) for path, new in changes.renamed.items())
+        if described_changes:
+            described[finding] = (fix, tuple(described_changes))
+    return described
+
+
 # Turning edits into text changes -----------------------------------------------------------------------------------
 
 
@@ -311,6 +378,35 @@ class _Resolver:
             self._add_argument(edit, changes)
         elif isinstance(edit, SetClassAttribute):
             self._set_attribute(edit, changes)
+        elif isinstance(edit, RenameCallee):
+            self._rename_callee(edit, changes)
+        elif isinstance(edit, AddImport):
+            self._add_import(edit, changes)
+
+    def _rename_callee(self, edit: RenameCallee, changes: _Changes) -> None:
+        document = self.document(edit.path)
+        call = self._node_at(document, edit.line, edit.col, ast.Call)
+        assert isinstance(call, ast.Call)
+        callee = call.func
+        if not (isinstance(callee, ast.Name) and callee.id == edit.old
+                or isinstance(callee, ast.Attribute) and callee.attr == edit.old):
+            raise FixError(f"{display_path(document.path)}:{edit.line} no longer calls `{edit.old}`")
+        changes.add(document.path, TextChange(document.start(callee), document.end(callee), edit.new))
+
+    def _add_import(self, edit: AddImport, changes: _Changes) -> None:
+        document = self.document(edit.path)
+        imports = [statement for statement in document.tree.body if isinstance(statement, (ast.Import, ast.ImportFrom))]
+        if any(
+            isinstance(statement, ast.ImportFrom) and statement.module == edit.module and statement.level == 0
+            and any(alias.name == edit.name and alias.asname in (None, edit.name) for alias in statement.names)
+            for statement in imports
+        ):
+            return  # imported already
+        if not imports:
+            raise FixError(f"{display_path(document.path)} has no import to put `{edit.name}`'s beside")
+        _, line_end = document.line_of(document.end(imports[-1]))
+        line = f"{document.newline}from {edit.module} import {edit.name}"
+        changes.add(document.path, TextChange(line_end, line_end, line))
 
     def _node_at(self, document: _Document, line: int, col: int, kind: type[ast.AST]) -> ast.AST:
         for node in ast.walk(document.tree):

@@ -75,6 +75,8 @@ def test_check_json(project: Path) -> None:
     assert [(r["path"], r["line"], r["col"], r["code"]) for r in records] == [
         (ORDERS_X, 6, 49, "DJM302"), (SHOP_A, 5, 1, "DJM304"), (SHOP_B, 8, 1, "DJM304"), (SHOP_B, 10, 19, "DJM101"),
     ]
+    assert records[3]["fix"]["applicability"] == "unsafe"  # its edits: tests/test_fix_formats.py
+    del records[3]["fix"]
     assert records[3] == {
         "path": SHOP_B, "line": 10, "col": 19, "code": "DJM101", "name": "run-python-without-reverse",
         "message": "`RunPython(forwards)` has no reverse, so this migration can never be unapplied",

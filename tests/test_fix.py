@@ -49,6 +49,8 @@ CASES = [
          (("migrate",), ("migrate", "shop", "zero")), "irreversible"),
     # PostgreSQL only (SQLite has no CREATE INDEX CONCURRENTLY): no Django run here.
     Case("DJM206_atomic_false", ("--unsafe-fixes", "--select", "DJM206", "--djm-database", "postgresql"), ()),
+    # AddIndexConcurrently exists on PostgreSQL only: no Django run here (its SQL is DJM205's own truth test's).
+    Case("DJM205_concurrently", ("--unsafe-fixes", "--select", "DJM205,DJM206", "--djm-database", "postgresql"), ()),
 ]
 IDS = [case.name for case in CASES]
 

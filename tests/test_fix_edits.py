@@ -20,8 +20,10 @@ from flake8_django_migrations.fix import plan_diff, plan_fixes, write_plan
 from flake8_django_migrations.rules.rule import (
     AddArgument,
     AddDependency,
+    AddImport,
     Edit,
     Fix,
+    RenameCallee,
     RenameFile,
     ReplaceEntry,
     SetClassAttribute,
@@ -392,3 +394,62 @@ def test_latest_is_pinned_only_to_an_only_leaf(
     assert run(root, "--fix", "--select", "DJM301,DJM304") == (0, "")
     assert "fixed 3 finding(s) in 2 file(s) (DJM301: 1, DJM304: 2)" in capsys.readouterr().err
     assert "[('catalog', '0003_merge_a_b')]" in (root / "orders" / "migrations" / "0001_initial.py").read_text()
+
+
+@pytest.mark.parametrize(("imports", "call", "expected_imports", "expected_call"), [
+    ("from django.db import migrations, models\n", "migrations.AddIndex(", "from django.db import migrations, models\n"
+     "from django.contrib.postgres.operations import AddIndexConcurrently\n", "AddIndexConcurrently("),
+    ("from django.contrib.postgres.operations import AddIndexConcurrently\nfrom django.db.migrations import AddIndex\n",
+     "AddIndex(", "from django.contrib.postgres.operations import AddIndexConcurrently\n"
+     "from django.db.migrations import AddIndex\n", "AddIndexConcurrently("),
+])
+def test_rename_callee_and_add_import(
+    imports: str, call: str, expected_imports: str, expected_call: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "shop" / "migrations" / "0002_x.py"
+    path.parent.mkdir(parents=True)
+    body = "\n\nclass Migration(migrations.Migration):\n    operations = [\n        {}\"item\", index),\n    ]\n"
+    path.write_text(imports + body.format(call))
+    line = imports.count("\n") + 5
+    edits = (RenameCallee(str(path), line, 8, "AddIndex", "AddIndexConcurrently"),
+             AddImport(str(path), "django.contrib.postgres.operations", "AddIndexConcurrently"))
+    assert fixed(tmp_path, path, *edits) == expected_imports + body.format(expected_call)
+
+
+def test_rename_callee_refuses_another_call(tmp_path: Path) -> None:
+    path = migration_file(tmp_path, "    operations = [\n        migrations.RemoveIndex(\"item\", \"idx\"),\n    ]\n")
+    plan = plan_fixes([(finding(path), Fix.unsafe("f", RenameCallee(str(path), 6, 8, "AddIndex", "X")))], True,
+                      [str(tmp_path)], {})
+    assert plan.applied == [] and "no longer calls `AddIndex`" in plan.refused[0][2]
+
+
+@pytest.mark.parametrize(("atomic", "others", "fixed_by"), [
+    ("", "", ["AddIndexConcurrently", "atomic = False"]),
+    ("    atomic = False\n", "migrations.RunPython(forwards, migrations.RunPython.noop),", ["AddIndexConcurrently"]),
+    ("", "migrations.RunPython(forwards, migrations.RunPython.noop),", None),  # mixed and atomic: split by hand
+])
+def test_djm205_fix_only_where_the_index_can_leave_the_transaction(
+    atomic: str, others: str, fixed_by: list[str] | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shop = tmp_path / "shop" / "migrations"
+    shop.mkdir(parents=True)
+    (shop / "__init__.py").touch()
+    (shop / "0001_initial.py").write_text(HEAD + "    initial = True\n    operations = [migrations.CreateModel("
+                                          "\"Item\", [(\"id\", models.AutoField(primary_key=True))])]\n")
+    (shop / "0002_idx.py").write_text(
+        HEAD + atomic + "    dependencies = [(\"shop\", \"0001_initial\")]\n    operations = [\n"
+        f"        {others}\n        migrations.AddIndex(\"item\", models.Index(fields=[\"id\"], name=\"i\")),\n    ]\n"
+    )
+    for path in shop.glob("*.py"):
+        path.write_text(path.read_text().replace("import migrations\n", "import migrations, models\n", 1))
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--isolated", "--no-cache", "--djm-project-root", str(tmp_path), "--select", "DJM205",
+          "--djm-database", "postgresql", "--fix", "--unsafe-fixes", str(tmp_path)], stdout=io.StringIO())
+    text = (shop / "0002_idx.py").read_text()
+    if fixed_by is None:
+        assert "migrations.AddIndex(" in text and "fixed 0 finding(s)" in capsys.readouterr().err
+        return
+    assert "migrations.AddIndex(" not in text and all(part in text for part in fixed_by)
+    assert text.count("atomic = False") == 1
+    assert "from django.contrib.postgres.operations import AddIndexConcurrently\n" in text

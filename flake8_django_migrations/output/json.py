@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final, TextIO, cast
 
 import flake8_django_migrations
@@ -20,7 +20,12 @@ from flake8_django_migrations.project.discover import AppMigrations, Discovery
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
+    from flake8_django_migrations.fix import FileChange, Place
     from flake8_django_migrations.project.index import ProjectIndex
+    from flake8_django_migrations.rules.rule import Fix
+
+    # What fix.py's ``described_fixes`` gives: each finding's fix with the changes it makes.
+    Fixes = Mapping[Finding, tuple[Fix, tuple[FileChange, ...]]]
 
 __all__ = ["JSON_VERSION", "check_as_json", "finding_as_json", "graph_as_json", "settings_as_json", "write_json"]
 
@@ -28,17 +33,23 @@ __all__ = ["JSON_VERSION", "check_as_json", "finding_as_json", "graph_as_json", 
 JSON_VERSION: Final = 1
 
 
-def write_json(report: Report, out: TextIO) -> None:
-    json.dump(check_as_json(report), out, indent=2)
+def write_json(report: Report, out: TextIO, fixes: Fixes | None = None) -> None:
+    json.dump(check_as_json(report, fixes), out, indent=2)
     out.write("\n")
 
 
-def check_as_json(report: Report) -> dict[str, object]:
+def check_as_json(report: Report, fixes: Fixes | None = None) -> dict[str, object]:
+    """The ``check`` document; with ``fixes``, every finding carries its ``fix`` (null when it has none)."""
     options = report.options
     return _valid_unicode({
         "version": JSON_VERSION,
         "tool": {"name": PROG, "version": flake8_django_migrations.__version__},
-        "findings": [finding_as_json(finding) for finding in report.findings],
+        "findings": [
+            finding_as_json(finding) if fixes is None else {**finding_as_json(finding), "fix": _fix_as_json(
+                fixes.get(finding)
+            )}
+            for finding in report.findings
+        ],
         "project": {
             "roots": [_project_as_json(project) for project in report.projects],
             "base": {"ref": options.base, "commit": options.base_commit} if options.base else None,
@@ -61,6 +72,30 @@ def finding_as_json(finding: Finding) -> dict[str, object]:
         "message": finding.message,
         "hint": finding.hint,
     }
+
+
+def _fix_as_json(described: tuple[Fix, tuple[FileChange, ...]] | None) -> dict[str, object] | None:
+    if described is None:
+        return None
+    fix, changes = described
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [
+            {
+                "path": display_path(change.path),
+                "start": _place_as_json(change.start),
+                "end": _place_as_json(change.end),
+                "content": change.content,
+                "new_path": display_path(change.new_path) if change.new_path is not None else None,
+            }
+            for change in changes
+        ],
+    }
+
+
+def _place_as_json(place: Place | None) -> dict[str, int] | None:
+    return None if place is None else {"line": place.line, "col": place.column + 1}
 
 
 def _valid_unicode(document: dict[str, object]) -> dict[str, object]:

@@ -5,6 +5,11 @@ found nothing. Paths are relative to the working folder (``%SRCROOT%``), which i
 A result's ``partialFingerprints`` hash its path, code and message, never its line, so an alert keeps its identity
 while edits above it move it, as a baseline entry does. A result's message is the one every format shows, the names
 in it with their control characters escaped (``Finding``); file names are in URIs, percent-encoded.
+
+A result whose finding ``check --fix`` can repair carries the fix (``fixes``: one ``artifactChange`` per file, its
+``replacements`` by line and column, counted in UTF-16 code units as SARIF's default ``columnKind`` says, a new
+file as an insertion at its start) and whether it is safe (``properties.applicability``). A fix that renames a file
+has no SARIF form and is left out.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ import json
 import os
 import urllib.parse
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import flake8_django_migrations
 from flake8_django_migrations.docs import render_rule
@@ -34,6 +39,13 @@ from flake8_django_migrations.output.report import (
 from flake8_django_migrations.registry import RULES
 from flake8_django_migrations.source import SYNTAX_ERROR
 
+if TYPE_CHECKING:
+    from flake8_django_migrations.fix import FileChange
+    from flake8_django_migrations.rules.rule import Fix
+
+    # What fix.py's ``described_fixes`` gives: each finding's fix with the changes it makes.
+    Fixes = Mapping[Finding, tuple[Fix, tuple[FileChange, ...]]]
+
 __all__ = ["FINGERPRINT", "SARIF_SCHEMA", "SRCROOT", "fingerprints", "sarif_log", "write_sarif"]
 
 SARIF_SCHEMA: Final = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -46,12 +58,12 @@ _FLAKE8_CODE_DESCRIPTIONS: Final = {
 }
 
 
-def write_sarif(report: Report, out: TextIO) -> None:
-    json.dump(sarif_log(report), out, indent=2)
+def write_sarif(report: Report, out: TextIO, fixes: Fixes | None = None) -> None:
+    json.dump(sarif_log(report, fixes), out, indent=2)
     out.write("\n")
 
 
-def sarif_log(report: Report) -> dict[str, object]:
+def sarif_log(report: Report, fixes: Fixes | None = None) -> dict[str, object]:
     descriptors = [_rule_descriptor(code) for code in (*RULES, *FLAKE8_CODE_NAMES)]
     rule_index = {descriptor["id"]: position for position, descriptor in enumerate(descriptors)}
     cwd = os.getcwd()
@@ -61,6 +73,10 @@ def sarif_log(report: Report) -> dict[str, object]:
             report.findings, _artifact_uris(report.findings, cwd), fingerprints(report.findings, cwd)
         )
     ]
+    for finding, result in zip(report.findings, results):
+        fix = _fix(fixes.get(finding), cwd) if fixes else None
+        if fix is not None:
+            result["fixes"] = [fix]
     driver: dict[str, object] = {"name": PROG, "version": flake8_django_migrations.__version__}
     if REPOSITORY_URL:  # no link rather than a dead one while the project has no public home
         driver["informationUri"] = REPOSITORY_URL
@@ -120,6 +136,37 @@ def _result(finding: Finding, rule_index: int, uri: str, base: str | None, finge
             }
         ],
         "partialFingerprints": {FINGERPRINT: fingerprint},
+    }
+
+
+def _fix(described: tuple[Fix, tuple[FileChange, ...]] | None, cwd: str) -> dict[str, object] | None:
+    """A SARIF ``fix``: the changes of each file in order, by line and column (1-based); None for a fix that
+    renames a file, which SARIF cannot say."""
+    if described is None:
+        return None
+    fix, changes = described
+    if any(change.new_path is not None for change in changes):
+        return None
+    by_file: dict[str, list[dict[str, object]]] = {}
+    for change in changes:
+        if change.start is None or change.end is None:
+            region: dict[str, object] = {"charOffset": 0, "charLength": 0}  # a new file: all of it inserted
+        else:
+            region = {
+                "startLine": change.start.line, "startColumn": change.start.utf16_column + 1,
+                "endLine": change.end.line, "endColumn": change.end.utf16_column + 1,
+            }
+        replacement = {"deletedRegion": region, "insertedContent": {"text": change.content}}
+        by_file.setdefault(change.path, []).append(replacement)
+    artifact_changes: list[dict[str, object]] = []
+    for path, replacements in by_file.items():
+        uri, base = _artifact_uri(path, cwd)
+        location: dict[str, object] = {"uri": uri, "uriBaseId": base} if base else {"uri": uri}
+        artifact_changes.append({"artifactLocation": location, "replacements": replacements})
+    return {
+        "description": {"text": f"{fix.message} ({fix.applicability} fix)"},
+        "artifactChanges": artifact_changes,
+        "properties": {"applicability": fix.applicability},
     }
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 @file_rule(
     code="DJM301",
+    fix=("safe", "pins `__latest__` to the app's current leaf migration, when the app has exactly one"),
     name="latest-dependency",
     message="the dependency on `(\"{app}\", \"__latest__\")` floats to whatever `{app}`'s newest migration is",
     hint="depend on the exact migration of `{app}` that creates what this migration needs",

@@ -81,6 +81,11 @@ def circular_dependency(index: ProjectIndex, settings: Settings) -> Iterator[Fla
 
 @project_rule(
     code="DJM304",
+    fix=(
+        "safe",
+        "writes the merge migration `makemigrations --merge` would write, named after the leaves it merges (and"
+        " names it in `max_migration.txt` when the app has one)",
+    ),
     name="conflicting-leaves",
     message="`{app}` has more than one leaf migration: `{name}`, {others}",
     hint="run `python manage.py makemigrations --merge {app}` and give the merge a descriptive name",
@@ -181,6 +186,7 @@ def duplicate_replacement(index: ProjectIndex, settings: Settings) -> Iterator[F
 
 @project_rule(
     code="DJM307",
+    fix=("safe", "writes the app's leaf migration into `max_migration.txt`"),
     name="stale-max-migration",
     message="`max_migration.txt` names `{recorded}`, but the app's leaf migration is `{leaf}`",
     hint="write `{leaf}` into `{app}`'s `max_migration.txt` (`python manage.py create_max_migration_files --recreate`)",

@@ -21,6 +21,12 @@ _AUTO_NAME: Final = re.compile(r"^\d{4}_auto_\d{8}_\d{4}$")
 
 @file_rule(
     code="DJM306",
+    fix=(
+        "safe or unsafe",
+        "renames the merge migration after the leaves it merges and updates every `dependencies`, `run_before` and"
+        " `replaces` entry and `max_migration.txt` naming it; safe for a migration new since `djm-base`, unsafe for"
+        " one that may be applied already",
+    ),
     name="generic-merge-name",
     message="the merge migration `{name}` has a generic name that another branch can create with other contents",
     hint="rename it to something unique, e.g. `{number}_merge_{suggestion}`, and update what depends on it",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 @project_rule(
     code="DJM401",
+    fix=("safe", "adds the creating migration to `dependencies`, unless that edge would close a cycle"),
     name="read-before-create",
     message="`{target}` is read here, but `{creator}`, which creates it, is not among this migration's ancestors",
     hint="add `{dependency}` to `dependencies`, so that every database creates it first",
@@ -52,6 +53,7 @@ def read_before_create(index: ProjectIndex, settings: Settings) -> Iterator[Flag
 
 @project_rule(
     code="DJM402",
+    fix=("safe", "adds the readers to the removal's `dependencies`, unless an edge would close a cycle"),
     name="delete-before-readers",
     message="the removal of `{target}` is not ordered after {readers}, which read it, so it may run first",
     hint="add {dependencies} to this migration's `dependencies`",
@@ -105,6 +107,11 @@ def delete_before_readers(index: ProjectIndex, settings: Settings) -> Iterator[F
 
 @project_rule(
     code="DJM403",
+    fix=(
+        "unsafe",
+        "repins the dependency to the last migration that still has what is read, and orders the removal after this"
+        " migration",
+    ),
     name="read-after-delete",
     message="`{target}` is read here, but the ancestor `{remover}` already removed it",
     hint="depend on `{last}`, the last migration that still has it, and let the removal depend on this one",

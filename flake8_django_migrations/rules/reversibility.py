@@ -20,6 +20,7 @@ def _describe(value: Value) -> str:
 
 @file_rule(
     code="DJM101",
+    fix=("unsafe", "passes `reverse_code=migrations.RunPython.noop`, declaring that undoing it does nothing"),
     name="run-python-without-reverse",
     message="`RunPython({code})` has no reverse, so this migration can never be unapplied",
     hint="pass `reverse_code=`, or `migrations.RunPython.noop` when there is nothing to undo",
@@ -46,6 +47,7 @@ def run_python_without_reverse(facts: MigrationFacts, settings: Settings) -> Ite
 
 @file_rule(
     code="DJM102",
+    fix=("unsafe", "passes `reverse_sql=migrations.RunSQL.noop`, declaring that undoing it does nothing"),
     name="run-sql-without-reverse",
     message="`RunSQL` has no `reverse_sql`, so this migration can never be unapplied",
     hint="pass `reverse_sql=`, or `migrations.RunSQL.noop` when there is nothing to undo",

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ANY_DEPLOY", "FILE", "PROJECT", "ROLLING", "Flag", "Rule", "file_rule", "project_rule",
     # fixes
-    "SAFE", "UNSAFE", "AddArgument", "AddDependency", "Edit", "Fix", "ProjectFix", "RenameFile", "ReplaceEntry",
-    "SetClassAttribute", "WriteFile",
+    "SAFE", "SAFE_OR_UNSAFE", "UNSAFE", "AddArgument", "AddDependency", "AddImport", "Edit", "Fix", "ProjectFix",
+    "RenameCallee", "RenameFile", "ReplaceEntry", "SetClassAttribute", "WriteFile",
 ]
 
 FILE: Final = "file"  # the rule reads one migration's facts
@@ -77,6 +77,7 @@ class Flag:
 
 SAFE: Final = "safe"  # keeps what the migrations mean, or repairs what Django refuses: `--fix` applies it
 UNSAFE: Final = "unsafe"  # changes what runs (a reverse that does nothing, no transaction): only `--unsafe-fixes`
+SAFE_OR_UNSAFE: Final = "safe or unsafe"  # a rule's declaration only: which one depends on the finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,28 @@ class SetClassAttribute:
 
 
 @dataclass(frozen=True, slots=True)
+class RenameCallee:
+    """The call that starts at ``line`` and ``col`` calls ``new`` instead of ``old``: its callee, written ``old`` or
+    ``module.old``, becomes the bare name ``new`` (an ``AddImport`` of the same fix imports it)."""
+
+    path: str
+    line: int
+    col: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddImport:
+    """``from module import name`` on a line after the file's last top-level import, unless the file imports it
+    so already."""
+
+    path: str
+    module: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class WriteFile:
     """The whole text of a file: a ``max_migration.txt``, or (``create``) a new migration, refused when a file of
     that name exists."""
@@ -144,7 +167,9 @@ class RenameFile:
     new_path: str
 
 
-Edit = Union[ReplaceEntry, AddDependency, AddArgument, SetClassAttribute, WriteFile, RenameFile]
+Edit = Union[
+    ReplaceEntry, AddDependency, AddArgument, SetClassAttribute, RenameCallee, AddImport, WriteFile, RenameFile
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +216,11 @@ class Rule:
     # decorator's `deploy=(ROLLING, why)`. A rule needing a rolling deploy is not run with `djm-deploy = downtime`.
     deploy: str = ANY_DEPLOY
     deploy_why: str = _ANY_DEPLOY_WHY
+    # Whether `check --fix` repairs what it reports: SAFE, UNSAFE or SAFE_OR_UNSAFE (None: no fix), and what the fix
+    # does, in a clause: the decorator's `fix=(SAFE, what)`. tests/test_fix_declarations.py checks it against the
+    # fixes the rule attaches to its flags.
+    fix: str | None = None
+    fix_does: str = ""
 
     @property
     def needs_rolling_deploy(self) -> bool:
@@ -240,7 +270,16 @@ def project_rule(**record: Any) -> Callable[[Callable[[ProjectIndex, Settings], 
 
 
 def _fields(record: dict[str, Any]) -> dict[str, Any]:
-    """``Rule``'s fields from a decorator's record: ``deploy=(model, why)`` is two of them."""
+    """``Rule``'s fields from a decorator's record: ``deploy=(model, why)`` is two of them, ``fix=(applicability,
+    what)`` two more."""
+    if "fix" in record:
+        applicability, does = record["fix"]
+        if applicability not in (SAFE, UNSAFE, SAFE_OR_UNSAFE) or not does.strip() or does.rstrip().endswith("."):
+            raise ValueError(
+                f"{record.get('code')}: fix=(applicability, what) takes {SAFE!r}, {UNSAFE!r} or {SAFE_OR_UNSAFE!r}"
+                " and a clause without a final period"
+            )
+        record = {**record, "fix": applicability, "fix_does": does}
     if "deploy" not in record:
         return record
     model, why = record["deploy"]
