@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flake8_django_migrations import __version__
-from flake8_django_migrations.facts import extract_facts, is_migration_module_name
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.codes import CODES, OFF_BY_DEFAULT
+from flake8_django_migrations.files import is_migration_module_name, read_regular_file
 from flake8_django_migrations.finding import Finding
-from flake8_django_migrations.registry import OFF_BY_DEFAULT, RULES, check_facts
 from flake8_django_migrations.source import decode_source
 from flake8_django_migrations.options import add_flake8_options, settings_from_flake8_options
 from flake8_django_migrations.settings import Settings, SettingsError, pyproject_options
@@ -112,12 +111,60 @@ class MigrationChecker:
             app_label = None
         if not named_migrations and app_label is None:
             return []
-        facts, found = self._file_findings(run.settings, app_label)
+        unsaved = self._is_unsaved_buffer()
+        stored = None if unsaved else self._stored_file_findings(run, app_label)
+        facts: MigrationFacts | None = None
+        if stored is not None:
+            has_facts, found = stored
+        else:
+            facts, found = self._file_findings(run.settings, app_label)
+            has_facts = facts is not None
+            if not unsaved:
+                self._store_file_findings(run, app_label, facts, found)
         name = os.path.basename(self.filename)
         # A migrations package's __init__.py carries DJM503 for an app whose migrations were all deleted.
-        if run.codes and (facts is not None or is_migration_module_name(name) or name == "__init__.py"):
-            found.extend(self._project_findings(run, facts))
+        if run.codes and (has_facts or is_migration_module_name(name) or name == "__init__.py"):
+            found.extend(self._project_findings(run, facts if unsaved else None))
         return run.reported_in_file(found)
+
+    def _stored_file_findings(self, run: ProjectRun, app_label: str | None) -> tuple[bool, list[Finding]] | None:
+        """Whether this file has facts, and its per-file findings, as stored when flake8 last checked this very text
+        with these settings in a lint run of one file (an editor's, which checks a file again on every pause): no
+        fact is extracted and no rule imported. None when not stored, or not such a run."""
+        key = self._one_file_key(run, app_label)
+        if key is None:
+            return None
+        stored = run.cache.data(key)
+        if stored is None:
+            return None
+        has_facts, found = stored.get("facts"), stored.get("findings")
+        if not isinstance(has_facts, bool) or not isinstance(found, tuple) or not all(
+            isinstance(finding, Finding) for finding in found
+        ):
+            return None
+        return has_facts, list(found)
+
+    def _store_file_findings(
+        self, run: ProjectRun, app_label: str | None, facts: MigrationFacts | None, found: list[Finding]
+    ) -> None:
+        """Keeps what ``_stored_file_findings`` serves, unless the facts were also read from another file (a base
+        class's module, a models module), which can change without this text: as the facts cache does."""
+        if facts is not None and facts.reads_other_files:
+            return
+        key = self._one_file_key(run, app_label)
+        if key is not None:
+            run.cache.store_data(key, {"facts": facts is not None, "findings": tuple(found)})
+
+    def _one_file_key(self, run: ProjectRun, app_label: str | None) -> str | None:
+        """The key of this file's per-file findings, in a lint run of one file only: a run over a tree would write
+        an entry per migration, and a cold run writing many small files is slower than one that writes none."""
+        if self.lines is None or not run.cache.enabled or not _lints_one_file(self.parsed_options):
+            return None
+        from flake8_django_migrations.project.fingerprint import one_file_findings_key
+
+        is_migration = is_migration_module_name(os.path.basename(self.filename))
+        source = "".join(self.lines).encode("utf-8", "surrogatepass")
+        return one_file_findings_key(run.settings, self.filename, app_label if is_migration else None, source)
 
     def _reported_outside_migrations(self, run: ProjectRun | None) -> list[Finding]:
         """The project findings of a file that is no migration: with ``djm-base``, DJM503 of an app whose
@@ -139,19 +186,23 @@ class MigrationChecker:
         return any(isinstance(node, ast.ClassDef) and node.name == "Migration" for node in self.tree.body)
 
     def _file_findings(self, settings: Settings, app_label: str | None) -> tuple[MigrationFacts | None, list[Finding]]:
+        from flake8_django_migrations.facts import extract_facts
+        from flake8_django_migrations.registry import check_facts
+
         is_migration = is_migration_module_name(os.path.basename(self.filename))
         # The text flake8 read (an editor's buffer included), for the comments the syntax tree does not keep.
         source = "".join(self.lines) if self.lines is not None else None
         facts = extract_facts(self.tree, self.filename, app_label=app_label if is_migration else None, source=source)
         return facts, list(check_facts(facts, settings)) if facts is not None else []
 
-    def _project_findings(self, run: ProjectRun, facts: MigrationFacts | None) -> Iterator[Finding]:
+    def _project_findings(self, run: ProjectRun, buffer: MigrationFacts | None) -> Iterator[Finding]:
         """The project findings attributed to this file (a module of a migrations package without a Migration
-        class has some too). Never raises: what the project pass cannot tell, it does not report."""
+        class has some too); ``buffer``: the facts of the text flake8 was handed when it is not the saved file.
+        Never raises: what the project pass cannot tell, it does not report."""
         target = os.path.abspath(self.filename)
         try:
-            if facts is not None and self._is_unsaved_buffer():
-                found = run.project_findings_with_buffer(target, facts)
+            if buffer is not None:
+                found = run.project_findings_with_buffer(target, buffer)
             else:
                 found = run.project_findings_in(target)
         except Exception as error:  # noqa: BLE001 - flake8 would abort the user's whole run
@@ -233,12 +284,18 @@ def _in_migrations_package(path: str) -> bool:
     return os.path.isfile(os.path.join(folder, "__init__.py")) or not os.path.isdir(folder)
 
 
+def _lints_one_file(options: argparse.Namespace | None) -> bool:
+    """Whether flake8 was asked to check one file (or standard input): an editor's run."""
+    filenames: list[str] = list(getattr(options, "filenames", None) or ())
+    return len(filenames) == 1 and (filenames[0] == "-" or os.path.isfile(filenames[0]))
+
+
 def _selected_codes(options: argparse.Namespace) -> frozenset[str] | None:
     """The codes of ours that flake8 will report, decided by flake8's own engine; None (all) if it cannot say."""
     try:
         from flake8.style_guide import Decision, DecisionEngine  # type: ignore[import-untyped]
 
         engine = DecisionEngine(options)
-        return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
+        return frozenset(code for code in CODES if engine.decision_for(code) is Decision.Selected)
     except Exception:  # noqa: BLE001 - an internal API of flake8: when it changes, run every rule
         return None

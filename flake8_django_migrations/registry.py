@@ -39,6 +39,30 @@ PROJECT_RULES: Final = tuple(rule for rule in RULES.values() if rule.scope == PR
 OFF_BY_DEFAULT: Final = tuple(code for code, rule in RULES.items() if not rule.default_enabled)
 
 
+def codes_module_text() -> str:
+    """The text of ``codes.py``: the codes and the few facts about them a warm lint run needs, so that it can serve
+    stored findings without importing a rule. Generated from this table (``python -m
+    flake8_django_migrations.registry``); a test fails when it is stale."""
+
+    def codes(name: str, values: Iterator[str], what: str) -> str:
+        items = "".join(f'    "{code}",\n' for code in values)
+        return f"# {what}\n{name}: Final[tuple[str, ...]] = (\n{items})\n"
+
+    return (
+        '"""Generated from the registry by ``python -m flake8_django_migrations.registry``: do not edit. The codes a\n'
+        'lint run needs before any rule is imported (flake8\'s options, the project rules\' codes)."""\n\n'
+        "from __future__ import annotations\n\nfrom typing import Final\n\n"
+        '__all__ = ["CODES", "NEEDS_ROLLING_DEPLOY", "OFF_BY_DEFAULT", "PROJECT_CODES"]\n\n'
+        + codes("CODES", iter(RULES), "Every rule's code, sorted.")
+        + "\n" + codes("OFF_BY_DEFAULT", iter(OFF_BY_DEFAULT), "Opinionated rules: flake8's extend_default_ignore.")
+        + "\n" + codes("PROJECT_CODES", (rule.code for rule in PROJECT_RULES), "The project rules' codes.")
+        + "\n" + codes(
+            "NEEDS_ROLLING_DEPLOY", (code for code, rule in RULES.items() if rule.needs_rolling_deploy),
+            "Rules whose claim needs old code running beside the migration: not run with djm-deploy = downtime.",
+        )
+    )
+
+
 def runs(rule: Rule, settings: Settings) -> bool:
     """Whether ``rule`` runs with ``settings``: its code is selected, and its claim holds under the project's deploy
     model (with ``djm-deploy = downtime``, those that need a rolling deploy do not run)."""
@@ -51,3 +75,9 @@ def check_facts(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
     for rule in FILE_RULES:
         if runs(rule, settings):
             yield from rule.findings_in_file(facts, settings)
+
+
+if __name__ == "__main__":
+    import pathlib
+
+    pathlib.Path(__file__).with_name("codes.py").write_text(codes_module_text(), encoding="utf-8")

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from flake8_django_migrations.codes import NEEDS_ROLLING_DEPLOY, PROJECT_CODES
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.project.cache import FactsCache, collection_paused, fork_context
@@ -62,17 +63,14 @@ class ProjectRun:
             self.settings = _with_applied_read(self.settings)  # settings made without resolve_options
         self.cache = cache if cache is not None else FactsCache(self.settings.cache_dir, self.settings.use_cache)
         if project_rule_codes is None:
-            from flake8_django_migrations.registry import PROJECT_RULES
-
-            project_rule_codes = [rule.code for rule in PROJECT_RULES]
+            project_rule_codes = PROJECT_CODES
         # The project rules whose code is selected; the others are not run at all (an opinionated rule off by
-        # default can cost more than all the others). Codes, so that a warm command need not import the rules.
+        # default can cost more than all the others). Codes (codes.py, generated from the registry), so that a warm
+        # run need not import the rules.
         self.codes = tuple(code for code in project_rule_codes if self.settings.is_enabled(code))
         if not self.settings.rolling_deploy:
             # djm-deploy = downtime: the rules whose claim needs old code running are not run (the records say which).
-            from flake8_django_migrations.registry import RULES, runs
-
-            self.codes = tuple(code for code in self.codes if runs(RULES[code], self.settings))
+            self.codes = tuple(code for code in self.codes if code not in NEEDS_ROLLING_DEPLOY)
         self._discovery: Discovery | None = None
         self._fingerprint: str | None = None
         self._project_findings: tuple[Finding, ...] | None = None

@@ -22,6 +22,7 @@ same compose service, Dockerfile stage or Procfile process), else from the envir
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import shlex
@@ -81,19 +82,33 @@ _ROOT_FILES: Final = (
 
 # A value as a shell, compose or Dockerfile writes it: quoted or not, or a `${VARIABLE:-default}` default.
 _VALUE: Final = r"""["']?(?:\$\{\w+:?-)?(?P<value>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?=["'}\s,;\])&|]|$)"""
-_WHOLE_VALUE: Final = re.compile(_VALUE + r"\}?")  # a Dockerfile's ENV value, its quotes taken off
-_BY_VARIABLE: Final = {
-    variable: (
-        re.compile(rf"(?<![\w$]){variable}\s*=\s*{_VALUE}"),  # shell, .env, compose list, Dockerfile ENV
-        re.compile(rf"(?<![\w$]){variable}[\"']?\s*:\s+{_VALUE}"),  # a YAML mapping
-    )
-    for variable in (SETTINGS_VARIABLE, CONFIGURATION_VARIABLE)
-}
-# `manage.py migrate --settings=x`, `--configuration=X` (django-configurations' option of manage.py).
-_FLAG: Final = {
-    SETTINGS_VARIABLE: re.compile(rf"(?<![\w-])--settings(?:=|\s+){_VALUE}"),
-    CONFIGURATION_VARIABLE: re.compile(rf"(?<![\w-])--configuration(?:=|\s+){_VALUE}"),
-}
+
+
+# The patterns below are compiled when a file that could name a module is first read, not on import: most lint runs
+# (a project without deploy files) read none, and compiling them was a tenth of a warm editor run's imports.
+@functools.cache
+def _whole_value() -> re.Pattern[str]:
+    return re.compile(_VALUE + r"\}?")  # a Dockerfile's ENV value, its quotes taken off
+
+
+@functools.cache
+def _by_variable() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    return {
+        variable: (
+            re.compile(rf"(?<![\w$]){variable}\s*=\s*{_VALUE}"),  # shell, .env, compose list, Dockerfile ENV
+            re.compile(rf"(?<![\w$]){variable}[\"']?\s*:\s+{_VALUE}"),  # a YAML mapping
+        )
+        for variable in (SETTINGS_VARIABLE, CONFIGURATION_VARIABLE)
+    }
+
+
+@functools.cache
+def _flag() -> dict[str, re.Pattern[str]]:
+    """`manage.py migrate --settings=x`, `--configuration=X` (django-configurations' option of manage.py)."""
+    return {
+        SETTINGS_VARIABLE: re.compile(rf"(?<![\w-])--settings(?:=|\s+){_VALUE}"),
+        CONFIGURATION_VARIABLE: re.compile(rf"(?<![\w-])--configuration(?:=|\s+){_VALUE}"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,8 +351,8 @@ def _text(path: str) -> str | None:
 def _in_command(text: str, line: int, context: str) -> Iterator[_Named]:
     """``DJANGO_SETTINGS_MODULE=x`` (a shell assignment, ``gunicorn --env``, ``docker run -e``) and ``--settings=x``
     in a command line, and the same for the configuration."""
-    for variable, (assignment, _) in _BY_VARIABLE.items():
-        for pattern in (assignment, _FLAG[variable]):
+    for variable, (assignment, _) in _by_variable().items():
+        for pattern in (assignment, _flag()[variable]):
             for match in pattern.finditer(text):
                 yield _Named(variable, match["value"], line, context)
 
@@ -356,8 +371,8 @@ def _dockerfile_named(text: str) -> list[_Named]:
             stage = words[-1] if len(words) >= 3 and words[-2].upper() == "AS" else ""
         elif keyword == "ENV":
             for variable, value in _env_instruction(rest):
-                if variable in _BY_VARIABLE:
-                    match = _WHOLE_VALUE.fullmatch(value)
+                if variable in _by_variable():
+                    match = _whole_value().fullmatch(value)
                     if match:
                         named.append(_Named(variable, match["value"], line, stage))
         elif keyword in ("CMD", "ENTRYPOINT"):
@@ -423,7 +438,7 @@ def _compose_named(text: str) -> list[_Named]:
                 service = key[1]
         context = service if top == "services" else top
         named.extend(_in_command(content, number, context))
-        for variable, (_, mapping) in _BY_VARIABLE.items():
+        for variable, (_, mapping) in _by_variable().items():
             named.extend(_Named(variable, match["value"], number, context) for match in mapping.finditer(content))
     return named
 
@@ -444,7 +459,7 @@ def _dotenv_named(text: str) -> list[_Named]:
     named: list[_Named] = []
     for number, raw in enumerate(text.split("\n"), 1):
         content = re.sub(r"^export\s+", "", raw.strip())
-        for variable, (assignment, _) in _BY_VARIABLE.items():
+        for variable, (assignment, _) in _by_variable().items():
             match = assignment.match(content)
             if match:
                 named.append(_Named(variable, match["value"], number))
