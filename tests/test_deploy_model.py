@@ -184,7 +184,7 @@ def _project(root: Path, installed: tuple[str, ...] = ("shop",), files: dict[str
     return root
 
 
-@pytest.mark.parametrize(("args", "expected"), [((), ["DJM205"]), (("--djm-deploy=downtime",), [])])
+@pytest.mark.parametrize(("args", "expected"), [((), ["DJM202", "DJM205"]), (("--djm-deploy=downtime",), [])])
 def test_the_graph_draws_only_what_the_deploy_model_runs(
     tmp_path: Path, args: tuple[str, ...], expected: list[str]
 ) -> None:

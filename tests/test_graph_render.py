@@ -57,7 +57,7 @@ _REMOVE_SKU = '''from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0001_initial")]
-    operations = [migrations.RemoveField("product", "sku")]
+    operations = [migrations.RemoveField("product", "sku"), migrations.RunSQL("SELECT 1")]
 '''
 _COPY_SKU = '''from django.db import migrations
 
@@ -132,7 +132,8 @@ def small(small_run: ProjectRun) -> tuple[ProjectIndex, tuple[Finding, ...]]:
 
 @pytest.fixture(scope="module")
 def small_file_findings(small_run: ProjectRun) -> tuple[Finding, ...]:
-    """The per-file findings of the small tree, as selected by default: DJM202 on catalog.0002, which DJM402 marks."""
+    """The per-file findings of the small tree, as selected by default: DJM102 on catalog.0002, which DJM402 (and
+    DJM202, a project rule since issue 23 item 4) marks."""
     per_file, _, _ = small_run.file_findings()
     return tuple(f for found in per_file.values() for f in found or () if f.code not in OFF_BY_DEFAULT)
 
@@ -147,7 +148,7 @@ def codes_by_node(view: GraphView) -> dict[str, tuple[str, ...]]:
 def test_findings_are_marked_on_their_migrations(small: tuple[ProjectIndex, tuple[Finding, ...]]) -> None:
     view = build_view(*small)
     assert codes_by_node(view) == {
-        "catalog.0002_remove_product_sku": ("DJM402",),
+        "catalog.0002_remove_product_sku": ("DJM202", "DJM402"),
         "left.0001_initial": ("DJM303",),
         "orders.0003_fill_keys": ("DJM401",),
         "right.0001_initial": ("DJM303",),
@@ -189,8 +190,8 @@ def test_the_other_findings_of_a_file_are_listed_with_it_and_mark_nothing(
     view = build_view(index, findings, file_findings=(*small_file_findings, *findings))
     assert codes_by_node(view) == codes_by_node(build_view(*small))  # the marks are the project findings'
     removal = next(node for node in view.nodes if node.id == "catalog.0002_remove_product_sku")
-    assert (removal.codes, removal.other_codes) == (("DJM402",), ("DJM202",))
-    assert [(f.line, f.code) for f in removal.every_finding] == [(6, "DJM202"), (6, "DJM402")]
+    assert (removal.codes, removal.other_codes) == (("DJM202", "DJM402"), ("DJM102",))
+    assert [(f.line, f.code) for f in removal.every_finding] == [(6, "DJM202"), (6, "DJM402"), (6, "DJM102")]
     # A project finding passed among the file findings too is listed once.
     assert [node.other_findings for node in view.nodes if node.id != removal.id] == [()] * 11
     assert render_dot(view) == EXPECTED_DOT and render_mermaid(view) == EXPECTED_MERMAID
@@ -198,7 +199,7 @@ def test_the_other_findings_of_a_file_are_listed_with_it_and_mark_nothing(
 
 def test_ignored_rules_mark_nothing(small: tuple[ProjectIndex, tuple[Finding, ...]]) -> None:
     index, findings = small
-    view = build_view(index, [f for f in findings if f.code != "DJM402"])
+    view = build_view(index, [f for f in findings if f.code not in ("DJM202", "DJM402")])
     assert "catalog.0002_remove_product_sku" not in codes_by_node(view)
     assert [edge.child for edge in view.edges if edge.asked] == [("orders", "0003_fill_keys")]
 
@@ -287,9 +288,10 @@ digraph migrations {
   subgraph "cluster_catalog" {
     label="catalog"; style="rounded"; color="#d0d7de";
     "catalog.0001_initial" [label="0001_initial"];
-    "catalog.0002_remove_product_sku" [label="0002_remove_product_sku\\nDJM402", color="#8250df",\
- fillcolor="#fbefff", penwidth=2, tooltip="DJM402 the removal of `catalog.product.sku` is not ordered after\
- `orders.0002_copy_sku`, which read it, so it may run first"];
+    "catalog.0002_remove_product_sku" [label="0002_remove_product_sku\\nDJM202\\nDJM402", color="#8250df",\
+ fillcolor="#fbefff", penwidth=2, tooltip="DJM202 `RemoveField` drops the column `product.sku` while running code\
+ may still read it\\nDJM402 the removal of `catalog.product.sku` is not ordered after `orders.0002_copy_sku`,\
+ which read it, so it may run first"];
   }
   subgraph "cluster_left" {
     label="left"; style="rounded"; color="#d0d7de";
@@ -438,7 +440,7 @@ flowchart TB
   end
   subgraph app_catalog["catalog"]
     m_catalog_0001_initial["0001_initial"]
-    m_catalog_0002_remove_product_sku["0002_remove_product_sku<br/>DJM402"]
+    m_catalog_0002_remove_product_sku["0002_remove_product_sku<br/>DJM202<br/>DJM402"]
   end
   subgraph app_left["left"]
     m_left_0001_initial["0001_initial<br/>DJM303"]
@@ -661,14 +663,16 @@ def test_the_panel_lists_every_finding_of_the_file_and_tags_show_the_codes(
     page = tmp_path / "graph.html"
     page.write_text(render_html(build_view(index, findings, file_findings=small_file_findings)), encoding="utf-8")
     dom = open_page(page.as_uri() + "#catalog.0002_remove_product_sku", tmp_path / "profile", "--dump-dom")
-    assert panel_items(dom)[:2] == [
+    assert panel_items(dom)[:3] == [
         "line 6: DJM202 `RemoveField` drops the column `product.sku` while running code may still read it"
         " | stop reading it first and drop it in a later release marked post-deploy (or `# noqa: DJM202`)",
         "line 6: DJM402 the removal of `catalog.product.sku` is not ordered after `orders.0002_copy_sku`, which read"
         " it, so it may run first | add (\"orders\", \"0002_copy_sku\") to this migration's `dependencies`",
+        "line 6: DJM102 `RunSQL` has no `reverse_sql`, so this migration can never be unapplied | pass"
+        " `reverse_sql=`, or `migrations.RunSQL.noop` when there is nothing to undo",
     ]
     drawn = root_attributes(open_page(page.as_uri(), tmp_path / "profile", "--dump-dom"))
-    # A tag with the codes on each of the six marked migrations, and one with DJM202 beside DJM402's.
+    # A tag with the codes on each of the six marked migrations, and one with DJM102 beside DJM202's and DJM402's.
     assert (drawn["data-drawn-nodes"], drawn["data-drawn-tags"]) == ("12", "7")
 
 

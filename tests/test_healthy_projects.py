@@ -45,7 +45,9 @@ def test_seed_000_story_is_clean_after_the_suggested_fix(tmp_path: Path) -> None
         "        ('billing', '0006_fill_invoiceline_product_sku'),",
     ))
     findings = project_findings(shop, settings)
-    assert [f for f in findings if "product.sku" in f.message or f.code == "DJM303"] == []
+    # The ordering findings are gone; DJM202 (old code reading the dropped column during a rolling deploy: the story's
+    # other hazard, which no ordering fixes) stays, as a project rule since issue 23.
+    assert [f for f in findings if ("product.sku" in f.message and f.code != "DJM202") or f.code == "DJM303"] == []
     after = {(Path(f.path).name, f.code) for f in findings}
     assert before - after >= {
         ("0008_backfill_orderline_product_sku.py", "DJM403"), ("0004_remove_product_sku.py", "DJM402")

@@ -4,7 +4,7 @@ through flake8's own machinery, so every setting below gives both the same findi
 Each case writes a configuration (``setup.cfg``, ``tox.ini``, ``.flake8``, a file for ``--config`` or
 ``--append-config``, ``pyproject.toml``'s table) into one small project, or passes options on the command line to
 both, and compares what the two front ends report. The project has a finding of each kind the settings act on: per-file
-(DJM101, DJM102, DJM202) and graph findings (DJM302, DJM304), an off-by-default one (DJM902), a PostgreSQL-only one
+(DJM101, DJM102) and graph findings (DJM202, DJM302, DJM304), an off-by-default one (DJM902), a PostgreSQL-only one
 (DJM205), a migration that does not parse (E999), a ``# noqa`` line, a ``# flake8: noqa`` file, a second copy of an
 app that hides the app's graph findings unless excluded, and migrations in folders the project pass does not enter
 (``dist``, a hidden folder).
@@ -48,7 +48,11 @@ DATA = (
 INDEX = (
     HEADER + "class Migration(migrations.Migration):\n"
     '    dependencies = [("orders", "0001_initial"), ("orders", "0009_gone")]\n'
-    '    operations = [migrations.AddIndex("order", models.Index(fields=["id"], name="order_id"))]\n'
+    "    operations = [\n"
+    '        migrations.AddIndex("order", models.Index(fields=["id"], name="order_id")),\n'
+    # DJM202 reads the graph (issue 23, item 4): `shop` is left out of it, `orders` is not.
+    '        migrations.RemoveField("order", "note"),\n'
+    "    ]\n"
 )
 NOQA = "shop/migrations/0002_remove_note.py"  # its line 8 has a `# noqa: DJM102`
 QUIETED = "orders/migrations/0004_quiet.py"  # a `# flake8: noqa` file
@@ -106,8 +110,9 @@ CASES = (
     Case("setup.cfg-disable-noqa", {"setup.cfg": "[flake8]\ndisable-noqa = true\n"},
          shows=(f"{NOQA}:8:DJM102", f"{QUIETED}:DJM202")),
     Case("setup.cfg-djm-option", {"setup.cfg": "[flake8]\ndjm-database = sqlite\n"}, hides=("DJM205",)),
-    Case("setup.cfg-found-above-the-working-folder", {"setup.cfg": "[flake8]\nextend-ignore = DJM1\n"},
-         cwd="shop", shows=("DJM202",), hides=("DJM101",)),
+    # `shop` is left out of the graph: only per-file findings there (DJM202 reads the graph, issue 23 item 4).
+    Case("setup.cfg-found-above-the-working-folder", {"setup.cfg": "[flake8]\nextend-ignore = DJM101\n"},
+         cwd="shop", shows=("DJM102",), hides=("DJM101",)),
     Case("--config-replaces-discovery", {
         "setup.cfg": "[flake8]\nextend-ignore = DJM202\n", "ci/lint.cfg": "[flake8]\nextend-select = DJM9\n",
     }, options=("--config", "ci/lint.cfg"), shows=("DJM202", "DJM902")),
@@ -120,7 +125,8 @@ CASES = (
          shows=("DJM101",), hides=("DJM205",)),
     Case("command-line-per-file-ignores-and-extend-select",
          options=("--per-file-ignores", "shop/*:DJM2 orders/*:DJM3", "--extend-select", "DJM902"),
-         shows=("DJM902", "DJM101", "dist/vendor/migrations/0002_remove.py:DJM202"),
+         shows=("DJM902", "DJM101", "dist/vendor/migrations/0002_remove.py:DJM102",
+                "orders/migrations/0002_index.py:DJM202"),
          hides=("DJM302", "shop/migrations/0002_remove_note.py:DJM202")),
     Case("pyproject-table-above-the-working-folder", {
         "pyproject.toml": '[tool.django-migrations-lint]\ndatabase = "sqlite"\n',
@@ -192,9 +198,9 @@ def test_the_migrations_of_folders_the_graph_leaves_out_get_their_per_file_findi
     found = by_check(root, "--djm-no-cache", ".")
     assert [(os.path.relpath(path, root), line, code) for path, line, _, code in found
             if code in ("DJM202", "DJM102") and not path.startswith((str(root / "shop"), str(root / "orders")))] == [
-        (".tools/tools/migrations/0002_remove.py", 7, "DJM202"),
+        # DJM202 is a project rule (issue 23, item 4): it reads the removed field along the graph, which leaves
+        # these folders out.
         (".tools/tools/migrations/0002_remove.py", 9, "DJM102"),
-        ("dist/vendor/migrations/0002_remove.py", 7, "DJM202"),
         ("dist/vendor/migrations/0002_remove.py", 9, "DJM102"),
     ]
 

@@ -179,6 +179,16 @@ def _precision_operations(tables: list[Any]) -> dict[str, tuple[list[Any], list[
             migrations.RunSQL("ALTER TABLE shop_order ALTER COLUMN paid SET DEFAULT false"),
         ]),
         "add_null_boolean_field": (tables, [migrations.AddField("order", "gift", models.NullBooleanField())]),
+        # DJM202
+        "remove_many_to_many_field": (
+            [*tables, migrations.AddField("order", "tags", models.ManyToManyField("shop.tag"))],
+            [migrations.RemoveField("order", "tags")],
+        ),
+        "remove_many_to_many_field_with_through": ([*tables, *through], [migrations.RemoveField("order", "links")]),
+        "remove_many_to_many_field_with_db_table": (
+            [*tables, migrations.AddField("order", "topics", models.ManyToManyField("shop.tag", db_table="topics"))],
+            [migrations.RemoveField("order", "topics")],
+        ),
         # DJM203
         "delete_proxy_model": ([*tables, proxy], [migrations.DeleteModel("OrderProxy")]),
         "delete_unmanaged_model": ([*tables, ledger], [migrations.DeleteModel("Ledger")]),
@@ -728,6 +738,7 @@ def test_a_null_boolean_field_is_a_nullable_column(case: Callable[[str], Case]) 
 @pytest.mark.parametrize(
     "name",
     [
+        "remove_many_to_many_field_with_through",  # DJM202: the through model's table stays
         "delete_proxy_model",  # DJM203
         "delete_unmanaged_model",
         "rename_model_with_db_table",  # DJM204
@@ -752,6 +763,9 @@ def test_operations_that_change_nothing_in_the_database(django_sql: dict[str, di
         # db_table keeps the table's name, but the join table's column is named after the model.
         ("rename_model_with_db_table_and_join_table", 'RENAME COLUMN "client_id" TO "buyer_id"'),
         ("rename_many_to_many_field", 'ALTER TABLE "shop_order_tags" RENAME TO "shop_order_labels"'),
+        # DJM202: a many-to-many field without `through` drops its join table, not a column of `shop_order`.
+        ("remove_many_to_many_field", 'DROP TABLE "shop_order_tags"'),
+        ("remove_many_to_many_field_with_db_table", 'DROP TABLE "topics"'),
     ],
 )
 def test_operations_that_still_drop_or_rename(django_sql: dict[str, dict[str, list[str]]], name: str,

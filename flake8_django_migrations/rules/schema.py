@@ -18,7 +18,16 @@ from flake8_django_migrations.facts import (
 from flake8_django_migrations.facts.model import FIELDS_WITHOUT_COLUMN, Ref
 from flake8_django_migrations.project.state import together_entries
 from flake8_django_migrations.rules.raw_sql import SqlStep, model_table, sql_steps
-from flake8_django_migrations.rules.rule import Fix, Flag, SetClassAttribute, file_rule, project_rule
+from flake8_django_migrations.rules.rule import (
+    AddImport,
+    Edit,
+    Fix,
+    Flag,
+    RenameCallee,
+    SetClassAttribute,
+    file_rule,
+    project_rule,
+)
 from flake8_django_migrations.rules.shared import (
     AUTO_INCREMENT_FIELDS,
     TO_ONE_RELATIONS,
@@ -43,6 +52,8 @@ RENAMES: Final = {
     "AlterModelTable": (None, "name"),
 }
 _CONCURRENT_OPERATIONS: Final = frozenset({"AddIndexConcurrently", "RemoveIndexConcurrently"})
+# DatabaseOperations.max_name_length() of Django's backends; SQLite's is None (names are not shortened).
+_MAX_NAME_LENGTH: Final = {"postgresql": 63, "mysql": 64, "oracle": 30}
 _ALWAYS_NULLABLE: Final = frozenset({"NullBooleanField"})  # its __init__ sets null=True, whatever is written
 
 
@@ -181,7 +192,7 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[tuple[int, Operat
         yield position, op
 
 
-@file_rule(
+@project_rule(
     code="DJM202",
     deploy=(
         "rolling",
@@ -189,7 +200,7 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[tuple[int, Operat
         " longer reads it",
     ),
     name="drop-column",
-    message="`{operation}` drops the column `{model}.{field}` while running code may still read it",
+    message="`{operation}` drops the {what} `{name}` while running code may still read it",
     hint="stop reading it first and drop it in a later release marked post-deploy (or `# noqa: DJM202`)",
     what_it_does=(
         "Checks for `RemoveField` operations that drop a column (not state-only removals), unless the"
@@ -198,12 +209,17 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[tuple[int, Operat
         " column that the same migration added, or of a model it"
         " created (a squash often creates and later drops both), existed for no running code and is skipped; a"
         " column of a table the migration then drops is left to DJM203, which reports the table once."
+        " The removed field is found along the migration graph: a `ManyToManyField` drops no column but its join"
+        " table (`app_model_field`, or its `db_table`), which is what the message names, and nothing at all when"
+        " a `through` model holds the rows; a field with no column (`GenericRelation`, `ForeignObject`) and a"
+        " field of a proxy or unmanaged model drop nothing and are skipped."
         " With the `[sql]` extra, `ALTER TABLE ... DROP COLUMN` in the `sql` of a `RunSQL` is reported the same"
         " way (at the `RunSQL`; its `state_operations` change only Django's state and add no second finding)."
     ),
     why_bad=(
         "During a rolling deploy the old code keeps running while the migration runs. It still selects the"
-        " column, so every request that touches the model fails until the old code is gone."
+        " column (or joins the many-to-many table), so every request that touches the model fails until the old"
+        " code is gone."
     ),
     example='migrations.RemoveField("product", "legacy_sku")\n',
     use_instead=(
@@ -214,20 +230,60 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[tuple[int, Operat
         '    operations = [migrations.RemoveField("product", "legacy_sku")]\n'
     ),
 )
-def drop_column(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
-    # makemigrations removes a deleted model's fields first: the table drop (DJM203) is the one finding.
-    dropped_tables = {name.lower() for _, op in _destructive(facts, "DeleteModel")
-                      if isinstance(name := op.param("name"), str)}
-    for _, op in _destructive(facts, "RemoveField"):
-        model = op.param("model_name")
-        if isinstance(model, str) and model.lower() in dropped_tables:
-            continue
-        yield Flag(
-            op.line, op.col, operation=op.kind, model=name_or_ellipsis(op.param("model_name")),
-            field=name_or_ellipsis(op.param("name")),
-        )
-    for step in _destructive_sql(facts, settings, "drop_column"):
-        yield step.flag(operation=step.quoted, model=step.statement.table, field=step.statement.column)
+def drop_column(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
+    state = index.state
+    for key, facts in project_migrations(index):
+        path = index.path_of(key)
+        # makemigrations removes a deleted model's fields first: the table drop (DJM203) is the one finding.
+        dropped_tables = {name.lower() for _, op in _destructive(facts, "DeleteModel")
+                          if isinstance(name := op.param("name"), str)}
+        for position, op in _destructive(facts, "RemoveField"):
+            model, field = op.param("model_name"), op.param("name")
+            if isinstance(model, str) and model.lower() in dropped_tables:
+                continue
+            dropped = _dropped_by_removal(state, key, position, model, field, settings)
+            if dropped is not None:
+                yield Flag(op.line, op.col, path, operation=op.kind, what=dropped[0], name=dropped[1])
+        for step in _destructive_sql(facts, settings, "drop_column"):
+            yield step.flag(path, operation=step.quoted, what="column",
+                            name=f"{step.statement.table}.{step.statement.column}")
+
+
+def _dropped_by_removal(
+    state: ModelState, node: Key, position: int, model: Value, name: Value, settings: Settings,
+) -> tuple[str, str] | None:
+    """What a ``RemoveField`` drops, as Django's ``schema_editor.remove_field`` does: ``("column", "model.field")``,
+    ``("join table", table)`` for a many-to-many field without ``through`` (``("join table of", "model.field")``
+    when its name is not known), None when it drops nothing (a ``through`` model holds the rows, a field with no
+    column, a proxy or unmanaged model)."""
+    column = ("column", f"{name_or_ellipsis(model)}.{name_or_ellipsis(name)}")
+    if not isinstance(model, str) or not isinstance(name, str):
+        return column
+    if state.has_no_table(node, position, model):
+        return None  # Django's schema editor skips a proxy or unmanaged model
+    field = state.field_before(node, position, model, name)
+    field_class = django_field_class(field)
+    if not isinstance(field, Call) or field_class not in FIELDS_WITHOUT_COLUMN:
+        return column
+    if field_class != "ManyToManyField":
+        return None  # a GenericRelation, a ForeignObject: no column of its own
+    join_table = ("join table of", column[1])
+    if "**" in field.kwargs:
+        return join_table
+    if field.kwarg("through") is not None:
+        return None  # the through model's table stays: Django drops nothing
+    db_table = field.kwarg("db_table")
+    if isinstance(db_table, str) and db_table != "":
+        return "join table", db_table
+    if db_table is not None:
+        return join_table
+    table = _table_of(state.options_before(node, position, model), node[0], model)
+    if table is None:
+        return join_table
+    # ManyToManyField._get_m2m_db_table: the model's table and the field's name, shortened to the backend's
+    # max_name_length() (SQLite has none).
+    length = _MAX_NAME_LENGTH.get(settings.database)
+    return "join table", f"{table}_{name}" if length is None else _truncated(f"{table}_{name}", length)
 
 
 def _table_of(options: ModelOptions | None, app: str, model: str) -> str | None:
@@ -472,6 +528,11 @@ def _alter_builds_index(before: Call, after: Call) -> bool:
 
 @project_rule(
     code="DJM205",
+    fix=(
+        "unsafe",
+        "turns `AddIndex` into `AddIndexConcurrently`, imports it, and sets `atomic = False` when the migration holds"
+        " nothing else; not offered for a migration that holds other operations and is atomic",
+    ),
     deploy=(
         "rolling",
         "the lock blocks the writes of the requests served during the build; with the application stopped nothing"
@@ -526,7 +587,8 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
                     continue
             elif not builds_index(op):
                 continue
-            yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=name_or_ellipsis(op.model_name))
+            flag = Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=name_or_ellipsis(op.model_name))
+            yield flag.with_fix(_concurrently(facts, op, index.path_of(key)) if op.kind == "AddIndex" else None)
         for step in sql_steps(facts, settings):
             statement = step.statement
             if statement.kind == "create_index" and not statement.concurrently and not step.new_table:
@@ -534,6 +596,21 @@ def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     for node, op, _, before, after, _ in index.state.field_alterations():
         if _alter_builds_index(before, after):
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, model=name_or_ellipsis(op.model_name))
+
+
+def _concurrently(facts: MigrationFacts, op: Operation, path: str) -> Fix | None:
+    """DJM205's fix: ``AddIndexConcurrently`` for ``AddIndex``, imported, out of the transaction (``atomic = False``)
+    when the migration holds nothing else; none when it holds other operations in a transaction (they would lose
+    it: split the migration by hand)."""
+    if facts.atomic is not False and any(other.kind != "AddIndex" for other in facts.operations):
+        return None
+    edits: list[Edit] = [
+        RenameCallee(path, op.line, op.col, "AddIndex", "AddIndexConcurrently"),
+        AddImport(path, "django.contrib.postgres.operations", "AddIndexConcurrently"),
+    ]
+    if facts.atomic is not False:
+        edits.append(SetClassAttribute(path, "atomic", "False"))
+    return Fix.unsafe("build the index with `AddIndexConcurrently`, outside a transaction", *edits)
 
 
 def _sql_strings(value: Value) -> Iterator[str]:
@@ -546,6 +623,7 @@ def _sql_strings(value: Value) -> Iterator[str]:
 
 @file_rule(
     code="DJM206",
+    fix=("unsafe", "sets `atomic = False` on the migration, which then runs outside a transaction"),
     deploy=("any", "PostgreSQL refuses the statement, so the migration fails whatever the deploy"),
     name="concurrent-operation-in-atomic-migration",
     message=(
