@@ -131,11 +131,11 @@ class MigrationChecker:
         """Whether this file has facts, and its per-file findings, as stored when flake8 last checked this very text
         with these settings in a lint run of one file (an editor's, which checks a file again on every pause): no
         fact is extracted and no rule imported. None when not stored, or not such a run."""
-        key = self._one_file_key(run, app_label)
-        if key is None:
+        keyed = self._one_file_key(run, app_label)
+        if keyed is None:
             return None
-        stored = run.cache.data(key)
-        if stored is None:
+        stored = run.cache.data(keyed[0])
+        if stored is None or stored.get("source") != keyed[1]:
             return None
         has_facts, found = stored.get("facts"), stored.get("findings")
         if not isinstance(has_facts, bool) or not isinstance(found, tuple) or not all(
@@ -151,20 +151,22 @@ class MigrationChecker:
         class's module, a models module), which can change without this text: as the facts cache does."""
         if facts is not None and facts.reads_other_files:
             return
-        key = self._one_file_key(run, app_label)
-        if key is not None:
-            run.cache.store_data(key, {"facts": facts is not None, "findings": tuple(found)})
+        keyed = self._one_file_key(run, app_label)
+        if keyed is not None:
+            run.cache.store_data(keyed[0], {"source": keyed[1], "facts": facts is not None, "findings": tuple(found)})
 
-    def _one_file_key(self, run: ProjectRun, app_label: str | None) -> str | None:
-        """The key of this file's per-file findings, in a lint run of one file only: a run over a tree would write
-        an entry per migration, and a cold run writing many small files is slower than one that writes none."""
+    def _one_file_key(self, run: ProjectRun, app_label: str | None) -> tuple[str, str] | None:
+        """The key of this file's per-file findings and the digest of the text they are for, in a lint run of one
+        file only: a run over a tree would write an entry per migration, and a cold run writing many small files is
+        slower than one that writes none."""
         if self.lines is None or not run.cache.enabled or not _lints_one_file(self.parsed_options):
             return None
-        from flake8_django_migrations.project.fingerprint import one_file_findings_key
+        from flake8_django_migrations.project.fingerprint import one_file_findings_key, source_digest
 
         is_migration = is_migration_module_name(os.path.basename(self.filename))
         source = "".join(self.lines).encode("utf-8", "surrogatepass")
-        return one_file_findings_key(run.settings, self.filename, app_label if is_migration else None, source)
+        key = one_file_findings_key(run.settings, self.filename, app_label if is_migration else None)
+        return key, source_digest(source)
 
     def _reported_outside_migrations(self, run: ProjectRun | None) -> list[Finding]:
         """The project findings of a file that is no migration: with ``djm-base``, DJM503 of an app whose

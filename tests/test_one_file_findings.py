@@ -107,3 +107,23 @@ def test_a_tree_run_writes_no_entry_per_file(tmp_path: Path) -> None:
     _flake8("--djm-cache-dir", str(cache), "shop/migrations/0001_initial.py", cwd=tmp_path)
     after = {path.name for path in cache.rglob("*") if path.is_file()}
     assert len(after - entries) == 1  # the one file's per-file findings; the tree run stored none per file
+
+
+def test_editing_a_file_again_and_again_replaces_its_entry(tmp_path: Path) -> None:
+    # An editor lints after every edit: one entry per file, not one per version of its text.
+    target = _project(tmp_path)
+    cache = tmp_path / "cache"
+    relative = str(target.relative_to(tmp_path))
+
+    def one_file_entries() -> set[str]:
+        # Entries are stored by key, in a folder named by the key's first two characters: "file-..." -> "fi/le-...".
+        return {path.name for path in cache.rglob("*") if path.is_file() and path.parent.name == "fi"}
+
+    _flake8("--djm-cache-dir", str(cache), relative, cwd=tmp_path)
+    first = one_file_entries()
+    assert len(first) == 1
+    for edit in range(4):
+        target.write_text(_MIGRATION + f"# edit {edit}\n")
+        found, _ = _flake8("--djm-cache-dir", str(cache), relative, cwd=tmp_path)
+        assert "DJM101" in found
+    assert one_file_entries() == first

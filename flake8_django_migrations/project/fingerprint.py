@@ -75,19 +75,22 @@ def file_findings_key(project: str, discovery: Discovery, settings: Settings) ->
     return "files-" + digest.hexdigest()
 
 
-def one_file_findings_key(settings: Settings, path: str, app_label: str | None, source: bytes) -> str:
-    """A cache key for the per-file findings of one module as flake8 hands it (``source``, the text it read: an
-    editor's buffer included), under ``path`` as given (the findings carry it) and the app label the project pass
-    gives its folder: the settings, this package's code and whether PostgreSQL's parser is installed. Like the
-    facts cache's keys, by content: only findings whose facts read no other file are stored under it."""
+def one_file_findings_key(settings: Settings, path: str, app_label: str | None) -> str:
+    """A cache key for the per-file findings of one module as flake8 hands it, under ``path`` as given (the findings
+    carry it) and the app label the project pass gives its folder: the settings, this package's code and whether
+    PostgreSQL's parser is installed. Not the text: an editor checks a file again after every edit, and its entry is
+    replaced rather than joined by one per version (``source_digest`` of the text is stored in the entry)."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(repr(
         ("one-file-findings", os.path.abspath(path), path, app_label, settings_key(settings), _code_stamp(),
          _sql_parser_stamp())
     ).encode("utf-8", "surrogatepass"))
-    digest.update(b"\0")
-    digest.update(source)
     return "file-" + digest.hexdigest()
+
+
+def source_digest(source: bytes) -> str:
+    """What the per-file findings of ``one_file_findings_key`` were worked out from: the text flake8 read."""
+    return hashlib.blake2b(source, digest_size=20).hexdigest()
 
 
 def _stable(value: object) -> object:
