@@ -36,6 +36,7 @@ from flake8_django_migrations.facts.names import (
     ModuleNames,
     Origin,
     ProjectClasses,
+    changed_names,
     locate_module,
 )
 from flake8_django_migrations.files import is_migration_module_name
@@ -374,13 +375,7 @@ def _other_bindings(statement: ast.stmt) -> Iterator[str]:
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield statement.name
         return
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            yield node.id
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-        func = statement.value.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            yield func.value.id  # `ops.append(...)`, `ops.extend(...)`
+    yield from changed_names(statement)  # `ops = ...`, `ops.append(...)`, `for op in ...`
 
 
 class _MigrationBuilder:

@@ -298,16 +298,20 @@ def _bound_names(statement: ast.stmt) -> Iterator[str]:
     elif isinstance(statement, (ast.If, ast.Try)):
         return
     else:
-        # Assignments, loops, `with ... as`, walrus: every name stored anywhere in the statement. Names local to
-        # a comprehension are counted too, which only makes more names unknown.
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                yield node.id
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-            # `extra.append(op)`, `extra.extend(...)`: the value of `extra` is no longer its assignment.
-            func = statement.value.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-                yield func.value.id
+        yield from changed_names(statement)
+
+
+def changed_names(statement: ast.stmt) -> Iterator[str]:
+    """The names whose value is no longer their assignment after ``statement``: every name stored or deleted
+    anywhere in it (assignments, loops, ``with ... as``, walrus; names local to a comprehension too, which only makes
+    more names unknown), and the receiver of a method it calls as a statement (``extra.append(op)``)."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            yield node.id
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            yield func.value.id
 
 
 def _imports_package(statement: ast.stmt, name: str) -> bool:
