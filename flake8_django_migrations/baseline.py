@@ -8,7 +8,6 @@ debt is paid: entries that match nothing any more are reported as stale.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import reprlib
@@ -18,17 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import read_regular_file, replace_file
 from flake8_django_migrations.finding import Finding
 
 __all__ = ["Baseline", "BaselineError", "BaselineKey", "read_baseline", "write_baseline"]
 
 FORMAT: Final = 1
 BaselineKey = tuple[str, str, str]  # (path relative to the baseline's folder, code, message)
-# O_EXCL and O_NOFOLLOW: the temporary file is a new one, never a file or link someone planted under its name.
-_WRITE_FLAGS: Final = (
-    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-)
 
 
 class BaselineError(Exception):
@@ -154,25 +149,10 @@ def _replace_file(path: str, data: bytes) -> None:
                 " remove it or name another file"
             )
         mode = stat.S_IMODE(status.st_mode)
-    folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
-        descriptor = os.open(temporary, _WRITE_FLAGS, 0o666)  # the umask applies, as to any file written
-    except (OSError, ValueError) as error:
-        raise BaselineError(f"cannot write the baseline {path!r}: {_reason(error)}") from None
-    try:
-        try:
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(descriptor, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, path)  # atomic; a link planted at ``path`` since the check is replaced, not followed
+        # Atomic; a link planted at ``path`` since the check is refused, not followed.
+        replace_file(path, data, mode)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise BaselineError(f"cannot write the baseline {path!r}: {_reason(error)}") from None
 
 

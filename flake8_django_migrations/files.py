@@ -1,12 +1,24 @@
-"""Reading files we did not write ourselves, without hanging on a FIFO or device, nor reading one without end."""
+"""Reading files we did not write ourselves, without hanging on a FIFO or device, nor reading one without end; and
+writing ours whole or not at all, never through what a repository planted at the name."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from typing import Final
 
-__all__ = ["MAX_SOURCE_BYTES", "Stamp", "is_migration_module_name", "read_regular_file", "stat_stamp"]
+__all__ = [
+    "MAX_SOURCE_BYTES",
+    "NotRegularFileError",
+    "Stamp",
+    "create_file",
+    "is_migration_module_name",
+    "read_regular_file",
+    "replace_file",
+    "stat_stamp",
+]
 
 # Squashed migrations, generated data migrations and RunSQL with an inlined dump reach several megabytes; four
 # times the largest seen in the wild is still a bounded read, while /dev/zero or a runaway log is not.
@@ -76,3 +88,77 @@ def is_migration_module_name(filename: str) -> bool:
     those ``pkgutil.iter_modules`` lists (it skips a name with a dot before ``.py``: ``helpers.v2.py``)."""
     return filename.endswith(".py") and filename[:1] not in ("_", "~") and "." not in filename[:-3] and (
         filename != ".py")
+
+
+# Writing --------------------------------------------------------------------------------------------------------
+
+# O_EXCL and O_NOFOLLOW: the temporary file is a new one, never a file or link someone planted under its name.
+_NEW_FILE_FLAGS: Final = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
+class NotRegularFileError(OSError):
+    """What stands at a path to be replaced is not a regular file (a symbolic link, a FIFO, a folder)."""
+
+
+def replace_file(path: str, data: bytes, mode: int | None = None) -> None:
+    """Put ``data`` at ``path`` whole or not at all: a new file beside it (``mode``, else what the umask leaves of
+    0o666), flushed to disk, then renamed over ``path``, so a reader sees the old file or the new one and nothing at
+    ``path`` is written through. ``NotRegularFileError`` when ``path`` holds anything but a regular file (checked
+    just before the rename: a link planted meanwhile is refused); ``OSError`` when it cannot be written."""
+    temporary = _written_beside(path, data, mode)
+    with _removed_on_error(temporary):
+        try:
+            status: os.stat_result | None = os.lstat(path)
+        except FileNotFoundError:
+            status = None
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            raise NotRegularFileError(f"{path} is not a regular file")
+        os.replace(temporary, path)
+
+
+def create_file(path: str, data: bytes, mode: int | None = None) -> None:
+    """A new file at ``path`` holding ``data``, whole or not at all; ``FileExistsError`` when the name is taken
+    (also when it is taken meanwhile: the file is linked into place, never renamed over one)."""
+    temporary = _written_beside(path, data, mode)
+    try:
+        try:
+            os.link(temporary, path)  # fails when the name is taken
+        except FileExistsError:
+            raise
+        except OSError:
+            if os.path.lexists(path):
+                raise FileExistsError(path) from None
+            os.replace(temporary, path)  # a file system without hard links
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def _written_beside(path: str, data: bytes, mode: int | None) -> str:
+    """A new file in the folder of ``path`` holding ``data``, flushed to disk; its path."""
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    descriptor = os.open(temporary, _NEW_FILE_FLAGS, 0o666)  # the umask applies, as to any file written
+    with _removed_on_error(temporary):
+        try:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(descriptor, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    return temporary
+
+
+@contextlib.contextmanager
+def _removed_on_error(path: str) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise

@@ -29,14 +29,13 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final, TextIO
 
-from flake8_django_migrations.files import MAX_SOURCE_BYTES
+from flake8_django_migrations.files import MAX_SOURCE_BYTES, create_file, replace_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.output.report import PROG, display_path
 from flake8_django_migrations.rules.rule import (
@@ -762,62 +761,22 @@ def write_plan(plan: Plan) -> list[str]:
         return problems
     for path, (document, text) in plan.texts.items():
         try:
-            _replace_atomically(path, document.encode(text), document.mode)
+            replace_file(path, document.encode(text), document.mode)
         except (OSError, FixError) as error:
             problems.append(f"{display_path(path)} could not be written: {error}")
     for path, text in plan.created.items():
         try:
-            _create_atomically(path, text.encode("utf-8"), _new_file_mode(os.path.dirname(path)))
+            create_file(path, text.encode("utf-8"), _new_file_mode(os.path.dirname(path)))
         except OSError as error:
             problems.append(f"{display_path(path)} could not be created: {error.strerror or error}")
     for path, new_path in plan.renamed.items():
         try:
             data, mode = _read_for_writing(path)
-            _create_atomically(new_path, data, mode)
+            create_file(new_path, data, mode)
             os.unlink(path)
         except (OSError, FixError) as error:
             problems.append(f"{display_path(path)} could not be renamed: {error}")
     return problems
-
-
-def _replace_atomically(path: str, data: bytes, mode: int) -> None:
-    """``data`` in a temporary file beside ``path``, renamed over it: a reader sees the old file or the new one."""
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        if stat.S_ISLNK(os.lstat(path).st_mode):
-            raise FixError(f"{display_path(path)} became a symbolic link")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _create_atomically(path: str, data: bytes, mode: int) -> None:
-    """A new file at ``path`` holding ``data``, whole or not at all, never replacing one that appeared meanwhile."""
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        try:
-            os.link(temporary, path)  # fails when the name is taken
-        except FileExistsError:
-            raise
-        except OSError:
-            if os.path.lexists(path):
-                raise FileExistsError(path) from None
-            os.replace(temporary, path)  # a file system without hard links
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
 
 
 def _new_file_mode(folder: str) -> int:
