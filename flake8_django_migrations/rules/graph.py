@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Final, TYPE_CHECKING
 
 from flake8_django_migrations.facts import MigrationFacts
-from flake8_django_migrations.project.graph import Key, format_key, resolve_dependency
+from flake8_django_migrations.project.graph import Key, ResolvedDependency, format_key, resolve_dependency
 from flake8_django_migrations.rules.naming import merge_suggestion
 from flake8_django_migrations.rules.rule import Fix, Flag, WriteFile, project_rule
 from flake8_django_migrations.settings import Settings
@@ -268,15 +268,8 @@ def app_dependency_cycle(index: ProjectIndex, settings: Settings) -> Iterator[Fl
     use_instead="# Run makemigrations billing first, then depend on billing's 0001_initial.\n",
 )
 def dependency_on_app_without_migrations(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
-    for reference in index.graph.into_empty_apps:
-        app = reference.target[0]
-        if app in index.unknown:
-            continue  # a file we could not read may be its migration
-        entry = reference.dependency
-        yield Flag(
-            entry.line, entry.col, index.path_of(reference.source),
-            kind=reference.kind, target=format_key(reference.target), app=app,
-        )
+    # An app with a file we could not read may have its migration there.
+    yield from _at_entries(index, (ref for ref in index.graph.into_empty_apps if ref.target[0] not in index.unknown))
 
 
 @project_rule(
@@ -360,12 +353,16 @@ def module_without_migration_class(index: ProjectIndex, settings: Settings) -> I
     use_instead="# Add billing to INSTALLED_APPS, or drop the dependency.\n",
 )
 def dependency_on_unknown_app(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
-    for reference in index.graph.into_unknown_apps:
-        app = reference.target[0]
+    yield from _at_entries(index, index.graph.into_unknown_apps)
+
+
+def _at_entries(index: ProjectIndex, references: Iterable[ResolvedDependency]) -> Iterator[Flag]:
+    """A flag at each ``dependencies``/``run_before`` entry, naming what it names (``kind``, ``target``, ``app``)."""
+    for reference in references:
         entry = reference.dependency
         yield Flag(
             entry.line, entry.col, index.path_of(reference.source),
-            kind=reference.kind, target=format_key(reference.target), app=app,
+            kind=reference.kind, target=format_key(reference.target), app=reference.target[0],
         )
 
 
