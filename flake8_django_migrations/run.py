@@ -55,9 +55,10 @@ class ProjectRun:
         self.options = options
         # The options with what the project's Django settings say: read here, and nowhere else.
         self.settings = settings_for_project(options, self.root)
-        if self.settings.base is not None and not (self.settings.project_root and self.settings.base_commit):
-            # The commit djm-base names in the repository holding this project: the options were resolved in one
-            # place (the first path, the working folder), and another repository's HEAD is another commit.
+        repository = self.settings.base_repository
+        if self.settings.base is not None and not (repository is not None and _in_repository(self.root, repository)):
+            # The commit djm-base names in the repository holding this project, when the options were resolved in
+            # another (the first path's, the working folder's): another repository's HEAD is another commit.
             self.settings = _with_base_resolved(self.settings, self.root)
         if self.settings.applied is not None and self.settings.applied_migrations is None:
             self.settings = _with_applied_read(self.settings)  # settings made without resolve_options
@@ -244,7 +245,7 @@ class ProjectRun:
             if self.settings.new_only and self.settings.base_commit is not None:
                 from flake8_django_migrations.project.history import NewOnly  # git: only with djm-new-only
 
-                self._new_only = NewOnly.since(self.settings.base_commit, self.discovery)
+                self._new_only = NewOnly.since(self.settings.base_commit, self.discovery, self.settings.base_repository)
         found: NewOnly | None = self._new_only
         return found
 
@@ -308,6 +309,12 @@ def _with_applied_read(settings: Settings) -> Settings:
     return replace(settings, applied_migrations=read_applied(settings.applied))
 
 
+def _in_repository(root: str, repository: str) -> bool:
+    from flake8_django_migrations.project.history import in_repository  # git's business: only with djm-base
+
+    return in_repository(root, repository)
+
+
 def _with_base_resolved(settings: Settings, where: str) -> Settings:
     """``settings`` with the commit ``djm-base`` names in the repository holding ``where`` (a file or a folder);
     ``SettingsError`` when git cannot say."""
@@ -317,7 +324,8 @@ def _with_base_resolved(settings: Settings, where: str) -> Settings:
 
     assert settings.base is not None
     try:
-        return replace(settings, base_commit=resolve_revision(settings.base, where))
+        repository, commit = resolve_revision(settings.base, where)
+        return replace(settings, base_commit=commit, base_repository=repository)
     except HistoryError as error:
         raise SettingsError(str(error)) from None
 

@@ -179,6 +179,7 @@ class Settings:
     # `baseline`: a file of accepted findings.
     base: str | None = None
     base_commit: str | None = None
+    base_repository: str | None = None  # the top folder of the repository base_commit was resolved in
     new_only: bool = False
     baseline: str | None = None
     # Applied migrations (rules/applied.py, the `plan` command): the source as written (it may hold a password: never

@@ -310,3 +310,21 @@ def test_pull_request_mode_runs_neither_fsmonitor_nor_a_clean_filter(
     subprocess.run(["git", "diff", "--name-only", "HEAD", "--"], cwd=root, capture_output=True, check=True)
     assert fsmonitor_ran.exists() and filter_ran.exists()
     os.remove(fsmonitor_ran)
+
+
+def test_a_project_run_asks_git_again_only_outside_the_repository_the_base_was_resolved_in(tmp_path: Path) -> None:
+    from flake8_django_migrations.project.history import in_repository
+
+    root = repository(tmp_path / "project", {"0001_initial": ORDER})
+    head = git(root, "rev-parse", "HEAD").strip()
+    settings = resolve_options(Settings(base="HEAD"), [str(root)])
+    assert (settings.base_commit, settings.base_repository) == (head, os.path.realpath(root))
+    # Inside that repository the resolved commit is kept (no second git process); a nested repository is another.
+    assert in_repository(str(root / "orders"), str(root))
+    nested = root / "vendor" / "lib"
+    git_dir = nested / ".git"
+    git_dir.mkdir(parents=True)
+    assert not in_repository(str(nested), str(root))
+    assert not in_repository(str(tmp_path), str(root))
+    kept = ProjectRun(str(root), Settings(base="HEAD", base_commit="0" * 40, base_repository=str(root)))
+    assert kept.settings.base_commit == "0" * 40  # taken as resolved: git is not asked again

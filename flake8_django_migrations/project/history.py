@@ -79,17 +79,33 @@ class BaseRevision:
         return self.ref if self.ref == self.commit else f"{self.ref} ({self.commit[:10]})"
 
 
-def resolve_revision(ref: str, cwd: str) -> str:
-    """The commit ``ref`` names in the repository around ``cwd`` (a folder, or a file in it); ``HistoryError`` when
-    git cannot say."""
-    return _resolve(ref, cwd)[1]
+def resolve_revision(ref: str, cwd: str) -> tuple[str, str]:
+    """The top folder of the repository around ``cwd`` (a folder, or a file in it) and the commit ``ref`` names
+    there; ``HistoryError`` when git cannot say."""
+    return _resolve(ref, cwd)
 
 
-def read_base_revision(ref: str, discovery: Discovery, head: Mapping[Key, str]) -> BaseRevision:
+def in_repository(path: str, toplevel: str) -> bool:
+    """Whether ``path`` belongs to the repository whose top folder is ``toplevel``: below it, and in no repository
+    nested between them (a submodule's own ``.git``)."""
+    folder, top = os.path.realpath(path), os.path.realpath(toplevel)
+    if folder != top and not folder.startswith(top.rstrip(os.sep) + os.sep):
+        return False
+    while folder != top:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return False
+        folder = os.path.dirname(folder)
+    return True
+
+
+def read_base_revision(
+    ref: str, discovery: Discovery, head: Mapping[Key, str], repository: str | None = None
+) -> BaseRevision:
     """Every migration of the project's apps at ``ref``, compared with ``head`` (each migration of the working tree
     and its path); ``HistoryError`` when git cannot say. An app whose migrations package is gone since (no longer
-    discovered) is read from the base too: its migrations are gone."""
-    toplevel, commit = _resolve(ref, discovery.root)
+    discovered) is read from the base too: its migrations are gone. ``repository``: the top folder of the repository
+    ``ref`` (then a commit) was resolved in, so that git is not asked again."""
+    toplevel, commit = (repository, ref) if repository is not None else _resolve(ref, discovery.root)
     under = _relative(discovery.root, toplevel)
     if under is None:
         raise HistoryError(f"--djm-base: {discovery.root} is not inside the git repository {toplevel}")
@@ -429,8 +445,8 @@ class NewOnly:
         self._folders: dict[str, tuple[str, str | None]] = {}  # folder -> its real path, and relative to the top
 
     @classmethod
-    def since(cls, commit: str, discovery: Discovery) -> NewOnly:
-        toplevel = _git(discovery.root, "rev-parse", "--show-toplevel").strip()
+    def since(cls, commit: str, discovery: Discovery, repository: str | None = None) -> NewOnly:
+        toplevel = repository or _git(discovery.root, "rev-parse", "--show-toplevel").strip()
         base = _ls_tree(toplevel, commit)
         listing = _git(toplevel, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
         found = cls(toplevel, base, frozenset(name for name in listing.split("\0") if name))

@@ -159,7 +159,7 @@ def build_index(
     base = None
     if settings.base_commit is not None:
         local = {key: os.path.abspath(facts.path) for key, facts in migrations.items() if facts.path}
-        base = read_base_revision(settings.base_commit, _project_apps(discovery), local)
+        base = read_base_revision(settings.base_commit, _project_apps(discovery), local, settings.base_repository)
         base = dataclasses.replace(base, ref=settings.base or base.ref)
     return ProjectIndex(
         discovery, migrations, unknown, without_migration_class, graph, settings.swappable, settings, base
