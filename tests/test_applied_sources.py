@@ -74,22 +74,25 @@ def test_text_formats(text: str, rows: set[tuple[str, str]], via_replaces: set[t
 @pytest.mark.parametrize(("text", "says"), [
     pytest.param("", "is empty", id="empty"),
     pytest.param("# nothing\n\n", "is empty", id="only-comments"),
-    pytest.param("shop 0001_initial\nthis is not a row\n", "line 2: 'this is not a row' is not `app name`", id="prose"),
-    pytest.param("1shop 0001_initial\n", "line 1: '1shop 0001_initial' is not a line naming an app label",
+    pytest.param("shop 0001_initial\nthis is not a row\n", "line 2 is not `app name`", id="prose"),
+    pytest.param("1shop 0001_initial\n", "line 1 is not a line naming an app label",
                  id="app-label"),
-    pytest.param("shop\n [X] 0001_initial\n bogus\n", "line 3: 'bogus' is not a line of `showmigrations --list`",
+    pytest.param("shop\n [X] 0001_initial\n bogus\n", "line 3 is not a line of `showmigrations --list`",
                  id="list-garbage"),
     pytest.param("shop\n [-] 0001_initial\n", "[-] marks only a squash", id="list-dash-on-plain-migration"),
-    pytest.param("[X]  shop.0001_initial\nshop 0002_x\n", "line 2: 'shop 0002_x' is not a line of `showmigrations"
-                 " --plan`", id="plan-then-plain"),
+    pytest.param("[X]  shop.0001_initial\nshop 0002_x\n", "line 2 is not a line of `showmigrations --plan`",
+                 id="plan-then-plain"),
     pytest.param("a,b,c,d,e\n", "is not a CSV row of `django_migrations`", id="csv-shape"),
-    pytest.param("shop 0001\x1b]0;pwned\x07 x\n", "line 1: ", id="control-characters"),
+    pytest.param("shop 0001\x1b]0;pwned\x07 x\n", "line 1 is not", id="control-characters"),
+    # A file the configuration names may be anyone's secret: its lines are never echoed.
+    pytest.param("machine github.com login me password ghp_SECRET\n", "line 1 is not", id="never-echoed"),
 ])
 def test_a_text_that_is_no_history_is_refused(text: str, says: str) -> None:
     with pytest.raises(SettingsError) as refused:
         parse_applied_text(text, "applied.txt")
     assert says in str(refused.value)
     assert "\x1b" not in str(refused.value) and "\x07" not in str(refused.value)
+    assert "SECRET" not in str(refused.value) and "pwned" not in str(refused.value)
 
 
 def _sqlite(path: Path, rows: list[tuple[object, object]] | None) -> Path:

@@ -418,9 +418,9 @@ def _bounded(rows: set[Key], shown: str) -> frozenset[Key]:
 
 
 def _not_a_line(shown: str, number: int, line: str, what: str) -> SettingsError:
-    written = line.strip()
-    written = written if len(written) <= 80 else written[:77] + "..."
-    return SettingsError(f"djm-applied: {shown}, line {number}: {written!r} is not {what}")
+    # The line itself is not shown: a repository's configuration can name any file the user can read (a token in
+    # ~/.netrc), and the message reaches a CI log anyone may read.
+    return SettingsError(f"djm-applied: {shown}, line {number} is not {what}")
 
 
 def _shown_text(text: str) -> str:
