@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import flake8_django_migrations
+from flake8_django_migrations.digest import blake2b
 from flake8_django_migrations.files import Stamp, stat_stamp
 from flake8_django_migrations.settings import Settings
 
@@ -151,7 +151,7 @@ def _identity(inputs: str, modules: object) -> str | None:
 
 
 def _digest(value: object) -> str:
-    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    return blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
 def _folders_up(folder: str) -> Iterator[str]:

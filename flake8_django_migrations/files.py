@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 __all__ = [
@@ -15,9 +17,15 @@ __all__ = [
     "Stamp",
     "create_file",
     "is_migration_module_name",
+    "listed_folder",
+    "looked_up",
+    "looked_up_in_interpreter",
     "read_regular_file",
+    "recording_lookups",
     "replace_file",
+    "stamps_of_lookups",
     "stat_stamp",
+    "stamps_unchanged",
 ]
 
 # Squashed migrations, generated data migrations and RunSQL with an inlined dump reach several megabytes; four
@@ -48,6 +56,78 @@ def stat_stamp(path: str) -> Stamp:
     return (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
+# What a result kept between processes was worked out from ---------------------------------------------------------
+
+# The lists of the ``recording_lookups`` blocks running now (nested ones each get every path).
+_RECORDERS: list[list[str]] = []
+# A stamp this recent may be followed, within the same tick of the file system's clock, by a change that leaves it
+# as it is (timestamps are taken from a coarse clock): what was worked out then is not kept.
+_SETTLED_NS: Final = 2_000_000_000
+
+
+@contextlib.contextmanager
+def recording_lookups() -> Iterator[list[str]]:
+    """Every path looked up while the block runs (read, tested, listed: each call site says ``looked_up``), so that
+    what the block worked out can be served later for as long as none of them changed (``stamps_of_lookups``): a
+    folder's stamp changes when an entry is added to it, removed or renamed."""
+    found: list[str] = []
+    _RECORDERS.append(found)
+    try:
+        yield found
+    finally:
+        del _RECORDERS[next(index for index, kept in enumerate(_RECORDERS) if kept is found)]  # not by equality
+
+
+def looked_up(path: str) -> str:
+    """``path``, noted by the ``recording_lookups`` blocks running now (none: nothing to do): a file read or
+    tested, watched with, when it does not exist, the folder that would hold it."""
+    for recorder in _RECORDERS:
+        recorder.append(path)
+    return path
+
+
+def listed_folder(folder: str) -> str:
+    """``folder``, noted as ``looked_up`` does, as a folder whose entries were listed: its own stamp tells that an
+    entry was added, removed or renamed."""
+    for recorder in _RECORDERS:
+        recorder.append(os.path.join(folder, ""))
+    return folder
+
+
+def looked_up_in_interpreter() -> None:
+    """An import lookup in this interpreter (``importlib.util.find_spec``) is noted as a look at every folder of
+    ``sys.path``: installing or removing a package adds or removes an entry of one of them."""
+    for folder in sys.path:
+        listed_folder(folder or os.getcwd())
+
+
+def stamps_of_lookups(paths: Iterable[str]) -> tuple[tuple[str, Stamp], ...] | None:
+    """The stamp of every path, and of the folder that would hold each path looked up that does not exist (where it
+    would be created), in a stable order; None when one of them changed too recently to tell a later change in the
+    same tick of the clock from none (see ``_SETTLED_NS``)."""
+    watched: dict[str, Stamp] = {}
+    missing: set[str] = set()
+    for path in paths:
+        listing = path.endswith(os.sep)
+        path = os.path.abspath(path)
+        if path not in watched:
+            watched[path] = stat_stamp(path)
+        if not listing and watched[path] is None:
+            missing.add(os.path.dirname(path))
+    for folder in missing - watched.keys():
+        watched[folder] = stat_stamp(folder)
+    stamps = tuple(sorted(watched.items()))
+    recent = time.time_ns() - _SETTLED_NS
+    if any(stamp is not None and max(stamp[1], stamp[2]) > recent for _, stamp in stamps):
+        return None
+    return stamps
+
+
+def stamps_unchanged(stamps: Iterable[tuple[str, Stamp]]) -> bool:
+    """Whether every path of ``stamps_of_lookups`` has the stamp it had then."""
+    return all(stat_stamp(path) == stamp for path, stamp in stamps)
+
+
 def read_regular_file(path: str, limit: int = MAX_SOURCE_BYTES, *, follow_symlinks: bool = True) -> bytes | None:
     """The whole content of the regular file at ``path``, or None. Never raises.
 
@@ -58,6 +138,8 @@ def read_regular_file(path: str, limit: int = MAX_SOURCE_BYTES, *, follow_symlin
 
     One open, one fstat and (usually) one read: ``open().read()`` does more, which shows on thousands of files.
     """
+    if _RECORDERS:
+        looked_up(path)
     try:
         descriptor = os.open(path, _FLAGS if follow_symlinks else _FLAGS | _NO_FOLLOW)
     except (OSError, ValueError):

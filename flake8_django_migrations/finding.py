@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -12,7 +13,14 @@ __all__ = ["Finding", "escape_controls", "show_undecodable_bytes"]
 # characters (C0, DEL, C1: a newline starts a line GitHub Actions reads as a workflow command, ESC sequences drive
 # the terminal), the line and paragraph separators, the bidirectional formatting characters that reorder what is
 # shown (Trojan Source), and lone surrogates, which no UTF-8 stream can carry.
-_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE: Final = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled on first use: most runs never meet an unprintable name, and compiling these ranges is
+    a millisecond of every start-up."""
+    return re.compile(pattern)
 
 
 def escape_controls(text: str) -> str:
@@ -20,17 +28,17 @@ def escape_controls(text: str) -> str:
     a surrogate that stands for a byte that is not UTF-8 (``os.fsdecode`` of a file name), written as that byte
     (``\\xff``), which is also how bash's ``$'...'`` spells it. Backslashes stay as they are, so applying it twice
     changes nothing."""
-    return text if text.isprintable() else _UNSAFE.sub(_escaped, text)  # none of _UNSAFE is printable
+    return text if text.isprintable() else _compiled(_UNSAFE).sub(_escaped, text)  # none of _UNSAFE is printable
 
 
-_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+_SURROGATE: Final = r"[\ud800-\udfff]"
 
 
 def show_undecodable_bytes(text: str) -> str:
     """``text`` with each lone surrogate (a byte of a file name that is not UTF-8, after ``os.fsdecode``) written as
     ``escape_controls`` writes it (``\\xff``), for formats that keep control characters their own way but cannot
     hold a surrogate (UTF-8 output, strict JSON readers)."""
-    return _SURROGATE.sub(_escaped, text) if not text.isprintable() else text
+    return _compiled(_SURROGATE).sub(_escaped, text) if not text.isprintable() else text
 
 
 def _escaped(match: re.Match[str]) -> str:

@@ -9,12 +9,12 @@ far more work than the command needs (its file selection, for the migrations onl
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flake8_django_migrations.digest import blake2b
 from flake8_django_migrations.files import read_regular_file, stat_stamp
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project.discover import pattern_matcher
@@ -136,7 +136,7 @@ class Verdict:
         ):
             return [finding for finding in ordered if self._reports(finding)]
         place = repr((configuration.key, [os.path.abspath(path) for path in paths]))
-        key = "verdict-" + hashlib.blake2b(place.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        key = "verdict-" + blake2b(place.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
         inputs = self._inputs(configuration.identity, ordered, stats, stat_keys)
         stored = cache.data(key)
         if stored is not None and stored.get("inputs") == inputs:
@@ -157,7 +157,7 @@ class Verdict:
         )
         for path in sorted({finding.path for finding in ordered if finding.path not in stats}):
             text.append(f"{path}\0{stat_stamp(path)}\n")
-        return hashlib.blake2b("".join(text).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        return blake2b("".join(text).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     def _reports(self, finding: Finding) -> bool:
         from flake8.style_guide import Decision, StyleGuideManager  # type: ignore[import-untyped]

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Final
 from flake8_django_migrations.codes import NEEDS_ROLLING_DEPLOY, PROJECT_CODES
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.memo import Memo
+from flake8_django_migrations.files import recording_lookups
 from flake8_django_migrations.project.cache import FactsCache, collection_paused, fork_context
 from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
-from flake8_django_migrations.project.django_settings import settings_for_project
 from flake8_django_migrations.project.fingerprint import file_findings_key, project_fingerprint, read_files_fingerprint
+from flake8_django_migrations.project.setup import setup_key, store_setup, stored_setup
 from flake8_django_migrations.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class ProjectRun:
     """One project root, one set of options (``options``, as the front end built them), one lint run."""
 
     __slots__ = ("root", "options", "settings", "cache", "codes", "_discovery", "_fingerprint", "_project_findings",
-                 "_by_path", "_new_only", "_baseline")
+                 "_by_path", "_new_only", "_baseline", "_setup_key", "_settings_looked_up")
 
     def __init__(
         self, root: str, options: Settings, cache: FactsCache | None = None,
@@ -53,8 +54,22 @@ class ProjectRun:
     ) -> None:
         self.root = os.path.abspath(root)
         self.options = options
-        # The options with what the project's Django settings say: read here, and nowhere else.
-        self.settings = settings_for_project(options, self.root)
+        self.cache = cache if cache is not None else FactsCache(options.cache_dir, options.use_cache)
+        self._discovery: Discovery | None = None
+        # The options with what the project's Django settings say: read here, and nowhere else; with the migration
+        # packages, kept between processes while none of the files and folders they come from changed.
+        self._setup_key = setup_key(self.root, options) if self.cache.enabled else None
+        self._settings_looked_up: list[str] = []
+        setup = stored_setup(self.cache, self._setup_key) if self._setup_key is not None else None
+        if setup is not None:
+            django, self._discovery = setup
+            already_read = options.django is not None and options.django.root == self.root
+            self.settings = options.with_django(django) if django is not None and not already_read else options
+        else:
+            from flake8_django_migrations.project.django_settings import settings_for_project  # the reader: a miss
+
+            with recording_lookups() as self._settings_looked_up:
+                self.settings = settings_for_project(options, self.root)
         repository = self.settings.base_repository
         if self.settings.base is not None and not (repository is not None and _in_repository(self.root, repository)):
             # The commit djm-base names in the repository holding this project, when the options were resolved in
@@ -62,7 +77,6 @@ class ProjectRun:
             self.settings = _with_base_resolved(self.settings, self.root)
         if self.settings.applied is not None and self.settings.applied_migrations is None:
             self.settings = _with_applied_read(self.settings)  # settings made without resolve_options
-        self.cache = cache if cache is not None else FactsCache(self.settings.cache_dir, self.settings.use_cache)
         if project_rule_codes is None:
             project_rule_codes = PROJECT_CODES
         # The project rules whose code is selected; the others are not run at all (an opinionated rule off by
@@ -72,7 +86,6 @@ class ProjectRun:
         if not self.settings.rolling_deploy:
             # djm-deploy = downtime: the rules whose claim needs old code running are not run (the records say which).
             self.codes = tuple(code for code in self.codes if code not in NEEDS_ROLLING_DEPLOY)
-        self._discovery: Discovery | None = None
         self._fingerprint: str | None = None
         self._project_findings: tuple[Finding, ...] | None = None
         self._by_path: dict[str, tuple[Finding, ...]] | None = None
@@ -90,7 +103,11 @@ class ProjectRun:
     def discovery(self) -> Discovery:
         """Every migrations package of the project, walked once per run."""
         if self._discovery is None:
-            self._discovery = discover(self.root, self.settings)
+            with recording_lookups() as looked:
+                self._discovery = discover(self.root, self.settings)
+            if self._setup_key is not None:
+                store_setup(self.cache, self._setup_key, self.settings.django, self._discovery,
+                            (*self._settings_looked_up, *looked))
         return self._discovery
 
     @property

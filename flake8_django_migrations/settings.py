@@ -6,22 +6,25 @@ from __future__ import annotations
 import os
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from flake8_django_migrations.files import read_regular_file
 
 __all__ = [
+    "CONFIGURATION_VARIABLE",
     "DATABASES",
     "DEFAULT_SWAPPABLE",
     "DEPLOY_MODELS",
     "READ_SETTINGS",
+    "SETTINGS_VARIABLE",
     "AppliedMigrations",
     "DjangoSettings",
     "ReadSetting",
     "Settings",
     "SettingsError",
     "build_settings",
+    "database_of_engine",
     "is_true",
 ]
 
@@ -31,6 +34,10 @@ DEPLOY_MODELS: Final = ("rolling", "downtime")
 # The INSTALLED_APPS entries (a module, or one of its AppConfig classes) of the tools whose migrations run before or
 # after the deploy: a project that installs one deploys rolling by definition.
 STAGED_DEPLOY_APPS: Final = ("django_safemigrate", "syzygy")
+# The environment variables that name the settings module and django-configurations' class, as Django and that
+# library read them.
+SETTINGS_VARIABLE: Final = "DJANGO_SETTINGS_MODULE"
+CONFIGURATION_VARIABLE: Final = "DJANGO_CONFIGURATION"
 # Django's own default for the one swappable setting every project has.
 DEFAULT_SWAPPABLE: Final[Mapping[str, str]] = {"AUTH_USER_MODEL": "auth.User"}
 
@@ -211,6 +218,46 @@ class Settings:
     def is_postgresql(self) -> bool:
         return self.database == "postgresql"
 
+    def with_django(self, read: DjangoSettings) -> Settings:
+        """These settings with what the project's Django settings say (``read``), where no option said otherwise:
+        ``AUTH_USER_MODEL`` for swappable dependencies, ``MIGRATION_MODULES``, ``INSTALLED_APPS`` and the default
+        database's engine."""
+        swappable = dict(self.swappable)
+        user_model = read.auth_user_model
+        if user_model and "swappable.AUTH_USER_MODEL" not in self.set_explicitly and _is_model_label(user_model):
+            swappable["AUTH_USER_MODEL"] = user_model
+        migration_modules = {
+            label: module if module is not None else "None" for label, module in read.migration_modules.items()
+        }
+        migration_modules.update(self.migration_modules)
+        database = self.database
+        engine = read.database_engine
+        if "database" not in self.set_explicitly and engine is not None:
+            database = database_of_engine(engine) or database
+        return replace(
+            self, swappable=swappable, migration_modules=migration_modules, database=database, django=read
+        )
+
+
+def database_of_engine(engine: str) -> str | None:
+    """The ``djm-database`` value for a ``DATABASES`` engine, also for GIS backends and wrappers named after
+    their database (``django.contrib.gis.db.backends.postgis``, ``django_prometheus.db.backends.mysql``)."""
+    last = engine.rsplit(".", 1)[-1].lower()
+    for database, words in (
+        ("postgresql", ("postgres", "postgis", "psycopg")),
+        ("mysql", ("mysql",)),
+        ("sqlite", ("sqlite", "spatialite")),
+        ("oracle", ("oracle",)),
+    ):
+        if any(word in last for word in words):
+            return database
+    return None
+
+
+def _is_model_label(value: str) -> bool:
+    app, dot, model = value.partition(".")
+    return bool(dot and app and model and "." not in model)
+
 
 class SettingsError(ValueError):
     """An option value that makes no sense; both front ends report it as a usage error (exit status 2)."""
@@ -336,6 +383,9 @@ def _pyproject_table(directory: str) -> dict[str, object] | None:
 
 
 def _table_in(path: str) -> dict[str, object] | None:
+    data = read_regular_file(path, CONFIG_FILE_LIMIT)
+    if data is None or b"migrations" not in data:
+        return None  # no table of ours: not parsed (an editor's run on one file pays for the parser's import)
     import sys
 
     if sys.version_info >= (3, 11):
@@ -343,9 +393,6 @@ def _table_in(path: str) -> dict[str, object] | None:
     else:  # pragma: no cover - the same parser, before it joined the standard library
         import tomli as tomllib
 
-    data = read_regular_file(path, CONFIG_FILE_LIMIT)
-    if data is None:
-        return None
     try:
         tool = tomllib.loads(data.decode("utf-8")).get("tool")
     except (UnicodeError, ValueError):

@@ -16,11 +16,10 @@ from flake8_django_migrations.cli import main
 from flake8_django_migrations.project.discover import discover
 from flake8_django_migrations.project.django_settings import (
     DjangoSettings,
-    database_of_engine,
     read_django_settings,
     settings_for_project,
 )
-from flake8_django_migrations.settings import build_settings
+from flake8_django_migrations.settings import build_settings, database_of_engine
 from tests.flake8_runner import parse_output, run_flake8
 
 MANAGE_PY = """\

@@ -31,8 +31,6 @@ import copyreg
 import dataclasses
 import functools
 import gc
-import hashlib
-import hmac
 import io
 import os
 import pickle
@@ -43,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import flake8_django_migrations
+from flake8_django_migrations.digest import blake2b, same_digest
 from flake8_django_migrations.files import read_regular_file
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.source import decode_source
@@ -127,6 +126,17 @@ _FINDING: Final = (Finding.__module__, Finding.__qualname__)
 
 
 @functools.cache
+def _setup_records() -> Mapping[tuple[str, str], type]:
+    """The records of a project's setup (``project/setup.py``): looked up apart from the facts', so that a run served
+    from the cache does not import the facts package to read them."""
+    from flake8_django_migrations.project.discover import AppMigrations, Discovery, InstalledApp
+    from flake8_django_migrations.settings import DjangoSettings, ReadSetting
+
+    return {(cls.__module__, cls.__qualname__): cls
+            for cls in (Discovery, AppMigrations, InstalledApp, DjangoSettings, ReadSetting)}
+
+
+@functools.cache
 def _loadable() -> Mapping[tuple[str, str], object]:
     """What an unpickler may look up, by the exact (module, qualified name) the pickler writes. UNKNOWN pickles as
     a global of its module; a complex number (a literal ``1j`` in a migration) as ``builtins.complex``."""
@@ -197,7 +207,9 @@ class _Unpickler(pickle.Unpickler):
     """
 
     def find_class(self, module: str, name: str) -> object:
-        found = Finding if (module, name) == _FINDING else _loadable().get((module, name))
+        found: object = Finding if (module, name) == _FINDING else _setup_records().get((module, name))
+        if found is None:
+            found = _loadable().get((module, name))
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not part of MigrationFacts or Finding")
         return found
@@ -402,7 +414,7 @@ class FactsCache:
         return {}
 
     def _shard_key(self, folder: str) -> str:
-        return "shard-" + hashlib.blake2b(folder.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        return "shard-" + blake2b(folder.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
     @staticmethod
     def _extract(
@@ -416,7 +428,7 @@ class FactsCache:
 
     @staticmethod
     def _key(data: bytes, path: str, app_label: str | None = None) -> str:
-        digest = hashlib.blake2b(digest_size=20)
+        digest = blake2b(digest_size=20)
         # The path as given ends up in the facts (and decides the app label unless one is given); the absolute
         # path decides what a relative one means.
         digest.update(os.path.abspath(path).encode("utf-8", "surrogatepass"))
@@ -463,7 +475,8 @@ class FactsCache:
 
     def data(self, key: str) -> dict[str, Any] | None:
         """The dict stored under ``key`` by ``store_data``, or None. Its values are plain data (strings, numbers,
-        booleans, None, and tuples, lists, sets and dicts of them) or findings: the unpickler builds nothing else."""
+        booleans, None, and tuples, lists, sets and dicts of them), findings, or the records of a project's setup
+        (``project/setup.py``): the unpickler builds nothing else."""
         if not self.enabled:
             return None
         stored = self._load(key)
@@ -487,7 +500,7 @@ class FactsCache:
             if data is None or len(data) <= _MAC_SIZE:
                 return _MISS
             payload = memoryview(data)[:-_MAC_SIZE]
-            if not hmac.compare_digest(data[-_MAC_SIZE:], _mac(secret, payload)):
+            if not same_digest(data[-_MAC_SIZE:], _mac(secret, payload)):
                 return _MISS
             stored_key, value = _Unpickler(io.BytesIO(payload)).load()
         except Exception:
@@ -602,7 +615,7 @@ class FactsCache:
 
 
 def _mac(secret: bytes, payload: bytes | memoryview) -> bytes:
-    return hashlib.blake2b(payload, digest_size=_MAC_SIZE, key=secret, person=_MAC_PERSON).digest()
+    return blake2b(payload, digest_size=_MAC_SIZE, key=secret, person=_MAC_PERSON).digest()
 
 
 def _user_secret(folder: str, token: str) -> bytes | None:
@@ -819,7 +832,7 @@ def _extractor_fingerprint() -> str:
             return "0"
     else:
         files = {facts_file}
-    digest = hashlib.blake2b(digest_size=4)
+    digest = blake2b(digest_size=4)
     for path in sorted(files):
         try:
             source = Path(path).read_bytes()

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.files import Stamp, listed_folder, looked_up, read_regular_file, stat_stamp
 from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.source import decode_source
 
@@ -280,6 +280,11 @@ def choose(roots: Sequence[str]) -> Choice | None:
     dependencies of ``pyproject.toml`` (PEP 621 and Poetry) and ``Pipfile``, in each folder of ``roots`` and then up
     to the repository's top. None when the snapshot cannot be read."""
     folders = _search_folders(roots)
+    for folder in folders:  # also when the choice is served from memory: a run kept between processes watches them
+        listed_folder(folder)
+        listed_folder(os.path.join(folder, _REQUIREMENTS_FOLDER))
+    for path in _candidate_files(folders):
+        looked_up(path)
 
     def make() -> tuple[tuple[Stamp, ...], Choice | None]:
         stamps = _stamps(folders)
@@ -297,7 +302,9 @@ def _search_folders(roots: Sequence[str]) -> tuple[str, ...]:
         chain = [folders[0]]
         while len(chain) <= _LEVELS_ABOVE and os.path.dirname(chain[-1]) != chain[-1]:
             chain.append(os.path.dirname(chain[-1]))
-        top = next((index for index, folder in enumerate(chain) if os.path.exists(os.path.join(folder, ".git"))), 0)
+        top = next(
+            (index for index, folder in enumerate(chain) if os.path.exists(looked_up(os.path.join(folder, ".git")))), 0
+        )
         folders.extend(chain[1:top + 1])
     return tuple(dict.fromkeys(folders))
 

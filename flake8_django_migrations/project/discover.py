@@ -24,12 +24,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from flake8_django_migrations.files import Stamp, is_migration_module_name, read_regular_file, stat_stamp
+from flake8_django_migrations.files import (
+    Stamp,
+    is_migration_module_name,
+    listed_folder,
+    looked_up,
+    looked_up_in_interpreter,
+    read_regular_file,
+    stat_stamp,
+)
 from flake8_django_migrations.memo import Memo
-from flake8_django_migrations.project import contrib_snapshot
-from flake8_django_migrations.project.settings_module import find_module_file
 from flake8_django_migrations.settings import DjangoSettings, Settings
 from flake8_django_migrations.source import module_level_statements
+
+# The contrib snapshot and the module lookup of the settings are imported where discovery runs: a run that finds its
+# discovery kept (project/setup.py) reads the records of this module only.
 
 __all__ = [
     "ROOT_MARKERS",
@@ -333,10 +342,14 @@ def _installed_app(entry: str, roots: tuple[str, ...], label_overrides: Mapping[
 def _locate(module: str, project_roots: tuple[str, ...]) -> tuple[str, bool] | None:
     """The file of ``module`` and whether it is outside the project: the project's folders first, as the
     folder of ``manage.py`` comes first on ``sys.path``."""
+    from flake8_django_migrations.project import contrib_snapshot
+    from flake8_django_migrations.project.settings_module import find_module_file
+
     found = find_module_file(module, project_roots)
     if found is not None:
         return found, False
     top = module.split(".")[0]
+    looked_up_in_interpreter()  # also when _interpreter_roots answers from memory
     found = find_module_file(module, _interpreter_roots(top))
     if found is None and top == "django" and not _interpreter_roots(top):
         # No Django where the linter runs (pre-commit's own environment): its contrib apps from the package's
@@ -346,11 +359,15 @@ def _locate(module: str, project_roots: tuple[str, ...]) -> tuple[str, bool] | N
 
 
 def _is_file(path: str) -> bool:
-    return os.path.isfile(path) or contrib_snapshot.is_file(path)
+    from flake8_django_migrations.project import contrib_snapshot
+
+    return os.path.isfile(looked_up(path)) or contrib_snapshot.is_file(path)
 
 
 def _read_source(path: str) -> bytes | None:
     # A FIFO or device named apps.py must not hang discovery; a contrib app's apps.py may be in the snapshot.
+    from flake8_django_migrations.project import contrib_snapshot
+
     return contrib_snapshot.read(path) if contrib_snapshot.is_snapshot_path(path) else read_regular_file(path)
 
 
@@ -484,7 +501,7 @@ def _walk(root: str, exclude: tuple[str, ...]) -> Iterator[tuple[str, frozenset[
         files: set[str] = set()
         subfolders: list[str] = []
         try:
-            with os.scandir(folder) as entries:
+            with os.scandir(listed_folder(folder)) as entries:
                 for entry in entries:
                     try:
                         # Files first: most entries are, and a folder (not followed through a link) never is.
@@ -514,6 +531,8 @@ def _read_package(label: str, app_folder: str, folder: str, names: frozenset[str
     """The migrations of the package ``folder``; ``names``: its files, when the walk already listed them."""
     prefix = folder if folder.endswith(os.sep) else folder + os.sep  # os.path.join for a name, once per folder
     if names is None:
+        from flake8_django_migrations.project import contrib_snapshot
+
         names = contrib_snapshot.folder_names(folder)  # None unless a folder of the contrib snapshot
     if names is not None:
         return AppMigrations(
@@ -524,7 +543,7 @@ def _read_package(label: str, app_folder: str, folder: str, names: frozenset[str
     files: list[str] = []
     max_migration: str | None = None
     try:
-        with os.scandir(folder) as entries:
+        with os.scandir(listed_folder(folder)) as entries:
             for entry in entries:
                 try:
                     is_file = entry.is_file()

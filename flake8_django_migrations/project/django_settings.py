@@ -29,14 +29,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Final
 
-from flake8_django_migrations.files import Stamp, stat_stamp
+from flake8_django_migrations.files import (
+    Stamp,
+    looked_up,
+    recording_lookups,
+    stamps_of_lookups,
+    stamps_unchanged,
+)
 from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.project.settings_module import (
     DOTTED_NAME,
-    SETTINGS_VARIABLE,
     find_module_file,
     find_settings_candidates,
 )
@@ -54,28 +57,18 @@ from flake8_django_migrations.project.settings_values import (
     env_defaults,
     is_literal,
 )
-from flake8_django_migrations.settings import READ_SETTINGS, DjangoSettings, ReadSetting, Settings
+from flake8_django_migrations.settings import (
+    CONFIGURATION_VARIABLE,
+    READ_SETTINGS,
+    SETTINGS_VARIABLE,
+    DjangoSettings,
+    ReadSetting,
+    Settings,
+)
 __all__ = [
-    "database_of_engine",
     "read_django_settings",
     "settings_for_project",
 ]
-CONFIGURATION_VARIABLE: Final = "DJANGO_CONFIGURATION"
-
-
-def database_of_engine(engine: str) -> str | None:
-    """The ``djm-database`` value for a ``DATABASES`` engine, also for GIS backends and wrappers named after
-    their database (``django.contrib.gis.db.backends.postgis``, ``django_prometheus.db.backends.mysql``)."""
-    last = engine.rsplit(".", 1)[-1].lower()
-    for database, words in (
-        ("postgresql", ("postgres", "postgis", "psycopg")),
-        ("mysql", ("mysql",)),
-        ("sqlite", ("sqlite", "spatialite")),
-        ("oracle", ("oracle",)),
-    ):
-        if any(word in last for word in words):
-            return database
-    return None
 
 
 # What the linter takes from them -------------------------------------------------------------------------------
@@ -225,7 +218,7 @@ def _record(name: str, found: Binding | Unknown | None, module: Module, values: 
 def _settings_file(module: str, root: str, import_roots: tuple[str, ...]) -> str | None:
     if module.endswith(".py"):  # a path, from the option
         path = module if os.path.isabs(module) else os.path.join(root, module)
-        return os.path.abspath(path) if os.path.isfile(path) else None
+        return os.path.abspath(path) if os.path.isfile(looked_up(path)) else None
     return find_module_file(module, import_roots)
 
 
@@ -255,53 +248,34 @@ def _frozen(value: object) -> object:
 
 # Settings for a project -------------------------------------------------------------------------------------------
 
-# Per process, revalidated on each use (the stat of every file read), so an editor's long-lived process sees an
-# edit of the settings: (root, option, DJANGO_SETTINGS_MODULE, DJANGO_CONFIGURATION) -> (the files' stamps, what
-# was read).
-_READS: Memo[tuple[str, str | None, str | None, str | None], tuple[tuple[Stamp, ...], DjangoSettings]] = Memo(8)
+# Per process, revalidated on each use (the stamp of every file and folder it looked at), so an editor's long-lived
+# process sees an edit of the settings or a new file that names another module: (root, option,
+# DJANGO_SETTINGS_MODULE, DJANGO_CONFIGURATION) -> (those stamps, what was read, the paths looked at).
+_READS: Memo[
+    tuple[str, str | None, str | None, str | None],
+    tuple[tuple[tuple[str, Stamp], ...] | None, DjangoSettings, tuple[str, ...]],
+] = Memo(8)
 
 
 def _cached_read(root: str, option: str | None) -> DjangoSettings:
-    def read() -> tuple[tuple[Stamp, ...], DjangoSettings]:
-        found = read_django_settings(root, option)
-        return _stamps(found), found
+    def read() -> tuple[tuple[tuple[str, Stamp], ...] | None, DjangoSettings, tuple[str, ...]]:
+        with recording_lookups() as looked:
+            found = read_django_settings(root, option)
+        return stamps_of_lookups(looked), found, tuple(looked)
 
-    # The files it was read from, and those that could name another module (a new manage.py, pyproject.toml).
     key = (root, option, os.environ.get(SETTINGS_VARIABLE), os.environ.get(CONFIGURATION_VARIABLE))
-    return _READS.get(key, read, lambda kept: kept[0] == _stamps(kept[1]))[1]
-
-
-def _stamps(read: DjangoSettings) -> tuple[Stamp, ...]:
-    return tuple(stat_stamp(path) for path in read.files)
+    stamps, found, looked = _READS.get(key, read, lambda kept: kept[0] is not None and stamps_unchanged(kept[0]))
+    for path in looked:
+        looked_up(path)  # served from memory: a recording block around this call still learns what it depends on
+    return found
 
 
 def settings_for_project(settings: Settings, root: str) -> Settings:
-    """``settings`` with what the Django settings of the project at ``root`` say, where no option said otherwise:
-    ``AUTH_USER_MODEL`` for swappable dependencies, ``MIGRATION_MODULES``, ``INSTALLED_APPS`` and the default
-    database's engine. Idempotent: settings already read for ``root`` are returned as they are."""
+    """``settings`` with what the Django settings of the project at ``root`` say (``Settings.with_django``).
+    Idempotent: settings already read for ``root`` are returned as they are."""
     root = os.path.abspath(root)
     if settings.django is not None and settings.django.root == root:
         return settings
     if not settings.read_django_settings:
         return settings
-    read = _cached_read(root, settings.settings_module)
-    swappable = dict(settings.swappable)
-    user_model = read.auth_user_model
-    if user_model and "swappable.AUTH_USER_MODEL" not in settings.set_explicitly and _is_model_label(user_model):
-        swappable["AUTH_USER_MODEL"] = user_model
-    migration_modules = {
-        label: module if module is not None else "None" for label, module in read.migration_modules.items()
-    }
-    migration_modules.update(settings.migration_modules)
-    database = settings.database
-    engine = read.database_engine
-    if "database" not in settings.set_explicitly and engine is not None:
-        database = database_of_engine(engine) or database
-    return replace(
-        settings, swappable=swappable, migration_modules=migration_modules, database=database, django=read
-    )
-
-
-def _is_model_label(value: str) -> bool:
-    app, dot, model = value.partition(".")
-    return bool(dot and app and model and "." not in model)
+    return settings.with_django(_cached_read(root, settings.settings_module))

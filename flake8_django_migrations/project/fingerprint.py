@@ -13,11 +13,12 @@ from, a models module): those files are not known by name, so the project findin
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flake8_django_migrations.digest import blake2b
 from flake8_django_migrations.files import stat_stamp
 from flake8_django_migrations.project.discover import MAX_MIGRATION_FILE, Discovery
 from flake8_django_migrations.settings import Settings
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from flake8_django_migrations.facts import MigrationFacts
 
 __all__ = [
-    "file_findings_key", "one_file_findings_key", "project_fingerprint", "read_files_fingerprint", "settings_key",
+    "code_stamp", "file_findings_key", "one_file_findings_key", "project_fingerprint", "read_files_fingerprint",
+    "settings_key",
 ]
 
 
@@ -38,10 +40,10 @@ def settings_key(settings: Settings) -> object:
 def project_fingerprint(discovery: Discovery, settings: Settings, codes: Sequence[str]) -> str:
     """A cache key for the project findings of the rules whose ``codes`` are given: the settings, this package's
     code, and every input file's stat. Codes rather than rules, so that a warm command need not import the rules."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
     digest.update(repr(
-        ("project-findings", discovery.root, settings_key(settings), installed, list(codes), _code_stamp(),
+        ("project-findings", discovery.root, settings_key(settings), installed, list(codes), code_stamp(),
          _sql_parser_stamp())
     ).encode("utf-8", "surrogatepass"))
     for label, app in sorted(discovery.apps.items()):
@@ -56,7 +58,7 @@ def read_files_fingerprint(fingerprint: str, facts: Iterable[MigrationFacts | No
     ``reads_other_files`` is set, in one order) were also read from other files: its ``project_fingerprint`` and
     those facts themselves. Everything else the project rules read is in the fingerprint, so the findings under it
     are those of the facts as they are now, whatever file changed them."""
-    digest = hashlib.blake2b(f"read-files\0{fingerprint}".encode("utf-8", "surrogatepass"), digest_size=20)
+    digest = blake2b(f"read-files\0{fingerprint}".encode("utf-8", "surrogatepass"), digest_size=20)
     for item in facts:
         digest.update(b"\0" + repr(_stable(item)).encode("utf-8", "surrogatepass"))
     return "project-" + digest.hexdigest()
@@ -67,7 +69,7 @@ def file_findings_key(project: str, discovery: Discovery, settings: Settings) ->
     file of the graph's apps by stat, the settings, the package's code) and the stat of the files of the folders left
     out of the graph. A migration whose facts read another file (a models module) is not stored under it: the
     command computes its findings every run."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     digest.update(f"file-findings\0{project}\0{settings_key(settings)!r}".encode("utf-8", "surrogatepass"))
     for app in discovery.left_out:
         digest.update(f"\0app\0{app.label}\0{app.folder}".encode("utf-8", "surrogatepass"))
@@ -80,9 +82,9 @@ def one_file_findings_key(settings: Settings, path: str, app_label: str | None) 
     carry it) and the app label the project pass gives its folder: the settings, this package's code and whether
     PostgreSQL's parser is installed. Not the text: an editor checks a file again after every edit, and its entry is
     replaced rather than joined by one per version (``source_digest`` of the text is stored in the entry)."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     digest.update(repr(
-        ("one-file-findings", os.path.abspath(path), path, app_label, settings_key(settings), _code_stamp(),
+        ("one-file-findings", os.path.abspath(path), path, app_label, settings_key(settings), code_stamp(),
          _sql_parser_stamp())
     ).encode("utf-8", "surrogatepass"))
     return "file-" + digest.hexdigest()
@@ -90,7 +92,7 @@ def one_file_findings_key(settings: Settings, path: str, app_label: str | None) 
 
 def source_digest(source: bytes) -> str:
     """What the per-file findings of ``one_file_findings_key`` were worked out from: the text flake8 read."""
-    return hashlib.blake2b(source, digest_size=20).hexdigest()
+    return blake2b(source, digest_size=20).hexdigest()
 
 
 def _stable(value: object) -> object:
@@ -134,8 +136,10 @@ def _sql_parser_stamp() -> str | None:
     return spec.origin if spec is not None else None
 
 
-def _code_stamp() -> tuple[tuple[str, object], ...]:
-    """The package's own modules, so that an editable install never serves findings of older rules."""
+@functools.cache
+def code_stamp() -> tuple[tuple[str, object], ...]:
+    """The package's own modules, so that an editable install never serves findings of older rules. Taken once per
+    process: the code running is the code imported, whatever the files say later."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stamps = []
     for folder, _, files in os.walk(package):

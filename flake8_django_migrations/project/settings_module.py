@@ -31,12 +31,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import listed_folder, looked_up, read_regular_file
 from flake8_django_migrations.source import decode_source
+from flake8_django_migrations.settings import CONFIGURATION_VARIABLE, SETTINGS_VARIABLE
 
 __all__ = [
-    "CONFIGURATION_VARIABLE",
-    "SETTINGS_VARIABLE",
     "SettingsCandidate",
     "SettingsSearch",
     "candidate_file",
@@ -45,8 +44,6 @@ __all__ = [
     "parse_python_file",
 ]
 
-SETTINGS_VARIABLE: Final = "DJANGO_SETTINGS_MODULE"
-CONFIGURATION_VARIABLE: Final = "DJANGO_CONFIGURATION"  # django-configurations' class
 _SOURCE_LIMIT: Final = 4 << 20  # a settings module of more than 4 MiB is not read
 _CONFIG_LIMIT: Final = 1 << 20  # nor a configuration or deploy file of more than 1 MiB
 DOTTED_NAME: Final = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -168,7 +165,7 @@ def find_module_file(module: str, roots: tuple[str, ...]) -> str | None:
     for root in roots:
         base = os.path.join(root, *parts)
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(candidate):
+            if os.path.isfile(looked_up(candidate)):
                 return candidate
     return None
 
@@ -178,7 +175,7 @@ def candidate_file(module: str, root: str, import_roots: tuple[str, ...]) -> str
     below ``import_roots``; None when there is none."""
     if module.endswith(".py"):
         path = module if os.path.isabs(module) else os.path.join(root, module)
-        return os.path.abspath(path) if os.path.isfile(path) else None
+        return os.path.abspath(path) if os.path.isfile(looked_up(path)) else None
     return find_module_file(module, import_roots)
 
 
@@ -202,7 +199,7 @@ def _scan(root: str) -> _Found:
         if entries > _MAX_ENTRIES:
             break
         try:
-            with os.scandir(folder) as scanned:
+            with os.scandir(listed_folder(folder)) as scanned:
                 listed: list[tuple[str, bool, bool]] = []
                 for entry in scanned:
                     entries += 1
@@ -233,7 +230,7 @@ def _scan(root: str) -> _Found:
 def _entered(name: str, path: str) -> bool:
     if name.startswith(".") or name in _SKIPPED_FOLDERS or name.endswith(".egg-info"):
         return False
-    return not os.path.isfile(os.path.join(path, "pyvenv.cfg"))  # a virtualenv of any name
+    return not os.path.isfile(looked_up(os.path.join(path, "pyvenv.cfg")))  # a virtualenv of any name
 
 
 def _kind(name: str) -> str | None:
@@ -268,7 +265,9 @@ def _package_parent(path: str, root: str) -> str:
     """The folder a WSGI server imports ``path``'s package from: above the last folder with an ``__init__.py``,
     never above ``root``."""
     folder = os.path.dirname(path)
-    while folder not in (root, os.path.dirname(folder)) and os.path.isfile(os.path.join(folder, "__init__.py")):
+    while folder not in (root, os.path.dirname(folder)) and os.path.isfile(
+        looked_up(os.path.join(folder, "__init__.py"))
+    ):
         folder = os.path.dirname(folder)
     return folder
 
@@ -276,7 +275,7 @@ def _package_parent(path: str, root: str) -> str:
 def _import_roots(root: str, manage_py: str | None, more: Iterable[str]) -> tuple[str, ...]:
     roots = [os.path.dirname(manage_py)] if manage_py else []
     roots += [root, os.path.join(root, "src"), *more]
-    return tuple(dict.fromkeys(os.path.abspath(path) for path in roots if os.path.isdir(path)))
+    return tuple(dict.fromkeys(os.path.abspath(path) for path in roots if os.path.isdir(looked_up(path))))
 
 
 # What each names ---------------------------------------------------------------------------------------------------

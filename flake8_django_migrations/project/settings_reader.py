@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Final, cast
 
+from flake8_django_migrations.files import looked_up, looked_up_in_interpreter
 from flake8_django_migrations.project.settings_expressions import Evaluator, Frame, canonical_path, located, shortened
 from flake8_django_migrations.project.settings_module import find_module_file, parse_python_file
 from flake8_django_migrations.project.settings_values import (
@@ -757,6 +758,7 @@ class Reader(Evaluator):
             return False
         if not glob.has_magic(os.path.dirname(pattern)):
             self.files.append(os.path.dirname(pattern))  # a file added there changes what the pattern matches
+        looked_up(pattern)  # a file added beside the pattern's folder, or to it, changes what it matches
         try:
             matched = glob.glob(pattern)
         except (OSError, ValueError, RecursionError):
@@ -947,6 +949,7 @@ def _importable(module: str) -> bool:
     """Whether the top-level package of ``module`` exists in this interpreter (found, never imported)."""
     import importlib.util
 
+    looked_up_in_interpreter()
     try:
         return bool(module) and importlib.util.find_spec(module.split(".")[0]) is not None
     except Exception:  # noqa: BLE001 - a broken finder: assume it imports, so nothing is taken as missing
