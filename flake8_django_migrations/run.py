@@ -46,7 +46,7 @@ class ProjectRun:
     """One project root, one set of options (``options``, as the front end built them), one lint run."""
 
     __slots__ = ("root", "options", "settings", "cache", "codes", "_discovery", "_fingerprint", "_project_findings",
-                 "_by_path", "_new_only", "_baseline", "_setup_key", "_settings_looked_up")
+                 "_by_path", "_new_only", "_baseline", "_setup_key", "_settings_looked_up", "_stored")
 
     def __init__(
         self, root: str, options: Settings, cache: FactsCache | None = None,
@@ -89,6 +89,7 @@ class ProjectRun:
         self._fingerprint: str | None = None
         self._project_findings: tuple[Finding, ...] | None = None
         self._by_path: dict[str, tuple[Finding, ...]] | None = None
+        self._stored: Any = _NOT_YET
         self._new_only: Any = _NOT_YET
         self._baseline: Any = _NOT_YET
 
@@ -136,20 +137,34 @@ class ProjectRun:
         built), else from the project pass over ``jobs`` processes, then stored. Only the findings are kept: a
         flake8 worker holding every file's facts would make the garbage collector rescan them for nothing."""
         if self._project_findings is None:
+            found: tuple[Finding, ...] | None = None
             stored = self._stored_project_findings()
-            if stored is None:
+            if stored is not None:
+                files = [self.cache.findings_of(payload) for payload in stored.values()]
+                if all(file is not None for file in files):
+                    found = tuple(finding for file in files for finding in file or ())
+            if found is None:
                 rules = self.rules()
                 with collection_paused():
                     index = self.index()
-                    stored = run_rules_in_processes(index, rules, self.settings, jobs)
-                self._store_project_findings(index, stored)
-            self._project_findings = stored
+                    # Sorted, as they are stored: a warm run gives them in the same order.
+                    found = tuple(sorted(run_rules_in_processes(index, rules, self.settings, jobs),
+                                         key=lambda finding: finding.sort_key))
+                self._store_project_findings(index, found)
+            self._project_findings = found
         return self._project_findings
 
-    def _stored_project_findings(self) -> tuple[Finding, ...] | None:
-        """The project findings stored under the fingerprint; where the facts of some migrations were also read
-        from other files (a base class's module, a models module), which the fingerprint does not cover, those
-        stored under it with those facts as extracted now (``read_files_fingerprint``)."""
+    def _stored_project_findings(self) -> Mapping[str, bytes] | None:
+        """The project findings stored under the fingerprint, by file and still pickled (once per run); where the
+        facts of some migrations were also read from other files (a base class's module, a models module), which
+        the fingerprint does not cover, those stored under it with those facts as extracted now
+        (``read_files_fingerprint``)."""
+        if self._stored is _NOT_YET:
+            self._stored = self._load_project_findings()
+        stored: Mapping[str, bytes] | None = self._stored
+        return stored
+
+    def _load_project_findings(self) -> Mapping[str, bytes] | None:
         stored = self.cache.project_findings(self.fingerprint)
         if stored is not None:
             return stored
@@ -189,7 +204,14 @@ class ProjectRun:
         return [found.get(migration) for migration in migrations]
 
     def project_findings_in(self, path: str) -> tuple[Finding, ...]:
-        """The project findings attributed to the file at ``path`` (absolute)."""
+        """The project findings attributed to the file at ``path`` (absolute): when they are stored, that file's
+        only are read (an editor's run on one file)."""
+        if self._project_findings is None and self._by_path is None:
+            stored = self._stored_project_findings()
+            if stored is not None:
+                found = self.cache.findings_of(stored[path]) if path in stored else ()
+                if found is not None:
+                    return found
         if self._by_path is None:
             self._by_path = group_by_path(self.project_findings())
         return self._by_path.get(path, ())

@@ -367,7 +367,7 @@ def test_cache_folders_and_files_are_private_whatever_the_umask(tmp_path: Path, 
     modes = {str(p): stat.S_IMODE(p.lstat().st_mode) for p in made}
     assert modes == {str(p): 0o700 if p.is_dir() else 0o600 for p in made}
     again = FactsCache(str(root))
-    assert again.facts_for(path) == expected and again.project_findings("project-key") == ()
+    assert again.facts_for(path) == expected and again.project_findings("project-key") == {}
 
 
 def _give_away(folder: Path) -> None:

@@ -103,3 +103,30 @@ def test_new_only_sees_a_migration_added_between_two_runs_of_one_process(
     assert _check(root, *options) == []
     (root / "shop" / "migrations" / "0002_x.py").write_text(migration(("shop", "0009_gone")))
     assert _check(root, *options) == [("0002_x.py", "DJM302")]
+
+
+def test_a_run_on_one_file_reads_the_project_findings_of_that_file_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project findings are stored by file: an editor's run unpickles its file's, not the project's."""
+    from flake8_django_migrations.project.cache import FactsCache
+    from flake8_django_migrations.run import ProjectRun
+    from flake8_django_migrations.settings import build_settings
+
+    root = write_tree(tmp_path / "repo", tree(
+        app("shop", {"0001_initial": migration(("shop", "0009_gone"))}),
+        app("blog", {"0001_initial": migration(("blog", "0009_gone"))}),
+    ))
+    options = build_settings(cache_dir=str(tmp_path / "cache"), settings_module="none")
+    cold = ProjectRun(str(root), options).project_findings()
+    assert {Path(finding.path).parts[-3] for finding in cold} == {"shop", "blog"}  # DJM302 in each app
+    decoded: list[bytes] = []
+    real = FactsCache.findings_of
+    monkeypatch.setattr(
+        FactsCache, "findings_of", staticmethod(lambda payload: decoded.append(payload) or real(payload))
+    )
+    shop = str(root / "shop" / "migrations" / "0001_initial.py")
+    warm = ProjectRun(str(root), options).project_findings_in(shop)
+    assert warm == tuple(finding for finding in cold if finding.path == shop) != ()
+    assert len(decoded) == 1
+    assert ProjectRun(str(root), options).project_findings() == cold  # all of them, in the same order

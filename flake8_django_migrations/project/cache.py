@@ -443,18 +443,39 @@ class FactsCache:
     def _entry(self, key: str) -> str:
         return f"{self._prefix}{key[:2]}{os.sep}{key[2:]}"
 
-    def project_findings(self, key: str) -> tuple[Finding, ...] | None:
-        """The project findings stored under ``key`` by ``store_project_findings``, or None."""
+    def project_findings(self, key: str) -> Mapping[str, bytes] | None:
+        """The project findings stored under ``key`` by ``store_project_findings``, by file and still pickled
+        (``findings_of`` reads one file's): a run on one file unpickles that file's only. None when not stored."""
         if not self.enabled:
             return None
         stored = self._load(key)
-        if isinstance(stored, tuple) and all(isinstance(finding, Finding) for finding in stored):
+        if isinstance(stored, dict) and all(
+            isinstance(path, str) and isinstance(payload, bytes) for path, payload in stored.items()
+        ):
             return stored
         return None
 
-    def store_project_findings(self, key: str, findings: tuple[Finding, ...]) -> None:
-        if self.enabled:
-            self._store(key, findings)
+    def store_project_findings(self, key: str, findings: Sequence[Finding]) -> None:
+        """Stores ``findings`` (sorted by ``Finding.sort_key``) by file, each file's in a pickle of its own."""
+        if not self.enabled:
+            return
+        by_path: dict[str, list[Finding]] = {}
+        for finding in findings:
+            by_path.setdefault(finding.path, []).append(finding)
+        try:
+            self._store(key, {path: _pickled(tuple(found)) for path, found in sorted(by_path.items())})
+        except Exception:
+            pass  # not stored: computed again next time
+
+    @staticmethod
+    def findings_of(payload: bytes) -> tuple[Finding, ...] | None:
+        """The findings of one file of ``project_findings``; None when they do not read as findings (an entry made
+        by another version)."""
+        try:
+            found = _Unpickler(io.BytesIO(payload)).load()
+        except Exception:
+            return None
+        return found if isinstance(found, tuple) and all(isinstance(item, Finding) for item in found) else None
 
     def file_findings(self, key: str) -> dict[str, tuple[Finding, ...] | None] | None:
         """The per-file findings by path stored under ``key`` by ``store_file_findings``, or None."""
@@ -554,11 +575,7 @@ class FactsCache:
         if not (self._writable and self._safe):
             return
         try:
-            buffer = io.BytesIO()
-            pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
-            pickler.dispatch_table = _dispatch_table()
-            pickler.dump((key, value))
-            payload = buffer.getvalue()
+            payload = _pickled((key, value))
         except Exception:
             return  # facts that do not pickle are still correct, just not cached
         entry = self._entry(key)
@@ -612,6 +629,14 @@ class FactsCache:
             if self._secret is None:
                 self._safe = False
         return self._secret
+
+
+def _pickled(value: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(value)
+    return buffer.getvalue()
 
 
 def _mac(secret: bytes, payload: bytes | memoryview) -> bytes:
