@@ -19,7 +19,12 @@ from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.files import recording_lookups
 from flake8_django_migrations.project.cache import FactsCache, collection_paused, fork_context
 from flake8_django_migrations.project.discover import Discovery, discover, find_project_root
-from flake8_django_migrations.project.fingerprint import file_findings_key, project_fingerprint, read_files_fingerprint
+from flake8_django_migrations.project.fingerprint import (
+    file_findings_key,
+    project_fingerprint,
+    project_slot,
+    read_files_fingerprint,
+)
 from flake8_django_migrations.project.setup import setup_key, store_setup, stored_setup
 from flake8_django_migrations.settings import Settings, SettingsError
 
@@ -112,6 +117,11 @@ class ProjectRun:
         return self._discovery
 
     @property
+    def slot(self) -> str:
+        """Where the project findings are stored (``project_slot``): one entry per project and settings."""
+        return project_slot(self.discovery, self.settings, self.codes)
+
+    @property
     def fingerprint(self) -> str:
         """What the project findings are stored under: taken once, since it stats every input."""
         if self._fingerprint is None:
@@ -165,18 +175,21 @@ class ProjectRun:
         return stored
 
     def _load_project_findings(self) -> Mapping[str, bytes] | None:
-        stored = self.cache.project_findings(self.fingerprint)
+        slot = self.slot
+        stored = self.cache.project_findings(slot, self.fingerprint)
         if stored is not None:
             return stored
-        found = self.cache.data(self.fingerprint + _READ_OTHER_FILES)
-        reading = found.get("migrations") if found is not None else None
+        found = self.cache.data(slot + _READ_OTHER_FILES)
+        if found is None or found.get("fingerprint") != self.fingerprint:
+            return None
+        reading = found.get("migrations")
         if not isinstance(reading, tuple) or not all(
             isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
             and (item[1] is None or isinstance(item[1], str))
             for item in reading
         ):
             return None
-        return self.cache.project_findings(read_files_fingerprint(self.fingerprint, self._facts_now(reading)))
+        return self.cache.project_findings(slot, read_files_fingerprint(self.fingerprint, self._facts_now(reading)))
 
     def _store_project_findings(self, index: ProjectIndex, findings: tuple[Finding, ...]) -> None:
         reading = sorted(
@@ -184,11 +197,13 @@ class ProjectRun:
             key=lambda item: item[0][0],
         )
         if not reading:
-            self.cache.store_project_findings(self.fingerprint, findings)
+            self.cache.store_project_findings(self.slot, self.fingerprint, findings)
             return
-        self.cache.store_data(self.fingerprint + _READ_OTHER_FILES, {"migrations": tuple(key for key, _ in reading)})
-        key = read_files_fingerprint(self.fingerprint, (facts for _, facts in reading))
-        self.cache.store_project_findings(key, findings)
+        self.cache.store_data(self.slot + _READ_OTHER_FILES, {
+            "fingerprint": self.fingerprint, "migrations": tuple(key for key, _ in reading),
+        })
+        worked_out_from = read_files_fingerprint(self.fingerprint, (facts for _, facts in reading))
+        self.cache.store_project_findings(self.slot, worked_out_from, findings)
 
     def _facts_now(self, migrations: Sequence[tuple[str, str | None]]) -> list[MigrationFacts | None]:
         """The facts of ``migrations`` (path and app label) as extracted in this run: the cache keeps such facts
@@ -232,17 +247,19 @@ class ProjectRun:
         discovery found."""
         settings, cache, discovery = self.settings, self.cache, self.discovery
         key = file_findings_key(self.fingerprint, discovery, settings)
-        stored = cache.file_findings(key)
+        # One entry per project and settings, replaced when a file changes (the key is kept inside it).
+        slot = "files-" + self.slot.partition("-")[2]
+        kept = cache.file_findings(slot, key)
         apps = (*discovery.apps.values(), *discovery.left_out)
-        if stored is not None:
-            sql = cache.data(key + "-sql")
+        if kept is not None:
+            stored, sql_unanalysed = kept
             # Those not stored: migrations whose facts read a models module, which can change without them.
             for app in apps:
                 missing = [path for path in app.files if path not in stored]
                 if missing:
                     for path, facts in cache.facts_for_files(missing, app_label=app.label).items():
                         stored[path] = tuple(file_findings(facts, settings)) if facts is not None else None
-            return stored, sql is not None and sql.get("unanalysed") is True, key
+            return stored, sql_unanalysed, key
         from flake8_django_migrations.project.index import load_all_facts  # the graph and the state: only now
 
         found: FileFindings = {}
@@ -270,8 +287,9 @@ class ProjectRun:
             from flake8_django_migrations.facts.sql import sql_parser_available
 
             unanalysed = not sql_parser_available()
-        cache.store_file_findings(key, {path: found[path] for path in found if path not in read_other_files})
-        cache.store_data(key + "-sql", {"unanalysed": unanalysed})
+        cache.store_file_findings(
+            slot, key, {path: found[path] for path in found if path not in read_other_files}, unanalysed
+        )
         return found, unanalysed, key
 
     # What is reported --------------------------------------------------------------------------------------------

@@ -359,7 +359,7 @@ def test_cache_folders_and_files_are_private_whatever_the_umask(tmp_path: Path, 
     try:
         cache = FactsCache(str(root))
         expected = cache.facts_for(path)
-        cache.store_project_findings("project-key", ())
+        cache.store_project_findings("project-key", "fingerprint", ())
     finally:
         os.umask(previous)
     made = [tmp_path / "xdg", tmp_path / "xdg" / "deep", root, *root.rglob("*")]
@@ -367,7 +367,7 @@ def test_cache_folders_and_files_are_private_whatever_the_umask(tmp_path: Path, 
     modes = {str(p): stat.S_IMODE(p.lstat().st_mode) for p in made}
     assert modes == {str(p): 0o700 if p.is_dir() else 0o600 for p in made}
     again = FactsCache(str(root))
-    assert again.facts_for(path) == expected and again.project_findings("project-key") == {}
+    assert again.facts_for(path) == expected and again.project_findings("project-key", "fingerprint") == {}
 
 
 def _give_away(folder: Path) -> None:
@@ -399,8 +399,8 @@ def test_an_unsafe_cache_folder_is_neither_read_nor_written(tmp_path: Path, leve
     fresh = FactsCache(str(root))
     assert fresh.facts_for(first) == expected
     assert fresh.facts_for(second) is not None
-    fresh.store_project_findings("project-key", ())
-    assert fresh.project_findings("project-key") is None
+    fresh.store_project_findings("project-key", "fingerprint", ())
+    assert fresh.project_findings("project-key", "fingerprint") is None
     assert snapshot(root) == before
 
 

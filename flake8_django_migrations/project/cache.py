@@ -443,29 +443,35 @@ class FactsCache:
     def _entry(self, key: str) -> str:
         return f"{self._prefix}{key[:2]}{os.sep}{key[2:]}"
 
-    def project_findings(self, key: str) -> Mapping[str, bytes] | None:
-        """The project findings stored under ``key`` by ``store_project_findings``, by file and still pickled
-        (``findings_of`` reads one file's): a run on one file unpickles that file's only. None when not stored."""
+    def project_findings(self, slot: str, fingerprint: str) -> Mapping[str, bytes] | None:
+        """The project findings stored in ``slot`` by ``store_project_findings`` when they were worked out from
+        ``fingerprint``, by file and still pickled (``findings_of`` reads one file's): a run on one file unpickles
+        that file's only. None when not stored."""
         if not self.enabled:
             return None
-        stored = self._load(key)
-        if isinstance(stored, dict) and all(
-            isinstance(path, str) and isinstance(payload, bytes) for path, payload in stored.items()
+        stored = self._load(slot)
+        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
+            return None
+        by_path = stored.get("by_path")
+        if isinstance(by_path, dict) and all(
+            isinstance(path, str) and isinstance(payload, bytes) for path, payload in by_path.items()
         ):
-            return stored
+            return by_path
         return None
 
-    def store_project_findings(self, key: str, findings: Sequence[Finding]) -> None:
-        """Stores ``findings`` (sorted by ``Finding.sort_key``) by file, each file's in a pickle of its own."""
+    def store_project_findings(self, slot: str, fingerprint: str, findings: Sequence[Finding]) -> None:
+        """Stores ``findings`` (sorted by ``Finding.sort_key``) worked out from ``fingerprint`` in ``slot``, in place
+        of what it held, by file, each file's in a pickle of its own."""
         if not self.enabled:
             return
         by_path: dict[str, list[Finding]] = {}
         for finding in findings:
             by_path.setdefault(finding.path, []).append(finding)
         try:
-            self._store(key, {path: _pickled(tuple(found)) for path, found in sorted(by_path.items())})
+            pickled = {path: _pickled(tuple(found)) for path, found in sorted(by_path.items())}
         except Exception:
-            pass  # not stored: computed again next time
+            return  # not stored: computed again next time
+        self._store(slot, {"fingerprint": fingerprint, "by_path": pickled})
 
     @staticmethod
     def findings_of(payload: bytes) -> tuple[Finding, ...] | None:
@@ -477,22 +483,31 @@ class FactsCache:
             return None
         return found if isinstance(found, tuple) and all(isinstance(item, Finding) for item in found) else None
 
-    def file_findings(self, key: str) -> dict[str, tuple[Finding, ...] | None] | None:
-        """The per-file findings by path stored under ``key`` by ``store_file_findings``, or None."""
+    def file_findings(self, slot: str, fingerprint: str) -> tuple[dict[str, tuple[Finding, ...] | None], bool] | None:
+        """The per-file findings by path stored in ``slot`` by ``store_file_findings`` when they were worked out from
+        ``fingerprint``, and whether a ``RunSQL`` among them went unanalysed; None when not stored."""
         if not self.enabled:
             return None
-        stored = self._load(key)
-        if isinstance(stored, dict) and all(
+        stored = self._load(slot)
+        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
+            return None
+        findings, unanalysed = stored.get("findings"), stored.get("sql_unanalysed")
+        if isinstance(findings, dict) and isinstance(unanalysed, bool) and all(
             isinstance(path, str)
             and (found is None or (isinstance(found, tuple) and all(isinstance(f, Finding) for f in found)))
-            for path, found in stored.items()
+            for path, found in findings.items()
         ):
-            return stored
+            return findings, unanalysed
         return None
 
-    def store_file_findings(self, key: str, findings: Mapping[str, tuple[Finding, ...] | None]) -> None:
+    def store_file_findings(
+        self, slot: str, fingerprint: str, findings: Mapping[str, tuple[Finding, ...] | None], sql_unanalysed: bool
+    ) -> None:
+        """Stores the per-file findings worked out from ``fingerprint`` in ``slot``, in place of what it held."""
         if self.enabled:
-            self._store(key, dict(findings))
+            self._store(
+                slot, {"fingerprint": fingerprint, "findings": dict(findings), "sql_unanalysed": sql_unanalysed}
+            )
 
     def data(self, key: str) -> dict[str, Any] | None:
         """The dict stored under ``key`` by ``store_data``, or None. Its values are plain data (strings, numbers,

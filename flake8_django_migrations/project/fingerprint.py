@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from flake8_django_migrations.facts import MigrationFacts
 
 __all__ = [
-    "code_stamp", "file_findings_key", "one_file_findings_key", "project_fingerprint", "read_files_fingerprint",
-    "settings_key",
+    "code_stamp", "file_findings_key", "one_file_findings_key", "project_fingerprint", "project_slot",
+    "read_files_fingerprint", "settings_key",
 ]
 
 
@@ -37,20 +37,31 @@ def settings_key(settings: Settings) -> object:
     return _stable(settings)
 
 
+def project_slot(discovery: Discovery, settings: Settings, codes: Sequence[str]) -> str:
+    """Where the project findings of the rules whose ``codes`` are given are stored, whatever the files say: the
+    project, the settings and this package's code. One entry, replaced when the files change (``project_fingerprint``
+    is kept inside it), so that an editor's run after every edit does not add one."""
+    return "project-" + blake2b(b"slot\0" + _project_header(discovery, settings, codes), digest_size=20).hexdigest()
+
+
 def project_fingerprint(discovery: Discovery, settings: Settings, codes: Sequence[str]) -> str:
-    """A cache key for the project findings of the rules whose ``codes`` are given: the settings, this package's
-    code, and every input file's stat. Codes rather than rules, so that a warm command need not import the rules."""
-    digest = blake2b(digest_size=20)
-    installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
-    digest.update(repr(
-        ("project-findings", discovery.root, settings_key(settings), installed, list(codes), code_stamp(),
-         _sql_parser_stamp())
-    ).encode("utf-8", "surrogatepass"))
+    """What the project findings of the rules whose ``codes`` are given are worked out from: the settings, this
+    package's code, and every input file's stat. Codes rather than rules, so that a warm command need not import the
+    rules."""
+    digest = blake2b(_project_header(discovery, settings, codes), digest_size=20)
     for label, app in sorted(discovery.apps.items()):
         digest.update(f"\0app\0{label}\0{app.folder}".encode("utf-8", "surrogatepass"))
         # The max_migration.txt of an app, and whether there is one, decide DJM307.
         _digest_stamps(digest, (*app.files, os.path.join(app.folder, MAX_MIGRATION_FILE)))
     return "project-" + digest.hexdigest()
+
+
+def _project_header(discovery: Discovery, settings: Settings, codes: Sequence[str]) -> bytes:
+    installed = (sorted(discovery.installed) if discovery.installed is not None else None, sorted(discovery.unlocated))
+    return repr(
+        ("project-findings", discovery.root, settings_key(settings), installed, list(codes), code_stamp(),
+         _sql_parser_stamp())
+    ).encode("utf-8", "surrogatepass")
 
 
 def read_files_fingerprint(fingerprint: str, facts: Iterable[MigrationFacts | None]) -> str:
