@@ -58,8 +58,8 @@ def stat_stamp(path: str) -> Stamp:
 
 # What a result kept between processes was worked out from ---------------------------------------------------------
 
-# The lists of the ``recording_lookups`` blocks running now (nested ones each get every path).
-_RECORDERS: list[list[str]] = []
+# The lists of the ``recording_lookups`` blocks running now (nested ones each get every path), by identity.
+_RECORDERS: dict[int, list[str]] = {}
 # A stamp this recent may be followed, within the same tick of the file system's clock, by a change that leaves it
 # as it is (timestamps are taken from a coarse clock): what was worked out then is not kept.
 _SETTLED_NS: Final = 2_000_000_000
@@ -71,17 +71,17 @@ def recording_lookups() -> Iterator[list[str]]:
     what the block worked out can be served later for as long as none of them changed (``stamps_of_lookups``): a
     folder's stamp changes when an entry is added to it, removed or renamed."""
     found: list[str] = []
-    _RECORDERS.append(found)
+    _RECORDERS[id(found)] = found
     try:
         yield found
     finally:
-        del _RECORDERS[next(index for index, kept in enumerate(_RECORDERS) if kept is found)]  # not by equality
+        del _RECORDERS[id(found)]
 
 
 def looked_up(path: str) -> str:
     """``path``, noted by the ``recording_lookups`` blocks running now (none: nothing to do): a file read or
     tested, watched with, when it does not exist, the folder that would hold it."""
-    for recorder in _RECORDERS:
+    for recorder in list(_RECORDERS.values()):
         recorder.append(path)
     return path
 
@@ -89,7 +89,7 @@ def looked_up(path: str) -> str:
 def listed_folder(folder: str) -> str:
     """``folder``, noted as ``looked_up`` does, as a folder whose entries were listed: its own stamp tells that an
     entry was added, removed or renamed."""
-    for recorder in _RECORDERS:
+    for recorder in list(_RECORDERS.values()):
         recorder.append(os.path.join(folder, ""))
     return folder
 

@@ -102,6 +102,7 @@ def test_changed_text_or_settings_are_not_served_stale(tmp_path: Path) -> None:
 def test_a_tree_run_writes_no_entry_per_file(tmp_path: Path) -> None:
     _project(tmp_path)
     cache = tmp_path / "cache"
+
     def entries() -> set[str]:
         # Entries are stored by key, in a folder named by the key's first two characters; the project's setup
         # ("setup-...", project/setup.py) is kept once its files are two seconds old, which a slow machine reaches.
