@@ -6,9 +6,9 @@ flag); rules never fire on a guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
-from typing import Final, Union
+from typing import Any, Final, TypeVar, Union, cast
 
 
 class _Unknown:
@@ -34,6 +34,102 @@ class _Unknown:
 
 UNKNOWN: Final = _Unknown()
 
+_V = TypeVar("_V", covariant=True)
+
+# Every tuple of names a FrozenMapping was made with, kept once: a project's operations and calls use a few hundred.
+_KEY_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+class FrozenMapping(Mapping[str, _V]):
+    """A read-only mapping of a few names, in insertion order, as the parameters of an operation and the arguments
+    of a call are kept. A project holds one per operation and per field call, tens of thousands: two tuples, the
+    one of names shared by every mapping with the same names, take half the memory of a dict; and no rule can
+    change a record's parameters by mistake. Equal to a dict with the same items."""
+
+    __slots__ = ("_keys", "_values")
+
+    _keys: tuple[str, ...]
+    _values: tuple[_V, ...]
+
+    def __init__(self, keys: tuple[str, ...] = (), values: tuple[_V, ...] = ()) -> None:
+        if len(keys) != len(values):
+            raise ValueError(f"{len(keys)} names for {len(values)} values")
+        self._keys = _KEY_TUPLES.setdefault(keys, keys)
+        self._values = values
+
+    @classmethod
+    def of(cls, items: Mapping[str, _V]) -> FrozenMapping[_V]:
+        """``items`` as a FrozenMapping (itself when it is one; the shared empty one when it is empty)."""
+        if isinstance(items, FrozenMapping):
+            return items
+        if not items:
+            return cast(FrozenMapping[_V], EMPTY_MAPPING)
+        return cls(tuple(items), tuple(items.values()))
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[str, ...], tuple[_V, ...]]]:
+        return type(self), (self._keys, self._values)
+
+    def __getitem__(self, key: str) -> _V:
+        # A scan of a few names in C beats hashing; a missing name raises as a dict does.
+        if key in self._keys:
+            return self._values[self._keys.index(key)]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._values[self._keys.index(key)] if key in self._keys else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def values(self) -> ValuesView[_V]:
+        return _Values(self)
+
+    def items(self) -> ItemsView[str, _V]:
+        return _Items(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMapping) and other._keys is self._keys:
+            return self._values == other._values
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return len(self) == len(other) and all(
+            key in other and other[key] == value for key, value in zip(self._keys, self._values)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # as a dict's: rules never key anything by parameters
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(zip(self._keys, self._values))!r})"
+
+
+class _Values(ValuesView[_V]):
+    """The values in one pass over their tuple (the mixin's looks each name up)."""
+
+    __slots__ = ()
+    _mapping: FrozenMapping[_V]  # set by MappingView
+
+    def __iter__(self) -> Iterator[_V]:
+        return iter(self._mapping._values)
+
+
+class _Items(ItemsView[str, _V]):
+    """The items in one pass over both tuples (the mixin's looks each name up)."""
+
+    __slots__ = ()
+    _mapping: FrozenMapping[_V]  # set by MappingView
+
+    def __iter__(self) -> Iterator[tuple[str, _V]]:
+        return zip(self._mapping._keys, self._mapping._values)
+
+
+EMPTY_MAPPING: Final[FrozenMapping[Any]] = FrozenMapping()
+
 
 @dataclass(frozen=True, slots=True)
 class Ref:
@@ -51,6 +147,10 @@ class Call:
     kwargs: Mapping[str, Value]
     line: int
     col: int
+
+    def __post_init__(self) -> None:
+        if type(self.kwargs) is not FrozenMapping:  # it is one when unpickled
+            object.__setattr__(self, "kwargs", FrozenMapping.of(self.kwargs))
 
     def kwarg(self, name: str, default: Value = None) -> Value:
         return self.kwargs.get(name, default)
@@ -77,6 +177,10 @@ class Site:
 
     line: int
     col: int
+
+
+# Every `dependencies =` position seen, kept once (a few dozen lines and columns in any project).
+_SITES: dict[Site, Site] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +219,10 @@ class Operation:
     side: str = "both"  # "both", or "database"/"state" inside SeparateDatabaseAndState or RunSQL(state_operations)
     # Runs only on some paths: written in a branch of `ops if X else []` or of an `if` in the class body.
     conditional: bool = False
+
+    def __post_init__(self) -> None:
+        if type(self.params) is not FrozenMapping:  # it is one when unpickled
+            object.__setattr__(self, "params", FrozenMapping.of(self.params))
 
     def param(self, name: str, default: Value = None) -> Value:
         return self.params.get(name, default)
@@ -234,6 +342,14 @@ class MigrationFacts:
     # Whether reading these facts took another file (a base class's module for `atomic`, an app's models module to
     # tell a model from a function): whoever keeps them must not key them by this file alone.
     reads_other_files: bool = False
+
+    def __post_init__(self) -> None:
+        if type(self.functions) is not FrozenMapping:  # it is one when unpickled
+            object.__setattr__(self, "functions", FrozenMapping.of(self.functions))
+        site = self.dependencies_site
+        if site is not None:
+            # Most migrations are written by makemigrations, their `dependencies` on the same line: one Site each.
+            object.__setattr__(self, "dependencies_site", _SITES.setdefault(site, site))
 
     @property
     def is_post_deploy(self) -> bool:

@@ -141,9 +141,12 @@ def _loadable() -> Mapping[tuple[str, str], object]:
     """What an unpickler may look up, by the exact (module, qualified name) the pickler writes. UNKNOWN pickles as
     a global of its module; a complex number (a literal ``1j`` in a migration) as ``builtins.complex``."""
     from flake8_django_migrations.facts import UNKNOWN
+    from flake8_django_migrations.facts.model import FrozenMapping
 
     return {
         **{(cls.__module__, cls.__qualname__): cls for cls in _records()},
+        # Not among the records: it pickles by its own __reduce__, as a class called with two tuples.
+        (FrozenMapping.__module__, FrozenMapping.__qualname__): FrozenMapping,
         (type(UNKNOWN).__module__, "UNKNOWN"): UNKNOWN,
         ("builtins", "complex"): complex,
     }
@@ -221,6 +224,39 @@ FolderLoaded = Callable[[tuple[str, ...], "str | None", Mapping[str, "MigrationF
 
 def _nothing_more(paths: tuple[str, ...], app_label: str | None, loaded: Mapping[str, MigrationFacts | None]) -> None:
     pass
+
+
+def _batches(order: Sequence[int], sizes: Sequence[int], jobs: int) -> list[list[int]]:
+    """The folders ``order`` lists (by index; ``sizes``: their number of files) in runs of consecutive ones, a
+    worker's task each: a few dozen per worker, so that the work still spreads evenly. One pickle per task rather
+    than per folder: a pickle holds a string once however often its facts name it, and the names of field
+    classes, parameters and models recur in every folder (400 copies each at 400 apps, 2 MB)."""
+    least = max(1, sum(sizes) // (jobs * _TASKS_PER_WORKER))
+    batches: list[list[int]] = []
+    filled = least
+    for index in order:
+        if filled >= least:
+            batches.append([])
+            filled = 0
+        batches[-1].append(index)
+        filled += sizes[index]
+    return batches
+
+
+def _with_own_paths(
+    paths: Sequence[str], loaded: Mapping[str, MigrationFacts | None]
+) -> dict[str, MigrationFacts | None]:
+    """``loaded`` (unpickled) keyed by the caller's own strings ``paths``, which its facts then hold too."""
+    return {path: _with_own_path(loaded[path], path) for path in paths if path in loaded}
+
+
+def _with_own_path(facts: MigrationFacts | None, path: str) -> MigrationFacts | None:
+    """``facts`` holding the caller's string ``path`` (discovery's) instead of an equal one unpickled: a project
+    holds every migration's path, a hundred bytes each, and would otherwise hold it twice. The record does not
+    change but for the identity of an equal string, so it is set in place (a copy would cost more than it saves)."""
+    if facts is not None and facts.path is not path and facts.path == path:
+        object.__setattr__(facts, "path", path)
+    return facts
 
 
 class _Miss:
@@ -317,7 +353,7 @@ class FactsCache:
             key = self._key(data, path, app_label)
             if key not in shards[folder]:
                 return None
-            found[path] = shards[folder][key]
+            found[path] = _with_own_path(shards[folder][key], path)
             used[folder].add(key)
         # A shard that also holds entries of old versions is left to the complete load, which drops them.
         if any(len(used[folder]) != len(shard) for folder, shard in shards.items()):
@@ -332,14 +368,16 @@ class FactsCache:
         undone = dict(enumerate(groups))
         # The largest folders first, so that no worker is left with a big one at the end.
         order = sorted(undone, key=lambda index: -len(groups[index][0]))
+        batches = _batches(order, [len(paths) for paths, _ in groups], jobs)
         try:
-            with context.Pool(min(jobs, len(groups)), initializer=_start_worker, initargs=(self,)) as pool:
-                tasks = [(index, *groups[index]) for index in order]
-                for index, payload in pool.imap_unordered(_load_in_worker, tasks):
-                    loaded = _Unpickler(io.BytesIO(payload)).load()
-                    self._loaded[groups[index]] = loaded
-                    del undone[index]
-                    then(groups[index][0], groups[index][1], loaded)
+            with context.Pool(min(jobs, len(batches)), initializer=_start_worker, initargs=(self,)) as pool:
+                tasks = [[(index, *groups[index]) for index in batch] for batch in batches]
+                for indexes, payload in pool.imap_unordered(_load_in_worker, tasks):
+                    for index, unpickled in zip(indexes, _Unpickler(io.BytesIO(payload)).load()):
+                        loaded = _with_own_paths(groups[index][0], unpickled)
+                        self._loaded[groups[index]] = loaded
+                        del undone[index]
+                        then(groups[index][0], groups[index][1], loaded)
         except Exception:
             pass  # no processes here (a sandbox, a worker killed): what is left is loaded in this process
         return [undone[index] for index in sorted(undone)]
@@ -778,6 +816,8 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+_TASKS_PER_WORKER: Final = 16
+
 # The worker's own FactsCache: one per worker process, set by the pool's initializer.
 _worker_cache: FactsCache | None = None
 
@@ -789,15 +829,12 @@ def _start_worker(cache: FactsCache) -> None:
     _worker_cache = cache
 
 
-def _load_in_worker(task: tuple[int, tuple[str, ...], str | None]) -> tuple[int, bytes]:
-    index, paths, app_label = task
+def _load_in_worker(task: Sequence[tuple[int, tuple[str, ...], str | None]]) -> tuple[list[int], bytes]:
+    """The facts of each folder of ``task``, in one pickle, with the folders' indexes."""
     assert _worker_cache is not None
-    loaded = _worker_cache.facts_for_files(paths, complete=True, app_label=app_label)
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
-    pickler.dispatch_table = _dispatch_table()  # rebuilt by constructor calls: the parent unpickles all of them
-    pickler.dump(loaded)
-    return index, buffer.getvalue()
+    cache = _worker_cache
+    loaded = [cache.facts_for_files(paths, complete=True, app_label=app_label) for _, paths, app_label in task]
+    return [index for index, _, _ in task], _pickled(loaded)  # records rebuilt by constructor calls in the parent
 
 
 def _folder_state(path: str, follow: bool) -> bool | None:

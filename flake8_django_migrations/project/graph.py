@@ -128,6 +128,8 @@ class _Builder:
         self.installed = installed
         self.unlocated = unlocated
         self.real: dict[Key, bool] = {}  # every node, False for a dummy
+        # The one key object kept for each node: a dependency resolves to a new tuple, one per file naming the node.
+        self.kept: dict[Key, Key] = {}
         self.parents: dict[Key, set[Key]] = {}
         self.children: dict[Key, set[Key]] = {}
         self.app_nodes: dict[str, set[Key]] = {}
@@ -155,6 +157,7 @@ class _Builder:
 
     def _add_node(self, key: Key, real: bool) -> None:
         self.real[key] = real
+        self.kept.setdefault(key, key)
         self.parents[key] = set()
         self.children[key] = set()
         self.app_nodes.setdefault(key[0], set()).add(key)
@@ -164,14 +167,17 @@ class _Builder:
         self.first_cache.pop(app, None)
         self.latest_cache.pop(app, None)
 
-    def _add_dependency(self, child: Key, parent: Key) -> None:
+    def _add_dependency(self, child: Key, parent: Key) -> tuple[Key, Key]:
+        """Add the edge (and a dummy node for an end nothing provides); the two ends as the graph keeps them."""
         for key in (child, parent):
             if key not in self.real:
                 self._add_node(key, real=False)
+        child, parent = self.kept[child], self.kept[parent]
         self.parents[child].add(parent)
         self.children[parent].add(child)
         if child[0] == parent[0]:
             self._invalidate(child[0])
+        return child, parent
 
     def _first(self, app: str) -> Key | None:
         if app not in self.first_cache:
@@ -192,7 +198,7 @@ class _Builder:
             parent = resolve_dependency(dependency, self.swappable)
             # Ignore __first__ references to the same app (Django #22325).
             if parent is not None and parent[0] == key[0] and parent[1] != "__first__":
-                self._add_dependency(key, parent)
+                key, parent = self._add_dependency(key, parent)
                 self.resolved.append(ResolvedDependency(key, "dependencies", dependency, parent))
 
     def _add_external_dependencies(self, key: Key, migration: MigrationFacts) -> None:
@@ -202,7 +208,7 @@ class _Builder:
                 continue
             parent = self._check_key(written, key[0])
             if parent is not None:
-                self._add_dependency(key, parent)
+                key, parent = self._add_dependency(key, parent)
                 self.resolved.append(ResolvedDependency(key, "dependencies", dependency, parent))
             elif self._is_empty_app(written):
                 self.into_empty_apps.append(ResolvedDependency(key, "dependencies", dependency, written))
@@ -214,7 +220,7 @@ class _Builder:
                 continue
             child = self._check_key(written, key[0])
             if child is not None:
-                self._add_dependency(child, key)
+                child, key = self._add_dependency(child, key)
                 self.resolved.append(ResolvedDependency(key, "run_before", dependency, child))
             elif written[0] != key[0] and self._is_empty_app(written):
                 self.into_empty_apps.append(ResolvedDependency(key, "run_before", dependency, written))
@@ -312,10 +318,22 @@ class _Builder:
 
     def _result(self) -> MigrationGraph:
         real = frozenset(key for key, is_real in self.real.items() if is_real)
+        # Along a chain the parents of a node and the children of its grandparent are the same one key: one tuple.
+        alone: dict[Key, tuple[Key]] = {}
+
+        def linked(keys: set[Key]) -> tuple[Key, ...]:
+            kept = sorted(key for key in keys if key in real)
+            if len(kept) != 1:
+                return tuple(kept)
+            found = alone.get(kept[0])
+            if found is None:
+                found = alone[kept[0]] = (kept[0],)
+            return found
+
         return MigrationGraph(
             nodes=real,
-            parents={key: tuple(sorted(p for p in self.parents[key] if p in real)) for key in real},
-            children={key: tuple(sorted(c for c in self.children[key] if c in real)) for key in real},
+            parents={key: linked(self.parents[key]) for key in real},
+            children={key: linked(self.children[key]) for key in real},
             dummies=frozenset(key for key, is_real in self.real.items() if not is_real),
             resolved=tuple(self.resolved),
             into_empty_apps=tuple(self.into_empty_apps),
