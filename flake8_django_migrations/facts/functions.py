@@ -51,6 +51,89 @@ def function_locals(
     return frozenset(names)
 
 
+def walk_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of ``list(ast.walk(node))`` in the same order, less the load/store contexts (which nothing here
+    looks at), without the two generators ``ast.walk`` resumes per node."""
+    nodes = [node]
+    append = nodes.append
+    child_fields = _CHILD_FIELDS
+    for current in nodes:  # a list iterated while it grows: breadth first, as ast.walk's queue
+        kind = type(current)
+        fields = child_fields.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for field_name in fields:
+            value = getattr(current, field_name, None)
+            if isinstance(value, ast.AST):
+                append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+    return nodes
+
+
+# Fields that hold only names, numbers or flags in every node type that has them, and a name's load/store context:
+# no node of interest below them. Skipping them leaves a leaf such as a name or a constant with nothing to look at.
+_NOT_CHILDREN: Final = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "module", "asname", "level", "conversion", "is_async", "simple",
+     "type_comment", "tag"}
+)
+_CHILD_FIELDS: Final[dict[type[ast.AST], tuple[str, ...]]] = {ast.Constant: ()}  # its value is a Python constant
+
+
+def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of ``node_type`` that may hold nodes, worked out once per type."""
+    fields = _CHILD_FIELDS[node_type] = tuple(name for name in node_type._fields if name not in _NOT_CHILDREN)
+    return fields
+
+
+class _Sorted:
+    """A function's nodes (walked in ``ast.walk``'s order) sorted, in one pass, into the kinds its readers look at,
+    each kind in walk order: the readers then loop over a few nodes each instead of all of them."""
+
+    __slots__ = ("stored", "calls", "functions", "bindings", "uses", "reads_get_model")
+
+    def __init__(self, nodes: list[ast.AST]) -> None:
+        self.stored: list[str] = []  # names assigned (``ast.Store``)
+        self.calls: list[ast.Call] = []
+        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        self.bindings: list[ast.Assign | ast.For | ast.AsyncFor] = []  # single-target assignments and loops
+        self.uses: list[ast.Call | ast.Attribute] = []  # calls, and attributes of a plain name
+        self.reads_get_model = False
+        name, attribute, call = ast.Name, ast.Attribute, ast.Call
+        untyped: list[Any] = nodes  # each node's type is checked by identity below: faster than isinstance
+        for node in untyped:
+            kind = type(node)
+            if kind is name:
+                if type(node.ctx) is ast.Store:
+                    self.stored.append(node.id)
+            elif kind is attribute:
+                if node.attr == "get_model":
+                    self.reads_get_model = True
+                if type(node.value) is name:
+                    self.uses.append(node)
+            elif kind is call:
+                self.calls.append(node)
+                self.uses.append(node)
+            elif kind is ast.Assign:
+                if len(node.targets) == 1:
+                    self.bindings.append(node)
+            elif kind is ast.For or kind is ast.AsyncFor:
+                self.bindings.append(node)
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self.functions.append(node)
+
+
+def _locals(node: FunctionNode, found: _Sorted) -> frozenset[str]:
+    """``function_locals`` from the names already sorted out of the function's nodes."""
+    arguments = node.args
+    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    names.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+    names.update(found.stored)
+    return frozenset(names)
+
+
 def _chain(node: ast.expr) -> tuple[ast.expr, list[str], list[ast.Call]]:
     """Flatten ``a.b(x).c`` into its root ``a``, the attribute names ``[b, c]`` and the calls along it."""
     attributes: list[str] = []
@@ -85,19 +168,22 @@ class _FunctionReader(ast.NodeVisitor):
         self.imports = imports
         self.node = node
         self.name = name
-        # Walked once, shared by the passes that need every node; deferred code makes no calls in the migration.
-        walked = self.walked = self.read_walked = list(ast.walk(node))
-        deferred = _deferred_functions(node, walked)
+        # Walked once, sorted into what each pass looks at; deferred code makes no calls in the migration.
+        walked = walk_nodes(node)
+        found = _Sorted(walked)
+        deferred = _deferred_functions(node, found)
         self.deferred = _nodes_of(deferred)
+        self.read_found = found
         if deferred:
-            self.walked = [inner for inner in walked if id(inner) not in self.deferred]
+            kept = [inner for inner in walked if id(inner) not in self.deferred]
+            found = _Sorted(kept)
             # A deferred function that rebinds the registry (``apps = kwargs["apps"]``, post_migrate's final
             # state) reads no historical model of this migration; one that uses the enclosing ``apps`` still reads
             # this migration's state, later.
             parameters = _parameters(node)
             rebinding = _nodes_of(function for function in deferred if function_locals(function) & parameters)
-            self.read_walked = [inner for inner in walked if id(inner) not in rebinding]
-        self.shadowed = function_locals(node, self.walked)
+            self.read_found = _Sorted([inner for inner in walked if id(inner) not in rebinding])
+        self.shadowed = _locals(node, found)
         self.calls: list[CallSite] = []
         self.local_calls: list[str] = []
         self.saves: list[Site] = []
@@ -111,7 +197,7 @@ class _FunctionReader(ast.NodeVisitor):
         return FunctionFacts(
             self.name, self.node.lineno, self.node.col_offset, tuple(self.calls),
             tuple(dict.fromkeys(self.local_calls)), tuple(self.saves), tuple(self.querysets),
-            _HistoricalReads(self.node, self.read_walked).references(),
+            _HistoricalReads(self.node, self.read_found).references(),
             tuple(self.whole_table),
         )
 
@@ -133,18 +219,32 @@ class _FunctionReader(ast.NodeVisitor):
     visit_While = _loop
 
     def visit(self, node: ast.AST) -> None:
-        # NodeVisitor's own looks the method up by name for every node; the handled types are few.
-        handler = _VISITS.get(type(node))
+        # NodeVisitor's own looks the method up by name for every node; the handled types are few. The children are
+        # visited right here, as ``ast.iter_child_nodes`` would give them but without its two generators, and with
+        # no frame more per level than before: a body nests as deep as it could before RecursionError.
+        kind = type(node)
+        handler = _VISITS.get(kind)
         if handler is not None:
             handler(self, node)
-        elif id(node) not in self.deferred:
-            for child in ast.iter_child_nodes(node):
-                self.visit(child)
+            return
+        if self.deferred and id(node) in self.deferred:
+            return
+        fields = _CHILD_FIELDS.get(kind)
+        for field_name in fields if fields is not None else _child_fields(kind):
+            value = getattr(node, field_name, None)
+            if isinstance(value, ast.AST):
+                if type(value) not in _LEAVES:
+                    self.visit(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
+                        self.visit(item)
 
     def generic_visit(self, node: ast.AST) -> None:
         if id(node) not in self.deferred:
             for child in ast.iter_child_nodes(node):
                 self.visit(child)
+
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _iteration
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -189,6 +289,8 @@ class _FunctionReader(ast.NodeVisitor):
             self.saves.append(Site(node.lineno, node.col_offset))
 
 
+# Nodes with nothing below them to visit and no handler: not worth a call.
+_LEAVES: Final = frozenset({ast.Name, ast.Constant})
 _VISITS: Final[Mapping[type[ast.AST], Callable[[_FunctionReader, Any], None]]] = {
     node_type: getattr(_FunctionReader, f"visit_{node_type.__name__}")
     for node_type in (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
@@ -220,30 +322,30 @@ class _HistoricalReads:
     from those querysets. Anything else is left out rather than guessed.
     """
 
-    def __init__(self, node: FunctionNode, walked: list[ast.AST]) -> None:
+    def __init__(self, node: FunctionNode, found: _Sorted) -> None:
         self.node = node
-        self.walked = walked
+        self.sorted = found
         self.parameters = _parameters(node)
         self.models: dict[str, tuple[str, str]] = {}  # local name -> (app label, lower-cased model)
         self.instances: dict[str, tuple[str, str]] = {}
         self.found: list[ModelRead] = []
 
     def references(self) -> tuple[ModelRead, ...]:
-        if "get_model" not in {n.attr for n in self.walked if isinstance(n, ast.Attribute)}:
+        if not self.sorted.reads_get_model:
             return ()
-        for statement in self.walked:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        for statement in self.sorted.bindings:
+            if isinstance(statement, ast.Assign):
                 self._assignment(statement.targets[0], statement.value, iterating=False)
-            elif isinstance(statement, (ast.For, ast.AsyncFor)):
+            else:
                 self._assignment(statement.target, statement.iter, iterating=True)
         if not self.models:
             return ()
-        receivers = _method_receivers(self.walked)
-        for node in self.walked:
+        receivers = _method_receivers(self.sorted.calls)
+        for node in self.sorted.uses:
             if isinstance(node, ast.Call):
                 if id(node) not in receivers:  # the call it is chained into reads all of its chain
                     self._queryset_call(node)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            else:
                 self._instance_attribute(node)
         return tuple(dict.fromkeys(self.found))
 
@@ -318,7 +420,7 @@ class _HistoricalReads:
                         self._field(model, keyword.arg, keyword.value)
             # Only the step's own arguments: the chain before it is another step, walked on its own.
             arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
-            for inner in (node for argument in arguments for node in ast.walk(argument)):
+            for inner in (node for argument in arguments for node in walk_nodes(argument)):
                 if (
                     isinstance(inner, ast.Call)
                     and isinstance(inner.func, (ast.Name, ast.Attribute))
@@ -352,13 +454,13 @@ def _method_receivers(nodes: Iterable[ast.AST]) -> set[int]:
     return receivers
 
 
-def _deferred_functions(function: FunctionNode, walked: list[ast.AST]) -> list[FunctionNode]:
-    """The functions this one (whose nodes are ``walked``) hands to a signal or ``on_commit`` instead of calling:
+def _deferred_functions(function: FunctionNode, found: _Sorted) -> list[FunctionNode]:
+    """The functions this one (whose nodes are ``found``) hands to a signal or ``on_commit`` instead of calling:
     they run after the migration, outside its transaction."""
     handed: set[str] = set()
     deferred: list[FunctionNode] = []
-    for node in walked:
-        if not isinstance(node, ast.Call) or not node.args:
+    for node in found.calls:
+        if not node.args:
             continue
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
         if callee not in _DEFERRING_CALLS:
@@ -373,11 +475,7 @@ def _deferred_functions(function: FunctionNode, walked: list[ast.AST]) -> list[F
         elif isinstance(receiver, ast.Name):
             handed.add(receiver.id)
     if handed:
-        deferred += [
-            node for node in walked
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and node is not function and node.name in handed
-        ]
+        deferred += [node for node in found.functions if node is not function and node.name in handed]
     return deferred
 
 
@@ -393,7 +491,7 @@ def _is_partial(node: ast.expr) -> bool:
 
 
 def _nodes_of(functions: Iterable[FunctionNode]) -> frozenset[int]:
-    return frozenset(id(inner) for function in functions for inner in ast.walk(function))
+    return frozenset(id(inner) for function in functions for inner in walk_nodes(function))
 
 
 def _whole_table_chain(node: ast.expr) -> tuple[str, list[str]] | None:

@@ -102,6 +102,22 @@ def find_live_models(
     return LiveModels(uses, finder.read_models_modules)
 
 
+def may_reach_live_models(imports: Imports, tree: ast.Module) -> bool:
+    """Whether the module imports anything through which it may reach a live model: an app's models module or a
+    registry at module level, or anything inside a function. Most migrations do not, and then ``find_live_models``
+    finds nothing: what only it needs (the functions the operations are handed) need not be worked out."""
+    bindings = imports.bindings
+    for target in bindings.values():
+        if _is_live_models_path(target) or target.startswith(_LIVE_REGISTRIES):
+            return True
+    for key in imports.sites:
+        if key.startswith(_LIVE_REGISTRIES):
+            return True
+        if "." in key and _is_live_models_path(key) and bindings.get(key.partition(".")[0]) == key.partition(".")[0]:
+            return True
+    return _imports_in_functions(tree)
+
+
 def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
     """The nodes of one scope in source order: everything below ``node`` but the insides of nested functions.
 
@@ -122,10 +138,22 @@ def _own_statements(statements: Iterable[ast.AST]) -> Iterator[ast.AST]:
         statement = stack.pop()
         yield statement
         if not isinstance(statement, _FUNCTIONS):
-            for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for block in _block_fields(type(statement)):
                 nested = getattr(statement, block, None)
                 if isinstance(nested, list):
                     stack.extend(nested)
+
+
+_BLOCKS: Final = ("body", "orelse", "finalbody", "handlers", "cases")
+_BLOCKS_OF: Final[dict[type[ast.AST], tuple[str, ...]]] = {}
+
+
+def _block_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of ``_BLOCKS`` a node type has: none for most statements, so they cost no attribute look-ups."""
+    found = _BLOCKS_OF.get(node_type)
+    if found is None:
+        found = _BLOCKS_OF[node_type] = tuple(block for block in _BLOCKS if block in node_type._fields)
+    return found
 
 
 def _own_imports(function: ast.AST) -> list[ast.stmt]:
@@ -134,15 +162,29 @@ def _own_imports(function: ast.AST) -> list[ast.stmt]:
 
 
 def _imports_in_functions(tree: ast.Module) -> bool:
-    """Whether a function (or method) defined at module level, or one nested in it, imports anything."""
-    functions = [node for node in _own_statements(tree.body) if isinstance(node, _FUNCTIONS)]
-    while functions:
-        function = functions.pop()
-        for node in _own_statements(function.body):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                return True
-            if isinstance(node, _FUNCTIONS):
-                functions.append(node)
+    """Whether a function (or method) defined at module level, or one nested in it, imports anything: an import
+    statement in the blocks of a function, found through the blocks of the statements around it."""
+    outside: list[ast.AST] = list(tree.body)
+    inside: list[ast.AST] = []  # the statements of functions
+    while outside:
+        statement = outside.pop()
+        kind = type(statement)
+        into = inside if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef else outside
+        blocks = _BLOCKS_OF.get(kind)
+        for block in blocks if blocks is not None else _block_fields(kind):
+            nested = getattr(statement, block, None)
+            if isinstance(nested, list):
+                into.extend(nested)
+    while inside:
+        statement = inside.pop()
+        kind = type(statement)
+        if kind is ast.Import or kind is ast.ImportFrom:
+            return True
+        blocks = _BLOCKS_OF.get(kind)
+        for block in blocks if blocks is not None else _block_fields(kind):
+            nested = getattr(statement, block, None)
+            if isinstance(nested, list):
+                inside.extend(nested)
     return False
 
 
@@ -311,6 +353,8 @@ def _report(imported: _Import, model: str, evidence: str) -> LiveModelUse:
 
 def _is_live_models_path(target: str) -> bool:
     """Whether a dotted path is, or is inside, an app's models module (not Django's model API)."""
+    if "models" not in target:
+        return False  # most imports: no need to split them
     parts = target.split(".")
     if "models" not in parts:
         return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import io
-import itertools
 import os
 import re
 import sys
@@ -16,7 +15,7 @@ from typing import Any, Final
 from flake8.defaults import NOQA_INLINE_REGEXP  # type: ignore[import-untyped]
 
 from flake8_django_migrations.facts.functions import read_function
-from flake8_django_migrations.facts.live_models import find_live_models
+from flake8_django_migrations.facts.live_models import LiveModels, find_live_models, may_reach_live_models
 from flake8_django_migrations.facts.model import (
     UNKNOWN,
     Call,
@@ -134,11 +133,13 @@ def extract_facts(
     the project pass, which knows an app's ``AppConfig.label`` and ``MIGRATION_MODULES``, passes the label.
     ``source``: the text ``tree`` was parsed from, for its comments (the AST keeps none); without it the comments
     are unknown (the file at ``path`` is not read again: an editor's unsaved buffer is not the file)."""
+    folder, file_name = os.path.split(path)
     if app_label is None:
-        if not is_migration_path(path):
+        # `is_migration_path`, with the parts of the path it splits off kept for the app label.
+        if not (is_migration_module_name(file_name) and os.path.basename(folder) == "migrations"):
             return None
-        app_label = os.path.basename(os.path.dirname(os.path.dirname(path)))
-    elif os.path.basename(path) == "__init__.py":
+        app_label = os.path.basename(os.path.dirname(folder))
+    elif file_name == "__init__.py":
         return None
     migration_class = find_migration_class(tree.body)
     if migration_class is None:
@@ -146,8 +147,9 @@ def extract_facts(
     imports = Imports.collect(tree, app_label)
     module = ModuleNames.read(tree, os.path.abspath(path))
     classes = ProjectClasses(read_files=True)
-    builder = _MigrationBuilder(imports, module, _class_bindings(migration_class), classes)
-    builder.read_class(migration_class)
+    statements = _class_assignments(migration_class.body)
+    builder = _MigrationBuilder(imports, module, _class_bindings(statements), classes)
+    builder.read_class(migration_class, statements)
     if "atomic" not in builder.fields:
         builder.fields["atomic"] = inherited_atomic(module, migration_class, classes)
     functions = {
@@ -156,12 +158,15 @@ def extract_facts(
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
     functions.update(builder.lambdas)
-    handed = handed_functions(builder.fields.get("operations", ()), builder.fields.get("operations_complete", True))
-    live_models = find_live_models(imports, tree, path, handed=handed)
+    if may_reach_live_models(imports, tree):
+        handed = handed_functions(builder.fields.get("operations", ()), builder.fields.get("operations_complete", True))
+        live_models = find_live_models(imports, tree, path, handed=handed)
+    else:
+        live_models = LiveModels((), False)
     return MigrationFacts(
         path=path,
         app_label=app_label,
-        name=sys.intern(os.path.basename(path)[: -len(".py")]),  # shared with the dependencies naming it
+        name=sys.intern(file_name[: -len(".py")]),  # shared with the dependencies naming it
         line=migration_class.lineno,
         col=migration_class.col_offset,
         functions=functions,
@@ -227,6 +232,12 @@ def read_suppressions(source: str | None) -> tuple[Suppression, ...] | None:
 
 def find_migration_class(body: Iterable[ast.stmt]) -> ast.ClassDef | None:
     """The first module-level ``class Migration``, also inside ``if``/``else`` and ``try`` blocks."""
+    body = list(body)
+    for node in body:  # nearly always found before any block, without a generator per block
+        if isinstance(node, (ast.If, ast.Try)):
+            break
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            return node
     return next(
         (node for node in module_level_statements(body) if isinstance(node, ast.ClassDef) and node.name == "Migration"),
         None,
@@ -265,8 +276,15 @@ def inherited_atomic(module: ModuleNames, node: ast.ClassDef, classes: ProjectCl
     """The ``atomic`` a ``Migration`` class that does not set it inherits: from the first class in its method
     resolution order that sets it, Django's ``Migration`` (True) included. None when an ancestor cannot be read
     (not found, not a plain name, a cycle, too deep) or none of them is Django's ``Migration``."""
-    if len(node.bases) == 1 and _base_class(module, node.bases[0], classes) == _DJANGO_KEY:
-        return True  # nearly every migration: `class Migration(migrations.Migration)`
+    if len(node.bases) == 1:
+        # Nearly every migration: `class Migration(migrations.Migration)`, after `from django.db import migrations`
+        # (seen first without building what `_base_class` answers with).
+        base = node.bases[0]
+        if (
+            isinstance(base, ast.Attribute) and base.attr == "Migration" and isinstance(base.value, ast.Name)
+            and module.imports.get(base.value.id) == (0, "django.db.migrations")
+        ) or _base_class(module, base, classes) == _DJANGO_KEY:
+            return True
     try:
         definitions: dict[_ClassKey, ClassDefinition] = {}
         order = _linearize(ClassDefinition(module, node), classes, definitions, (), 0)
@@ -356,11 +374,22 @@ def _class_statements(body: list[ast.stmt], conditional: bool) -> Iterator[tuple
 _ClassBinding = tuple[tuple[ast.expr, bool], ...] | None
 
 
-def _class_bindings(node: ast.ClassDef) -> dict[str, _ClassBinding]:
-    """The names a class body binds, which its own expressions see before the module's, with their values."""
+# A statement of a class body, whether it runs only on some paths, and the name and value it assigns (``_assignment``).
+_ClassStatement = tuple[ast.stmt, bool, str | None, ast.expr | None]
+
+
+def _class_assignments(body: list[ast.stmt]) -> list[_ClassStatement]:
+    """``_class_statements`` with each one's ``_assignment``: worked out once for the passes that need both."""
+    return [
+        (statement, conditional, *_assignment(statement)) for statement, conditional in _class_statements(body, False)
+    ]
+
+
+def _class_bindings(statements: Iterable[_ClassStatement]) -> dict[str, _ClassBinding]:
+    """The names a class body (its ``_class_assignments``) binds, which its own expressions see before the module's,
+    with their values."""
     bindings: dict[str, _ClassBinding] = {}
-    for statement, conditional in _class_statements(node.body, False):
-        target, value = _assignment(statement)
+    for statement, conditional, target, value in statements:
         if target is not None and value is not None:
             known = bindings.get(target, ())
             bindings[target] = None if known is None else (*known, (value, conditional))
@@ -396,18 +425,16 @@ class _MigrationBuilder:
         self.fields: dict[str, Any] = {}
         self.lambdas: dict[str, FunctionFacts] = {}
 
-    def read_class(self, node: ast.ClassDef) -> None:
-        self._read_body(node.body)
-        for flag in ("initial", "atomic"):
-            value = class_flag(node.body, flag)
-            if not isinstance(value, _Absent):
-                self.fields[flag] = value
+    def read_class(self, node: ast.ClassDef, statements: list[_ClassStatement] | None = None) -> None:
+        """``statements``: the class body's ``_class_assignments``, when the caller has them already."""
+        self._read_body(statements if statements is not None else _class_assignments(node.body))
 
-    def _read_body(self, body: list[ast.stmt]) -> None:
+    def _read_body(self, statements: list[_ClassStatement]) -> None:
         """Assignments in the class body. One inside ``if``/``try`` (``if connection.vendor == ...``) depends on
-        how the code runs: its values from every branch are kept, but the attribute is marked not complete."""
-        for statement, conditional in _class_statements(body, False):
-            target, value = _assignment(statement)
+        how the code runs: its values from every branch are kept, but the attribute is marked not complete.
+        ``initial`` and ``atomic`` are read as ``class_flag`` reads them, in the same pass."""
+        flags: dict[str, bool | None] = {}
+        for statement, conditional, target, value in statements:
             if target is None or value is None:
                 continue
             if target in ("dependencies", "run_before", "replaces"):
@@ -425,6 +452,12 @@ class _MigrationBuilder:
                 self._assign(target, tuple(operations), complete, conditional)
             elif target in ("safe", "stage") and not conditional:
                 self.fields["deploy_stage"] = self._deploy_stage(value)
+            elif target in ("initial", "atomic"):
+                constant = value.value if isinstance(value, ast.Constant) else None
+                flags[target] = constant if isinstance(constant, bool) and not conditional else None
+        for flag in ("initial", "atomic"):
+            if flag in flags:
+                self.fields[flag] = flags[flag]
 
     def _lambda(self, node: ast.Lambda) -> Ref:
         """A lambda given to ``RunPython`` is code the migration runs: read like a module-level function, under a
@@ -485,7 +518,7 @@ class _MigrationBuilder:
 
     def _dependency(self, node: ast.expr) -> Dependency | None:
         if isinstance(node, ast.Tuple) and len(node.elts) == 2:
-            app, name = (_literal(element) for element in node.elts)
+            app, name = _literal(node.elts[0]), _literal(node.elts[1])
             if isinstance(app, str) and isinstance(name, str):
                 return Dependency(app, name, node.lineno, node.col_offset)
         if isinstance(node, ast.Call) and len(node.args) == 1:
@@ -554,9 +587,14 @@ class _MigrationBuilder:
         names = _SIGNATURES.get(kind or "", ())
         params: dict[str, Value] = {}
         nested: dict[str, ast.expr] = {}
-        positional = list(itertools.takewhile(lambda node: not isinstance(node, ast.Starred), element.args))
-        unpacked = len(positional) < len(element.args) or any(k.arg is None for k in element.keywords)
-        arguments = [*zip(names, positional), *((k.arg, k.value) for k in element.keywords if k.arg)]
+        positional = element.args
+        for index, argument in enumerate(positional):
+            if isinstance(argument, ast.Starred):
+                positional = positional[:index]  # what follows `*args` has no known parameter
+                break
+        keywords = element.keywords
+        unpacked = len(positional) < len(element.args) or any([k.arg is None for k in keywords])
+        arguments = [*zip(names, positional), *[(k.arg, k.value) for k in keywords if k.arg]]
         for name, node in arguments:
             if name in ("database_operations", "state_operations"):
                 nested[name] = node
@@ -717,7 +755,7 @@ def _less_overridden(
     if "state_forwards" in overrides or ("database_forwards" in overrides and "database_forwards" not in hidden):
         return None, params, {}, known
     if "__init__" in overrides or "__new__" in overrides:
-        return kind, {name: UNKNOWN for name in {*names, *params}}, {}, False
+        return kind, dict.fromkeys([*names, *params], UNKNOWN), {}, False  # in the order written, every process
     params = dict(params)
     for member in overrides:
         params.update((name, UNKNOWN) for name in hidden.get(member, ()))
@@ -752,30 +790,46 @@ def _value_or_unknown(node: ast.expr, imports: Imports) -> Value:
 
 
 def _value(node: ast.expr, imports: Imports) -> Value:
-    if isinstance(node, ast.Constant):
-        return _literal(node)
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return tuple(_value(element, imports) for element in node.elts)
-    if isinstance(node, (ast.Name, ast.Attribute)):
+    # Types compared by identity, the commonest first, and loops rather than comprehensions (a frame each): this runs
+    # for every argument of every operation. ``expr`` is the same node, untyped: each branch has checked its type.
+    expr: Any = node
+    kind = type(node)
+    if kind is ast.Constant:
+        value = expr.value
+        if value is Ellipsis:
+            return UNKNOWN
+        # Names of apps, models, fields and migrations recur in every migration that mentions them: one string each.
+        return sys.intern(value) if type(value) is str and len(value) <= _INTERNED_LENGTH else value
+    if kind is ast.Call:
+        kwargs: dict[str, Value] = {}
+        unpacked = False
+        for keyword in expr.keywords:
+            if keyword.arg:
+                kwargs[keyword.arg] = _value(keyword.value, imports)
+            elif keyword.arg is None:
+                unpacked = True
+        if unpacked:
+            kwargs["**"] = UNKNOWN
+        arguments: list[Value] = []
+        for argument in expr.args:
+            arguments.append(_value(argument, imports))
+        return Call(imports.resolve(expr.func), tuple(arguments), kwargs, expr.lineno, expr.col_offset)
+    if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
+        elements: list[Value] = []
+        for element in expr.elts:
+            elements.append(_value(element, imports))
+        return tuple(elements)
+    if kind is ast.Name or kind is ast.Attribute:
         path = imports.resolve(node)
         return Ref(path) if path is not None else UNKNOWN
-    if isinstance(node, ast.Call):
-        kwargs = {k.arg: _value(k.value, imports) for k in node.keywords if k.arg}
-        if any(k.arg is None for k in node.keywords):
-            kwargs["**"] = UNKNOWN
-        return Call(
-            imports.resolve(node.func),
-            tuple(_value(arg, imports) for arg in node.args),
-            kwargs,
-            node.lineno,
-            node.col_offset,
-        )
-    if isinstance(node, ast.Dict):
+    if kind is ast.Dict:
         # Only the keys matter to rules (options, lookups); values are kept when they are plain.
-        return tuple(
-            (_value(key, imports), _value(value, imports)) for key, value in zip(node.keys, node.values) if key
-        )
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-        operand = node.operand.value
+        items: list[Value] = []
+        for key, value in zip(expr.keys, expr.values):
+            if key:
+                items.append((_value(key, imports), _value(value, imports)))
+        return tuple(items)
+    if kind is ast.UnaryOp and isinstance(expr.op, ast.USub) and isinstance(expr.operand, ast.Constant):
+        operand = expr.operand.value
         return -operand if isinstance(operand, (int, float)) else UNKNOWN
     return UNKNOWN

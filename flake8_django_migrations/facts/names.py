@@ -28,29 +28,42 @@ class Imports:
     @classmethod
     def collect(cls, tree: ast.Module, app_label: str) -> Imports:
         imports = cls()
-        for node in module_level_statements(tree.body):
-            if isinstance(node, ast.Import):
+        bindings, sites = imports.bindings, imports.sites
+        body = tree.body
+        blocks = any(type(node) is ast.If or type(node) is ast.Try for node in body)
+        for node in module_level_statements(body) if blocks else body:
+            kind = type(node)
+            if kind is ast.Import:
+                assert isinstance(node, ast.Import)
+                site = Site(node.lineno, node.col_offset)  # one per statement: its names share it
                 for alias in node.names:
                     if alias.asname:
-                        imports._bind(alias.asname, alias.name, node)
+                        bindings[alias.asname] = alias.name
+                        sites[alias.asname] = site
                     else:
                         top = alias.name.split(".")[0]
-                        imports._bind(top, top, node)
+                        bindings[top] = top
+                        sites[top] = site
                         # `import app.models` binds `app`, but what the file uses is the models module.
-                        imports.sites.setdefault(alias.name, Site(node.lineno, node.col_offset))
-            elif isinstance(node, ast.ImportFrom):
+                        sites.setdefault(alias.name, site)
+            elif kind is ast.ImportFrom:
+                assert isinstance(node, ast.ImportFrom)
                 module = _absolute_module(node, app_label)
+                site = Site(node.lineno, node.col_offset)
                 for alias in node.names:
                     if alias.name != "*":
-                        imports._bind(alias.asname or alias.name, f"{module}.{alias.name}", node)
+                        name = alias.asname or alias.name
+                        bindings[name] = f"{module}.{alias.name}"
+                        sites[name] = site
         return imports
-
-    def _bind(self, name: str, target: str, node: ast.stmt) -> None:
-        self.bindings[name] = target
-        self.sites[name] = Site(node.lineno, node.col_offset)
 
     def resolve(self, node: ast.expr, shadowed: frozenset[str] = frozenset()) -> str | None:
         """The dotted path an expression names, with its first name resolved through the imports."""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            # `models.CharField`, `migrations.AddField`: most of what is resolved, without building a list.
+            name = node.value.id
+            head = name if name in shadowed else self.bindings.get(name, name)
+            return sys.intern(f"{head}.{node.attr}")
         written = dotted_names(node)
         if written is None:
             return None
@@ -128,20 +141,47 @@ class ModuleNames:
     def read(cls, tree: ast.Module, path: str | None) -> ModuleNames:
         bindings: dict[str, list[tuple[ast.stmt, bool]]] = {}
         star = False
-        for statement, conditional in _module_statements(tree.body, False):
-            if isinstance(statement, ast.ImportFrom) and any(alias.name == "*" for alias in statement.names):
-                star = True
-            for name in _bound_names(statement):
-                bindings.setdefault(name, []).append((statement, conditional))
+        body = tree.body
+        blocks = False
+        for statement in body:
+            if type(statement) in _BLOCK_STATEMENTS:
+                blocks = True
+                break
+        for statement, conditional in _module_statements(body, False) if blocks else ((s, False) for s in body):
+            kind = type(statement)
+            if kind is ast.ImportFrom:
+                assert isinstance(statement, ast.ImportFrom)
+                for alias in statement.names:
+                    if alias.name == "*":
+                        star = True
+                    else:
+                        bindings.setdefault(alias.asname or alias.name, []).append((statement, conditional))
+            elif kind is ast.ClassDef or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                assert isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                bindings.setdefault(statement.name, []).append((statement, conditional))
+            else:
+                for name in _bound_names(statement):
+                    bindings.setdefault(name, []).append((statement, conditional))
         classes: dict[str, ast.ClassDef] = {}
         imports: dict[str, tuple[int, str]] = {}
         assignments: dict[str, tuple[tuple[ast.expr, bool], ...]] = {}
         ambiguous: set[str] = set()
         for name, found in bindings.items():
+            statement, conditional = found[0]
+            if len(found) == 1 and not conditional:
+                # Nearly every name: bound once, by an import or a class. The general case's answers, sooner.
+                kind = type(statement)
+                if kind is ast.ImportFrom:
+                    assert isinstance(statement, ast.ImportFrom)
+                    imports[name] = _import_target(statement, name)
+                    continue
+                if kind is ast.ClassDef:
+                    assert isinstance(statement, ast.ClassDef)
+                    classes[name] = statement
+                    continue
             values = [(_plain_value(statement), conditional) for statement, conditional in found]
             if all(value is not None for value, _ in values):
                 assignments[name] = tuple((value, conditional) for value, conditional in values if value is not None)
-            statement, conditional = found[0]
             if all(not inside and _imports_package(binding, name) for binding, inside in found):
                 imports[name] = (0, name)  # `import django.db.models.deletion`, `import django.utils.timezone`
             elif conditional or len(found) > 1:
@@ -268,6 +308,10 @@ def read_module(path: str) -> ModuleNames | None:
 def clear_module_cache() -> None:
     """Forget the parsed modules (for tests and long-running processes)."""
     _MODULES.clear()
+
+
+# The statements whose blocks ``_module_statements`` looks into; a module without one is its body as it is.
+_BLOCK_STATEMENTS: Final = frozenset({ast.If, ast.Try, ast.With})
 
 
 def _module_statements(body: Iterable[ast.stmt], conditional: bool) -> Iterator[tuple[ast.stmt, bool]]:

@@ -56,6 +56,12 @@ _ALTER_OPTION_KEYS: Final = frozenset(
      "permissions", "default_permissions", "select_on_save", "verbose_name", "verbose_name_plural"}
 )
 _TOGETHER: Final = {"AlterUniqueTogether": "unique_together", "AlterIndexTogether": "index_together"}
+# The operations the state indexes (``_index_operations``): those that change a model's options, create, remove or
+# rename a model or a field, or set a field's definition.
+_STATE_EVENTS: Final = _OPTION_EVENTS | {"AddField", "AlterField", "RemoveField"}
+# The operations whose migration asks what a field was just before them (``definition_before``, ``field_before``),
+# and the parameter naming it.
+_FIELD_ASKED: Final = {"AlterField": "name", "RenameField": "old_name", "RemoveField": "name"}
 # How many operations back a model's options are followed (a rename chain, many AlterModelOptions) before giving up.
 _MAX_OPTION_STEPS: Final = 10_000
 
@@ -179,13 +185,25 @@ class ModelState:
         # on the database side only); the options after each such operation, worked out once.
         self.option_events: dict[StateKey, list[StateEvent]] = {}
         self._option_positions: dict[Key, dict[StateKey, list[tuple[int, Operation]]]] = {}
-        self._asked: dict[Key, set[StateKey]] = {}
+        # What each migration may ask, apart: the options walk answers the models, the definitions walk the fields.
+        self._asked_models: dict[Key, set[StateKey]] = {}
+        self._asked_fields: dict[Key, set[StateKey]] = {}
+        # Each migration's parents in its own app, sorted; and the chains the walks go down (`_chains`).
+        self._app_parents: dict[Key, list[Key]] = {}
+        self._chain_layout: tuple[dict[Key, list[Key]], list[Key]] | None = None
         self._options_set_before: dict[tuple[Key, StateKey], StateEvent | None] | None = None
         self._options_after: dict[tuple[int, StateKey], ModelOptions | None] = {}
         self._primary_keys: dict[tuple[str, str], list[Call]] | None = None
         self._joined: tuple[frozenset[tuple[str, str]], bool] | None = None
+        # Per operation kind, the positions in `migrations` of the migrations holding one (`migrations_with`): here,
+        # so that the rules' worker processes, forked once the state is built, find it.
+        self._in_order = tuple(migrations.items())
+        self._holding: dict[str | None, list[int]] = {}
+        for number, (_, holder) in enumerate(self._in_order):
+            for kind in {op.kind for op in holder.operations}:
+                self._holding.setdefault(kind, []).append(number)
         local_apps = {app for app, _ in graph.nodes}
-        for node in sorted(graph.nodes):
+        for node in self._keys:
             facts = migrations.get(node)
             if facts is None:
                 continue
@@ -203,8 +221,10 @@ class ModelState:
         app = node[0]
         for position, op in enumerate(facts.operations):
             self._note_question(node, op)
-            if op.side == "database" or op.kind is None:
-                continue  # database-only operations leave Django's state, which historical models come from, alone
+            # Database-only operations leave Django's state, which historical models come from, alone; the others
+            # (RunPython, AddIndex, ...) leave what is indexed here alone.
+            if op.side == "database" or op.kind not in _STATE_EVENTS:
+                continue
             event = StateEvent(node, op)
             model = sys.intern((op.model_name or "").lower())
             if op.kind in _OPTION_EVENTS:
@@ -234,11 +254,17 @@ class ModelState:
         model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
         if not isinstance(model, str):
             return
-        asked = self._asked.setdefault(node, set())
-        asked.add((node[0], model.lower(), None))
-        name = op.param("old_name")
-        if op.kind == "RenameField" and isinstance(name, str):
-            asked.add((node[0], model.lower(), name))  # what the renamed field was (``field_before``)
+        model = model.lower()
+        asked = self._asked_models.get(node)
+        if asked is None:
+            asked = self._asked_models[node] = set()
+        asked.add((node[0], model, None))
+        # What an altered, renamed or removed field was (the schema rules ask; a field added or created is not asked
+        # about before the operation that sets it).
+        name = _FIELD_ASKED.get(op.kind or "")
+        field = op.param(name) if name is not None else None
+        if isinstance(field, str):
+            self._asked_fields.setdefault(node, set()).add((node[0], model, field))
 
     def _index_option_event(self, node: Key, position: int, event: StateEvent) -> None:
         op = event.operation
@@ -268,6 +294,16 @@ class ModelState:
             self.definitions.setdefault(key, []).append(event)
         else:
             self.removers.setdefault(key, []).append(event)
+
+    def migrations_with(self, *kinds: str) -> list[tuple[Key, MigrationFacts]]:
+        """The migrations (every one of the index, also those the graph leaves out) holding an operation of one of
+        ``kinds``, in the order of ``migrations``. A rule after a few kinds of operations visits these only: in a
+        long history most migrations hold none, and walking each of them once per rule cost more than the checks."""
+        if len(kinds) == 1:
+            numbers: Iterable[int] = self._holding.get(kinds[0], ())
+        else:
+            numbers = sorted({number for kind in kinds for number in self._holding.get(kind, ())})
+        return [self._in_order[number] for number in numbers]
 
     def is_uncertain(self, node: Key) -> bool:
         """Whether the ancestry of ``node`` is not fully known: it or an ancestor has non-literal dependencies."""
@@ -343,7 +379,7 @@ class ModelState:
 
     def last_with(self, removal: StateEvent) -> Key | None:
         """The migration of the same app just before a removal: the last state that still has what it removes."""
-        parents = sorted(parent for parent in self.graph.parents.get(removal.node, ()) if parent[0] == removal.node[0])
+        parents = self._same_app_parents(removal.node)
         return parents[-1] if parents else None
 
     def field_alterations(self) -> tuple[FieldAlteration, ...]:
@@ -395,7 +431,7 @@ class ModelState:
         """The field's definition just before ``node``: the nearest migration of the app before it that set it, the
         app's parents of each migration searched breadth first in sorted order."""
         if self._set_before is None:
-            self._set_before = self._find_set_before(self.definitions)
+            self._set_before = self._find_set_before(self.definitions, self._asked_fields, answer_setters=False)
         if (node, key) in self._set_before:
             event = self._set_before[(node, key)]
         else:  # a migration that does not set the field itself, or one on a cycle of its app's dependencies
@@ -483,7 +519,10 @@ class ModelState:
             if found_position < position:
                 return node, found_position, op
         if self._options_set_before is None:
-            self._options_set_before = self._find_set_before(self.option_events)
+            # Its setters too: following a model's options back asks what each one found was before it.
+            self._options_set_before = self._find_set_before(
+                self.option_events, self._asked_models, answer_setters=True
+            )
         if (node, key) in self._options_set_before:
             event = self._options_set_before[(node, key)]
         else:  # not asked about when the state was indexed (a cycle of the app's dependencies)
@@ -551,7 +590,13 @@ class ModelState:
         return unreadable or (app, model.lower()) in joined_models
 
     def _same_app_parents(self, node: Key) -> list[Key]:
-        return [parent for parent in self.graph.parents.get(node, ()) if parent[0] == node[0]]
+        """The parents of ``node`` in its own app, sorted (worked out once: every search and walk asks)."""
+        parents = self._app_parents.get(node)
+        if parents is None:
+            parents = self._app_parents[node] = sorted(
+                parent for parent in self.graph.parents.get(node, ()) if parent[0] == node[0]
+            )
+        return parents
 
     def _search_setter(
         self, node: Key, key: StateKey, definitions: Mapping[StateKey, list[StateEvent]]
@@ -559,7 +604,7 @@ class ModelState:
         """The last operation setting ``key`` in the first migration that sets it, searching from ``node`` through
         the app's parents breadth first, each migration's parents in sorted order."""
         setters = {event.node: event for event in definitions.get(key, ())}
-        queue = deque(sorted(self._same_app_parents(node)))
+        queue = deque(self._same_app_parents(node))
         seen: set[Key] = set()
         while queue:
             current = queue.popleft()
@@ -569,26 +614,45 @@ class ModelState:
             event = setters.get(current)
             if event is not None:
                 return event
-            queue.extend(sorted(self._same_app_parents(current)))
+            queue.extend(self._same_app_parents(current))
         return None
 
     def _search_order(self, node: Key) -> dict[Key, int]:
         """The position of each migration in ``_search_setter``'s search from ``node`` run to the end."""
         order: dict[Key, int] = {}
-        queue = deque(sorted(self._same_app_parents(node)))
+        queue = deque(self._same_app_parents(node))
         while queue:
             current = queue.popleft()
             if current not in order:
                 order[current] = len(order)
-                queue.extend(sorted(self._same_app_parents(current)))
+                queue.extend(self._same_app_parents(current))
         return order
 
+    def _chains(self) -> tuple[dict[Key, list[Key]], list[Key]]:
+        """The migrations below each one that is the one parent of their app, and the tops of the chains this makes
+        (a first migration, or a merge): the same for both walks, worked out once."""
+        if self._chain_layout is None:
+            below: dict[Key, list[Key]] = {}
+            tops: list[Key] = []
+            for node in self._keys:  # the graph's nodes, sorted
+                parents = self._same_app_parents(node)
+                if len(parents) == 1:
+                    below.setdefault(parents[0], []).append(node)
+                else:
+                    tops.append(node)
+            self._chain_layout = below, tops
+        return self._chain_layout
+
     def _find_set_before(
-        self, definitions: Mapping[StateKey, list[StateEvent]]
+        self, definitions: Mapping[StateKey, list[StateEvent]], asked: Mapping[Key, set[StateKey]],
+        answer_setters: bool,
     ) -> dict[tuple[Key, StateKey], StateEvent | None]:
-        """For each migration and each key it sets (a field's definition in ``definitions``, or a model's options)
-        or asks about (an operation on it), the operation that set the key last before it, as ``_search_setter``
-        finds it. Once for every key together: a search per ``AlterField`` was quadratic in a long history.
+        """For each migration and each key it asks about (``asked``: an operation on it) and, with
+        ``answer_setters``, each key it sets (a field's definition in ``definitions``, or a model's options), the
+        operation that set the key last before it, as ``_search_setter`` finds it. Once for every key together: a
+        search per ``AlterField`` was quadratic in a long history. (The definitions are asked about only before an
+        operation that alters, renames or removes a field: answering every field each ``CreateModel`` declares
+        cost more than the rest of the walk.)
 
         A migration whose app has one parent of it sees what that parent set, or else what the parent saw. So each
         chain of such migrations is walked down from its top (a first migration, which sees nothing, or a merge,
@@ -598,40 +662,40 @@ class ModelState:
         for key, events in definitions.items():
             for event in events:
                 last_set.setdefault(event.node, {})[key] = event
-        below: dict[Key, list[Key]] = {}  # the migrations whose one parent of their app is the key
-        tops: list[Key] = []
-        for node in sorted(self.graph.nodes):
-            parents = self._same_app_parents(node)
-            if len(parents) == 1:
-                below.setdefault(parents[0], []).append(node)
-            else:
-                tops.append(node)
+        below, tops = self._chains()
         found: dict[tuple[Key, StateKey], StateEvent | None] = {}
         on_the_way: dict[StateKey, list[StateEvent]] = {}
+        nothing: dict[StateKey, StateEvent] = {}
         for top in tops:
             seen_by_top: dict[StateKey, StateEvent | None] = {}
             order: dict[Key, int] | None = None
             walk: list[tuple[Key, bool]] = [(top, False)]
             while walk:
                 node, leaving = walk.pop()
-                here = last_set.get(node, {})
+                here = last_set.get(node, nothing)
                 if leaving:
                     for key in here:
                         on_the_way[key].pop()
                     continue
-                for key in (*here, *self._asked.get(node, ())):
-                    if on_the_way.get(key):
-                        found[(node, key)] = on_the_way[key][-1]
-                        continue
-                    if key not in seen_by_top:
+                for key in (*here, *asked.get(node, ())) if answer_setters else asked.get(node, ()):
+                    setters = on_the_way.get(key)
+                    if setters:
+                        found[(node, key)] = setters[-1]
+                    elif key in seen_by_top:
+                        found[(node, key)] = seen_by_top[key]
+                    elif key not in definitions:
+                        found[(node, key)] = None  # set nowhere: no search needed
+                    else:
                         if order is None:
                             order = self._search_order(top)
-                        seen_by_top[key] = _first_in(order, definitions.get(key, ()))
-                    found[(node, key)] = seen_by_top[key]
-                for key, event in here.items():
-                    on_the_way.setdefault(key, []).append(event)
-                walk.append((node, True))
-                walk.extend((child, False) for child in below.get(node, ()))
+                        found[(node, key)] = seen_by_top[key] = _first_in(order, definitions[key])
+                if here:  # nothing to take back on the way up otherwise
+                    for key, event in here.items():
+                        on_the_way.setdefault(key, []).append(event)
+                    walk.append((node, True))
+                children = below.get(node)
+                if children:
+                    walk.extend([(child, False) for child in children])
         return found
 
 

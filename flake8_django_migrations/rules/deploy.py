@@ -16,8 +16,8 @@ from flake8_django_migrations.rules.rule import Flag, file_rule, project_rule
 from flake8_django_migrations.rules.shared import (
     changes_existing_table,
     creates_no_table,
+    migrations_holding,
     name_or_ellipsis,
-    project_migrations,
 )
 from flake8_django_migrations.settings import Settings
 
@@ -55,15 +55,19 @@ def _expand_steps(facts: MigrationFacts) -> Iterator[Operation]:
 def _contract_steps(facts: MigrationFacts, set_not_null: dict[Key, list[Operation]], key: Key) -> list[Operation]:
     """The drops and renames of what existed before the migration (not what it created or added itself), and the
     ``SET NOT NULL`` of columns that were nullable, in source order."""
+    steps = [*set_not_null.get(key, ())]
+    drops = [
+        (position, op) for position, op in enumerate(facts.operations)
+        if op.kind in _CONTRACT and op.touches_database and not op.conditional
+    ]
+    if not drops:  # most migrations: what they create and add need not be read
+        return sorted(steps, key=lambda op: (op.line, op.col))
     created = facts.model_creations()
     added = {
         ((op.model_name or "").lower(), op.param("name"))
         for op in facts.operations if op.kind == "AddField" and isinstance(op.param("name"), str)
     }
-    steps = [*set_not_null.get(key, ())]
-    for position, op in enumerate(facts.operations):
-        if op.kind not in _CONTRACT or not op.touches_database or op.conditional:
-            continue
+    for position, op in drops:
         if not changes_existing_table(created, position, op):
             continue
         if op.kind == "RemoveField" and ((op.model_name or "").lower(), op.param("name")) in added:
@@ -136,7 +140,8 @@ def mixed_deploy_phases(index: ProjectIndex, settings: Settings) -> Iterator[Fla
     for node, op, _, before, after, added_here in index.state.field_alterations():
         if not added_here and before.kwarg("null") is True and after.kwarg("null", False) is False:
             set_not_null.setdefault(node, []).append(op)
-    for key, facts in project_migrations(index):
+    # Without an expand step a migration mixes nothing: only those holding one are read.
+    for key, facts in migrations_holding(index, *_EXPAND, own=True):
         if facts.replaces or facts.initial is True:
             continue
         expand = list(_expand_steps(facts))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations.facts import Call, MigrationFacts, Operation, Ref, django_field_class, on_existing_table
 from flake8_django_migrations.rules.rule import Flag, project_rule
-from flake8_django_migrations.rules.shared import TO_ONE_RELATIONS, project_migrations
+from flake8_django_migrations.rules.shared import TO_ONE_RELATIONS, migrations_holding
 from flake8_django_migrations.settings import Settings
 
 if TYPE_CHECKING:
@@ -168,16 +168,17 @@ def primary_key_change(index: ProjectIndex, settings: Settings) -> Iterator[Flag
     if not settings.is_postgresql:
         return
     state = index.state
-    for key, facts in project_migrations(index):
+    for key, facts in migrations_holding(index, "AddField", "AlterField", own=True):
         if facts.initial is True:
             continue  # an app's initial migrations create its tables: nothing points at them yet
-        created = facts.model_creations()
+        created: dict[str, int] | None = None  # read once a field is made the primary key: rare
         for position, op in enumerate(facts.operations):
             name, model = op.param("name"), op.model_name
             if op.kind not in ("AddField", "AlterField") or not op.touches_database or op.conditional:
                 continue
             if not _is_primary_key(op.param("field")) or not isinstance(name, str) or model is None:
                 continue
+            created = facts.model_creations() if created is None else created
             if not on_existing_table(created, position, op) or state.has_no_table(key, position, model):
                 continue
             if op.kind == "AlterField" and _is_primary_key(state.field_before(key, position, model, name)):

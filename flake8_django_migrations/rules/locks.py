@@ -28,6 +28,7 @@ from flake8_django_migrations.rules.shared import (
     TO_ONE_RELATIONS,
     changes_existing_table,
     field_indexes,
+    migrations_holding,
     name_or_ellipsis,
     project_migrations,
 )
@@ -183,7 +184,7 @@ def _added_in(facts: MigrationFacts, position: int, kind: str, name: Value) -> b
 def non_concurrent_index_removal(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
-    for key, facts in index.migrations.items():
+    for key, facts in migrations_holding(index, *TOGETHER_OPTIONS, "RemoveIndex", "RemoveConstraint", "RunSQL"):
         created = facts.model_creations()
         deleted = _deleted_after(facts)
         for position, op in enumerate(facts.operations):
@@ -354,13 +355,16 @@ def _fills_existing_rows(field: Call) -> bool:
 def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
-    for key, facts in index.migrations.items():
-        created = facts.model_creations()
+    for key, facts in migrations_holding(index, "AddField"):
+        created: dict[str, int] | None = None  # read once a key with a default is added
         for position, op in enumerate(facts.operations):
             field = op.param("field")
             if op.kind != "AddField" or not op.touches_database or not isinstance(field, Call):
                 continue
-            if _has_constraint(field) and _fills_existing_rows(field) and on_existing_table(created, position, op):
+            if not (_has_constraint(field) and _fills_existing_rows(field)):
+                continue
+            created = facts.model_creations() if created is None else created
+            if on_existing_table(created, position, op):
                 target = f"{name_or_ellipsis(op.model_name)}.{name_or_ellipsis(op.param('name'))}"
                 yield Flag(op.line, op.col, index.path_of(key), operation=op.kind, field=target)
     for node, op, field_name, before, after, _ in index.state.field_alterations():
@@ -368,7 +372,7 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
             continue
         if django_field_class(before) not in TO_ONE_RELATIONS or before.kwarg("db_constraint", True) is False:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field_name)
-    for key, facts in index.migrations.items():
+    for key, facts in migrations_holding(index, "RunSQL"):
         for step in sql_steps(facts, settings):
             statement = step.statement
             if statement.kind != "add_foreign_key" or statement.not_valid or step.new_table:
@@ -437,12 +441,15 @@ def add_foreign_key_constraint(index: ProjectIndex, settings: Settings) -> Itera
 def add_check_constraint_without_not_valid(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
-    created = facts.model_creations()
+    created: dict[str, int] | None = None  # read for the first check constraint, not for every migration
     for position, op in enumerate(facts.operations):
         constraint = op.param("constraint")
         if op.kind != "AddConstraint" or not op.touches_database or not isinstance(constraint, Call):
             continue
-        if _is_django(constraint, "CheckConstraint") and on_existing_table(created, position, op):
+        if not _is_django(constraint, "CheckConstraint"):
+            continue
+        created = facts.model_creations() if created is None else created
+        if on_existing_table(created, position, op):
             yield Flag(
                 op.line, op.col, operation=op.kind, name=name_or_ellipsis(constraint.kwarg("name")),
                 model=name_or_ellipsis(op.model_name),
@@ -539,12 +546,15 @@ def _rewrite(op: Operation) -> tuple[str, str] | None:
 def table_rewrite(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
-    created = facts.model_creations()
+    created: dict[str, int] | None = None  # read for the first rewrite, not for every migration
     for position, op in enumerate(facts.operations):
         if not op.touches_database or op.kind not in ("AddField", "AddConstraint"):
             continue
         rewrite = _rewrite(op)
-        if rewrite is not None and on_existing_table(created, position, op):
+        if rewrite is None:
+            continue
+        created = facts.model_creations() if created is None else created
+        if on_existing_table(created, position, op):
             change, effect = rewrite
             model = name_or_ellipsis(op.model_name)
             yield Flag(op.line, op.col, operation=op.kind, change=change, model=model, effect=effect)

@@ -55,8 +55,13 @@ def sql_steps(facts: MigrationFacts, settings: Settings, directions: tuple[str, 
     run; none unless the database is PostgreSQL, whose parser reads them. Only the forward ``sql`` by default: a
     ``reverse_sql`` runs only on a rollback, where undoing what the forward SQL did (``DROP COLUMN`` after
     ``ADD COLUMN``) is the point."""
-    if not settings.is_postgresql or not any(op.kind == "RunSQL" for op in facts.operations):
-        return  # most migrations: every rule asks, so the walk below would run a dozen times each for nothing
+    if not settings.is_postgresql:
+        return
+    for op in facts.operations:  # a loop, not any(): a dozen rules ask of every migration, most hold no RunSQL
+        if op.kind == "RunSQL":
+            break
+    else:
+        return
     tables: set[str] = set()  # created by this migration so far
     models: dict[str, str] = {}  # model (lower-cased) -> table, for those created here
     columns: set[tuple[str, str]] = set()  # (table, column) added so far

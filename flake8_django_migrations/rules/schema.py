@@ -34,8 +34,9 @@ from flake8_django_migrations.rules.shared import (
     changes_existing_table,
     creates_no_table,
     field_indexes,
+    installed_packages,
+    migrations_holding,
     name_or_ellipsis,
-    project_migrations,
 )
 from flake8_django_migrations.settings import Settings
 
@@ -98,11 +99,15 @@ _ALWAYS_NULLABLE: Final = frozenset({"NullBooleanField"})  # its __init__ sets n
 def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Settings) -> Iterator[Flag]:
     if facts.initial is True:
         return  # an app's initial migrations create its tables: no code inserts into them yet
-    created = facts.model_creations()
-    database_defaults = _database_defaults_set(facts)
-    defaults_in_sql = _defaults_set_in_sql(facts, settings)
+    # What the migration's other operations say is read only once an AddField needs it: most migrations hold none.
+    created: dict[str, int] | None = None
+    defaults: tuple[set[tuple[str, str]] | None, dict[tuple[str, str], list[tuple[int, bool]]]] | None = None
     for index, op in enumerate(facts.operations):
-        if op.kind != "AddField" or not op.touches_database or not on_existing_table(created, index, op):
+        if op.kind != "AddField" or not op.touches_database:
+            continue
+        if created is None:
+            created = facts.model_creations()
+        if not on_existing_table(created, index, op):
             continue
         field = op.param("field")
         field_class = django_field_class(field)
@@ -111,7 +116,12 @@ def add_not_null_column_without_db_default(facts: MigrationFacts, settings: Sett
         if field_class in _ALWAYS_NULLABLE or "**" in field.kwargs or field.kwarg("null", False) is not False:
             continue
         # `db_default=None` is `DEFAULT NULL`: no default at all for a NOT NULL column.
-        if field.kwarg("db_default") is not None or database_defaults is None:
+        if field.kwarg("db_default") is not None:
+            continue
+        if defaults is None:
+            defaults = _database_defaults_set(facts), _defaults_set_in_sql(facts, settings)
+        database_defaults, defaults_in_sql = defaults
+        if database_defaults is None:
             continue
         model, name = op.model_name, op.param("name")
         if isinstance(model, str) and isinstance(name, str) and (model.lower(), name.lower()) in database_defaults:
@@ -232,7 +242,7 @@ def _destructive(facts: MigrationFacts, kind: str) -> Iterator[tuple[int, Operat
 )
 def drop_column(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     state = index.state
-    for key, facts in project_migrations(index):
+    for key, facts in migrations_holding(index, "RemoveField", "RunSQL", own=True):
         path = index.path_of(key)
         # makemigrations removes a deleted model's fields first: the table drop (DJM203) is the one finding.
         dropped_tables = {name.lower() for _, op in _destructive(facts, "DeleteModel")
@@ -344,7 +354,7 @@ def _destructive_sql(facts: MigrationFacts, settings: Settings, kind: str) -> It
     ),
 )
 def drop_table(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
-    for key, facts in project_migrations(index):
+    for key, facts in migrations_holding(index, "DeleteModel", "RunSQL", own=True):
         path = index.path_of(key)
         for position, op in _destructive(facts, "DeleteModel"):
             model = op.param("name")
@@ -391,8 +401,7 @@ def drop_table(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
 )
 def rename_column_or_table(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     state = index.state
-    own = dict(project_migrations(index))
-    for key, facts in own.items():
+    for key, facts in migrations_holding(index, *RENAMES, "RunSQL", own=True):
         path = index.path_of(key)
         for position, op in _renames(facts):
             if renames_nothing(state, key, position, op):
@@ -410,8 +419,9 @@ def rename_column_or_table(index: ProjectIndex, settings: Settings) -> Iterator[
                 continue  # ALTER TABLE works on a sequence too; Django names them <table>_<column>_seq
             old_name = statement.table if statement.column is None else f"{statement.table}.{statement.column}"
             yield step.flag(path, operation=step.quoted, target=old_name)
+    packages = installed_packages(index)
     for node, op, old_column in column_renames(index):
-        if node in own:
+        if node[0] not in packages:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, target=old_column)
 
 
@@ -477,6 +487,10 @@ def renames_nothing(state: ModelState, node: Key, position: int, op: Operation) 
     table = op.param("table")
     new_table = _truncated(f"{node[0]}_{model.lower()}") if table in (None, "") else table
     return isinstance(new_table, str) and _table_of(options, node[0], model) == new_table
+
+
+# The operations `builds_index` may find building one.
+_BUILDS_INDEX: Final = ("AddIndex", "AddConstraint", "AlterUniqueTogether", "AlterIndexTogether", "AddField")
 
 
 def builds_index(op: Operation) -> bool:
@@ -574,19 +588,21 @@ def _alter_builds_index(before: Call, after: Call) -> bool:
 def non_concurrent_index(index: ProjectIndex, settings: Settings) -> Iterator[Flag]:
     if not settings.is_postgresql:
         return
-    for key, facts in index.migrations.items():
+    for key, facts in migrations_holding(index, *_BUILDS_INDEX, "RunSQL"):
         if facts.initial is True:
             continue  # an app's initial migrations create its tables: empty while they run
-        created = facts.model_creations()
+        created: dict[str, int] | None = None  # read once an operation builds an index
         for position, op in enumerate(facts.operations):
-            if not op.touches_database or not on_existing_table(created, position, op):
+            together = op.kind in TOGETHER_OPTIONS
+            if not op.touches_database or not together and not builds_index(op):
                 continue
-            if op.kind in TOGETHER_OPTIONS:
+            created = facts.model_creations() if created is None else created
+            if not on_existing_table(created, position, op):
+                continue
+            if together:
                 change = together_change(index.state, key, position, op)
                 if change is None and not builds_index(op) or change is not None and not change[0]:
                     continue
-            elif not builds_index(op):
-                continue
             flag = Flag(op.line, op.col, index.path_of(key), operation=op.kind, model=name_or_ellipsis(op.model_name))
             yield flag.with_fix(_concurrently(facts, op, index.path_of(key)) if op.kind == "AddIndex" else None)
         for step in sql_steps(facts, settings):
@@ -729,7 +745,7 @@ def alter_column_type(index: ProjectIndex, settings: Settings) -> Iterator[Flag]
         change = change or collation_change(before, after)
         if change is not None:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field, change=change)
-    for key, facts in index.migrations.items():
+    for key, facts in migrations_holding(index, "RunSQL"):
         if facts.initial is True:
             continue
         for step in sql_steps(facts, settings):
@@ -797,7 +813,7 @@ def add_not_null_constraint(index: ProjectIndex, settings: Settings) -> Iterator
             continue
         if before.kwarg("null") is True and after.kwarg("null", False) is False:
             yield Flag(op.line, op.col, index.path_of(node), operation=op.kind, field=field)
-    for key, facts in index.migrations.items():
+    for key, facts in migrations_holding(index, "RunSQL"):
         if facts.initial is True:
             continue
         for step in sql_steps(facts, settings):

@@ -18,6 +18,8 @@ __all__ = [
     "changes_existing_table",
     "creates_no_table",
     "field_indexes",
+    "installed_packages",
+    "migrations_holding",
     "name_or_ellipsis",
     "project_migrations",
 ]
@@ -64,11 +66,25 @@ def changes_existing_table(created: Mapping[str, int], position: int, op: Operat
     return created.get(model.lower(), position) >= position
 
 
-def project_migrations(index: ProjectIndex) -> Iterator[tuple[Key, MigrationFacts]]:
-    """The migrations of the project's own apps, without those of installed packages."""
+def installed_packages(index: ProjectIndex) -> frozenset[str | None]:
+    """The labels of the apps of installed packages, whose migrations are not the project's own."""
     # An installed package's migrations (django.contrib.contenttypes) join the graph for their dependencies and
     # models, but their operations are not the project's to change.
-    installed_packages = {app.label for app in index.discovery.installed_apps if app.external}
+    return frozenset(app.label for app in index.discovery.installed_apps if app.external)
+
+
+def project_migrations(index: ProjectIndex) -> Iterator[tuple[Key, MigrationFacts]]:
+    """The migrations of the project's own apps, without those of installed packages."""
+    packages = installed_packages(index)
     for key, facts in index.migrations.items():
-        if key[0] not in installed_packages:
+        if key[0] not in packages:
+            yield key, facts
+
+
+def migrations_holding(index: ProjectIndex, *kinds: str, own: bool = False) -> Iterator[tuple[Key, MigrationFacts]]:
+    """The migrations holding an operation of one of ``kinds`` (``RunSQL`` for a rule that reads ``sql_steps``), in
+    the order of ``index.migrations``; with ``own``, only the project's own (``project_migrations``)."""
+    packages = installed_packages(index) if own else frozenset[str | None]()
+    for key, facts in index.state.migrations_with(*kinds):
+        if key[0] not in packages:
             yield key, facts
