@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flake8_django_migrations import __version__
 from flake8_django_migrations.codes import CODES, OFF_BY_DEFAULT
-from flake8_django_migrations.files import is_migration_module_name, read_regular_file
+from flake8_django_migrations.files import (
+    is_migration_module_name,
+    read_regular_file,
+    recording_lookups,
+    stamps_of_lookups,
+    stamps_unchanged,
+)
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.source import decode_source
 from flake8_django_migrations.options import add_flake8_options, settings_from_flake8_options
@@ -117,10 +123,11 @@ class MigrationChecker:
         if stored is not None:
             has_facts, found = stored
         else:
-            facts, found = self._file_findings(run.settings, app_label)
+            with recording_lookups() as looked:
+                facts, found = self._file_findings(run.settings, app_label)
             has_facts = facts is not None
             if not unsaved:
-                self._store_file_findings(run, app_label, facts, found)
+                self._store_file_findings(run, app_label, facts, found, looked)
         name = os.path.basename(self.filename)
         # A migrations package's __init__.py carries DJM503 for an app whose migrations were all deleted.
         if run.codes and (has_facts or is_migration_module_name(name) or name == "__init__.py"):
@@ -137,6 +144,9 @@ class MigrationChecker:
         stored = run.cache.data(keyed[0])
         if stored is None or stored.get("source") != keyed[1]:
             return None
+        stamps = stored.get("stamps")
+        if stamps is not None and not (isinstance(stamps, tuple) and stamps_unchanged(stamps)):
+            return None  # its facts were also read from a file that changed since
         has_facts, found = stored.get("facts"), stored.get("findings")
         if not isinstance(has_facts, bool) or not isinstance(found, tuple) or not all(
             isinstance(finding, Finding) for finding in found
@@ -145,15 +155,22 @@ class MigrationChecker:
         return has_facts, list(found)
 
     def _store_file_findings(
-        self, run: ProjectRun, app_label: str | None, facts: MigrationFacts | None, found: list[Finding]
+        self, run: ProjectRun, app_label: str | None, facts: MigrationFacts | None, found: list[Finding],
+        looked: list[str],
     ) -> None:
-        """Keeps what ``_stored_file_findings`` serves, unless the facts were also read from another file (a base
-        class's module, a models module), which can change without this text: as the facts cache does."""
+        """Keeps what ``_stored_file_findings`` serves; where the facts were also read from another file (a base
+        class's module, a models module), which can change without this text, with the stamp of every file and
+        folder ``looked`` up to read them, as the facts cache keeps such facts."""
+        stamps = None
         if facts is not None and facts.reads_other_files:
-            return
+            stamps = stamps_of_lookups(looked)
+            if stamps is None:
+                return  # read from a file changed a moment ago: a change in the same tick would not show
         keyed = self._one_file_key(run, app_label)
         if keyed is not None:
-            run.cache.store_data(keyed[0], {"source": keyed[1], "facts": facts is not None, "findings": tuple(found)})
+            run.cache.store_data(keyed[0], {
+                "source": keyed[1], "facts": facts is not None, "findings": tuple(found), "stamps": stamps,
+            })
 
     def _one_file_key(self, run: ProjectRun, app_label: str | None) -> tuple[str, str] | None:
         """The key of this file's per-file findings and the digest of the text they are for, in a lint run of one

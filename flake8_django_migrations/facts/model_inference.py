@@ -33,7 +33,16 @@ from astroid import builder as astroid_builder
 from astroid import modutils, nodes
 
 from flake8_django_migrations.facts.names import locate_module
-from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.files import (
+    Stamp,
+    looked_up,
+    looked_up_in_interpreter,
+    read_regular_file,
+    recording_lookups,
+    stamps_of_lookups,
+    stamps_unchanged,
+    stat_stamp,
+)
 from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.source import decode_source
 
@@ -50,7 +59,9 @@ _MAX_DEPTH: Final = 10
 # accepted.
 CACHE_SIZE: Final = 256
 _CacheKey = tuple[str, Stamp, str]
-_CACHE: Final[Memo[_CacheKey, tuple[Verdict, tuple[tuple[str, Stamp], ...]]]] = Memo(CACHE_SIZE)
+_CACHE: Final[Memo[_CacheKey, tuple[Verdict, tuple[tuple[str, Stamp], ...] | None, tuple[str, ...]]]] = Memo(
+    CACHE_SIZE
+)
 
 # In these modules (and their submodules) everything but ``Model`` is a field, manager, expression, index...
 _DJANGO_MODELS_PACKAGES: Final = ("django.db.models", "django.contrib.gis.db.models")
@@ -101,12 +112,15 @@ def is_model_class(module: str, name: str, migration_path: str) -> Verdict:
         if stamp is None:
             return None
 
-        def resolve() -> tuple[Verdict, tuple[tuple[str, Stamp], ...]]:
-            resolver = _Resolver()
-            verdict = resolver.name_in_file(path, module, name, 0)
-            return verdict, tuple(resolver.stamps.items())
+        def resolve() -> tuple[Verdict, tuple[tuple[str, Stamp], ...] | None, tuple[str, ...]]:
+            with recording_lookups() as looked:
+                verdict = _Resolver().name_in_file(path, module, name, 0)
+            return verdict, stamps_of_lookups(looked), tuple(looked)
 
-        return _CACHE.get((path, stamp, name), resolve, _unchanged)[0]
+        verdict, _, looked = _CACHE.get((path, stamp, name), resolve, _unchanged)
+        for seen in looked:
+            looked_up(seen)  # served from memory: facts kept on disk still learn what the answer depends on
+        return verdict
     except Exception:  # astroid and the file system raise many types; an unknown answer is always safe
         return None
 
@@ -116,8 +130,10 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _unchanged(entry: tuple[Verdict, tuple[tuple[str, Stamp], ...]]) -> bool:
-    return all(stat_stamp(path) == stamp for path, stamp in entry[1])
+def _unchanged(entry: tuple[Verdict, tuple[tuple[str, Stamp], ...] | None, tuple[str, ...]]) -> bool:
+    """Whether nothing the answer was worked out from changed: every file read and every place a module was
+    looked for (a file added there would be found instead)."""
+    return entry[1] is not None and stamps_unchanged(entry[1])
 
 
 def _django_verdict(module: str, name: str) -> Verdict:
@@ -142,6 +158,7 @@ def _locate(module: str, start: str) -> str | None:
 def _locate_installed(module: str) -> str | None:
     """Where astroid finds ``module`` on ``sys.path`` without importing it: a third-party base such as
     ``model_utils.models.TimeStampedModel`` resolves when flake8 runs in the project's environment."""
+    looked_up_in_interpreter()
     try:
         location = modutils.file_from_modpath(module.split("."))
     except Exception:  # ImportError when absent; astroid's finders may raise others on odd entries
@@ -150,7 +167,7 @@ def _locate_installed(module: str) -> str | None:
         return None
     if os.path.isdir(location):
         location = os.path.join(location, "__init__.py")
-    return location if location.endswith(".py") and os.path.isfile(location) else None
+    return location if location.endswith(".py") and os.path.isfile(looked_up(location)) else None
 
 
 @dataclass(frozen=True)
@@ -184,12 +201,11 @@ class _Module:
 
 
 class _Resolver:
-    """One question's worth of state: parsed files, answers so far, the files read and the names in progress."""
+    """One question's worth of state: parsed files, answers so far and the names in progress."""
 
     def __init__(self) -> None:
         self.modules: dict[str, _Module | None] = {}
         self.answers: dict[tuple[str, str], Verdict] = {}
-        self.stamps: dict[str, Stamp] = {}
         self.in_progress: set[tuple[str, str]] = set()
 
     def name_in_module(self, module: str, name: str, start: str, depth: int) -> Verdict:
@@ -221,9 +237,6 @@ class _Resolver:
 
     def _parse(self, path: str, module: str) -> _Module | None:
         if path not in self.modules:
-            stamp = stat_stamp(path)
-            if stamp is not None:
-                self.stamps[path] = stamp
             self.modules[path] = _read_module(path, module)
         return self.modules[path]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from flake8_django_migrations.facts.model import Site
-from flake8_django_migrations.files import Stamp, read_regular_file, stat_stamp
+from flake8_django_migrations.files import Stamp, looked_up, read_regular_file, stat_stamp
 from flake8_django_migrations.memo import Memo
 from flake8_django_migrations.source import module_level_statements, parse_source
 
@@ -282,14 +282,14 @@ def _module_file(folder: str, relative: str) -> str | None:
     package = os.path.join(folder, relative, "__init__.py") if relative else os.path.join(folder, "__init__.py")
     candidates = (os.path.join(folder, relative + ".py"), package) if relative else (package,)
     for candidate in candidates:
-        if os.path.lexists(candidate) and not os.path.isdir(candidate):
+        if os.path.lexists(looked_up(candidate)) and not os.path.isdir(candidate):
             return candidate
     return None
 
 
 def read_module(path: str) -> ModuleNames | None:
     """The module-level names of the file at ``path``; None when it cannot be read or parsed. Never raises."""
-    stamp = stat_stamp(path)
+    stamp = stat_stamp(looked_up(path))  # also when served from memory: facts kept on disk watch the file
     if stamp is None:
         return None
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import flake8_django_migrations
 from flake8_django_migrations.digest import blake2b, same_digest
-from flake8_django_migrations.files import read_regular_file
+from flake8_django_migrations.files import read_regular_file, recording_lookups, stamps_of_lookups, stamps_unchanged
 from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.source import decode_source
 
@@ -423,22 +423,51 @@ class FactsCache:
             if key in self._read_elsewhere:
                 found[path] = self._read_elsewhere[key]
                 continue
+            elsewhere = self._read_elsewhere_slot(path, app_label) if self.enabled else ""
+            served = self._facts_read_elsewhere(elsewhere, key) if self.enabled else None
+            if served is not None:
+                found[path] = self._read_elsewhere[key] = served
+                continue
             parsed = _parse_tree(data, path)
-            facts = self._extract(parsed[0], path, app_label, parsed[1]) if parsed is not None else None
+            with recording_lookups() as looked:
+                facts = self._extract(parsed[0], path, app_label, parsed[1]) if parsed is not None else None
             if isinstance(facts, _Miss):
                 found[path] = None
                 continue
             found[path] = facts
-            # Facts that depend on another file (a models module, a base class's module) would go stale with it:
-            # not kept on disk.
+            # Facts that depend on another file (a models module, a base class's module) would go stale with it: kept
+            # apart, with the stamp of every file and folder they were read from.
             if self.enabled and (facts is None or not facts.reads_other_files):
                 kept[key] = facts
                 changed = True
             elif self.enabled and facts is not None:
                 self._read_elsewhere[key] = facts
+                stamps = stamps_of_lookups(looked)
+                if stamps is not None:
+                    self._store(elsewhere, {"key": key, "facts": facts, "stamps": stamps})
         if self.enabled and (changed or len(kept) != len(stored)):
             self._store(shard_key, kept)
         return found
+
+    @staticmethod
+    def _read_elsewhere_slot(path: str, app_label: str | None) -> str:
+        """The entry of the facts of the migration at ``path`` that were also read from other files: one per file,
+        replaced when it changes."""
+        named = f"{os.path.abspath(path)}\0{path}\0{app_label}".encode("utf-8", "surrogatepass")
+        return "elsewhere-" + blake2b(named, digest_size=20).hexdigest()
+
+    def _facts_read_elsewhere(self, slot: str, key: str) -> MigrationFacts | None:
+        """The facts stored in ``slot`` for the text whose key is ``key``, when none of the files and folders they
+        were read from changed since; else None."""
+        from flake8_django_migrations.facts import MigrationFacts
+
+        stored = self._load(slot)
+        if not isinstance(stored, dict) or stored.get("key") != key:
+            return None
+        facts, stamps = stored.get("facts"), stored.get("stamps")
+        if not isinstance(facts, MigrationFacts) or not isinstance(stamps, tuple) or not stamps_unchanged(stamps):
+            return None
+        return facts
 
     def _load_shard(self, shard_key: str) -> dict[str, MigrationFacts | None]:
         from flake8_django_migrations.facts import MigrationFacts
