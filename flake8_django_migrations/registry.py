@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from flake8_django_migrations import rules as rules_package
@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from flake8_django_migrations.facts import MigrationFacts
     from flake8_django_migrations.settings import Settings
 
-__all__ = ["FILE_RULES", "OFF_BY_DEFAULT", "PREFIX", "PROJECT_RULES", "RULES", "check_facts", "runs"]
+__all__ = [
+    "FILE_RULES", "OFF_BY_DEFAULT", "PREFIX", "PROJECT_RULES", "RULES", "check_facts", "running_file_rules", "runs",
+]
 
 PREFIX: Final = "DJM"
 
@@ -69,12 +71,21 @@ def runs(rule: Rule, settings: Settings) -> bool:
     return settings.is_enabled(rule.code) and (settings.rolling_deploy or not rule.needs_rolling_deploy)
 
 
-def check_facts(facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
+def running_file_rules(settings: Settings) -> tuple[Rule, ...]:
+    """The per-file rules that ``runs`` lets run with ``settings``: worked out once per run rather than per file
+    (``Settings.rolling_deploy`` reads the installed apps), and handed to ``check_facts``."""
+    return tuple(rule for rule in FILE_RULES if runs(rule, settings))
+
+
+def check_facts(
+    facts: MigrationFacts, settings: Settings, rules: Sequence[Rule] | None = None
+) -> Iterator[Finding]:
     """Every per-file finding for one migration; flake8 or the command then applies select, ignore and noqa.
-    Only the rules that ``runs`` lets run are run."""
-    for rule in FILE_RULES:
-        if runs(rule, settings):
-            yield from rule.findings_in_file(facts, settings)
+    ``rules``: ``running_file_rules(settings)``, when the caller checks many files with the same settings."""
+    for rule in running_file_rules(settings) if rules is None else rules:
+        # No generator per rule and file between (tens of thousands in a big project): the flags made findings here.
+        for flag in rule.check(facts, settings):
+            yield rule.finding(flag.path or facts.path, flag.line, flag.col, **flag.names)
 
 
 if __name__ == "__main__":

@@ -261,6 +261,9 @@ class ProjectRun:
                         stored[path] = tuple(file_findings(facts, settings)) if facts is not None else None
             return stored, sql_unanalysed, key
         from flake8_django_migrations.project.index import load_all_facts  # the graph and the state: only now
+        from flake8_django_migrations.registry import running_file_rules
+
+        rules = running_file_rules(settings)
 
         found: FileFindings = {}
         with_sql: list[str] = []
@@ -274,7 +277,7 @@ class ProjectRun:
             # Each folder as soon as its facts are in: the workers extract the others meanwhile.
             for path in paths:
                 facts = loaded.get(path)
-                found.setdefault(path, tuple(file_findings(facts, settings)) if facts is not None else None)
+                found.setdefault(path, tuple(file_findings(facts, settings, rules)) if facts is not None else None)
                 if facts is not None and any(op.kind == "RunSQL" for op in facts.operations):
                     with_sql.append(path)
                 if facts is not None and facts.reads_other_files:
@@ -387,12 +390,16 @@ def _with_base_resolved(settings: Settings, where: str) -> Settings:
         raise SettingsError(str(error)) from None
 
 
-def file_findings(facts: MigrationFacts, settings: Settings) -> Iterable[Finding]:
-    """Every per-file finding of one migration, with an absolute path."""
+def file_findings(
+    facts: MigrationFacts, settings: Settings, rules: Sequence[Rule] | None = None
+) -> Iterable[Finding]:
+    """Every per-file finding of one migration, with an absolute path. ``rules``: the registry's
+    ``running_file_rules(settings)``, worked out once by a caller that checks many files."""
     from flake8_django_migrations.registry import check_facts
 
-    for finding in check_facts(facts, settings):
-        path = os.path.abspath(finding.path)
+    here, absolute = facts.path, os.path.abspath(facts.path)  # nearly every finding is in the file itself
+    for finding in check_facts(facts, settings, rules):
+        path = absolute if finding.path == here else os.path.abspath(finding.path)
         yield finding if path == finding.path else Finding(
             path, finding.line, finding.col, finding.code, finding.message, finding.hint
         )

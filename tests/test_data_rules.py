@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flake8_django_migrations.facts import MigrationFacts, Operation, Ref
-from flake8_django_migrations.registry import RULES
+from flake8_django_migrations.registry import RULES, check_facts
 from flake8_django_migrations.settings import Settings
 
 PATH = "shop/migrations/0002_region.py"
@@ -20,7 +20,7 @@ OPERATIONS = (
 
 def mixed_findings(atomic: bool | None) -> list[tuple[int, int, str]]:
     facts = MigrationFacts(PATH, "shop", "0002_region", 9, 0, atomic=atomic, operations=OPERATIONS)
-    return [(f.line, f.col, f.message) for f in RULES["DJM104"].findings_in_file(facts, Settings())]
+    return [(f.line, f.col, f.message) for f in check_facts(facts, Settings(), [RULES["DJM104"]])]
 
 
 @pytest.mark.parametrize("atomic", [None, False])

@@ -14,7 +14,7 @@ import pytest
 from flake8_django_migrations.cli import main
 from flake8_django_migrations.docs import render_rule
 from flake8_django_migrations.fix import fixes_for
-from flake8_django_migrations.registry import RULES
+from flake8_django_migrations.registry import RULES, check_facts
 from flake8_django_migrations.rules.rule import SAFE, SAFE_OR_UNSAFE, UNSAFE, file_rule
 from flake8_django_migrations.run import ProjectRun, run_rules
 from flake8_django_migrations.settings import Settings
@@ -32,10 +32,9 @@ def attached_fixes() -> dict[str, set[str]]:
             run = ProjectRun(root, settings)
             index = run.index()
             found = [*run_rules(index, [rule for rule in RULES.values() if rule.scope == "project"], run.settings)]
+            file_rules = [rule for rule in RULES.values() if rule.scope == "file"]
             for facts in index.migrations.values():
-                for rule in RULES.values():
-                    if rule.scope == "file":
-                        found.extend(rule.findings_in_file(facts, run.settings))
+                found.extend(check_facts(facts, run.settings, file_rules))
             found = [replace(finding, path=os.path.abspath(finding.path)) for finding in found]
             for finding, fix in fixes_for(found, [run]):
                 seen[finding.code].add(fix.applicability)

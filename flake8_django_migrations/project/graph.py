@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from flake8_django_migrations.facts import Dependency, MigrationFacts
@@ -59,6 +59,9 @@ class MigrationGraph:
     into_unknown_apps: tuple[ResolvedDependency, ...]
     external_apps: frozenset[str]
     replacement_cycles: frozenset[Key]  # squashes whose `replaces` lead back to themselves (Django 6: CommandError)
+    # What `cycles` and `leaf_nodes` found, kept: several rules and the graph view ask, and the graph does not change.
+    _cycles: tuple[tuple[Key, ...], ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _leaf_nodes: tuple[Key, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def edges(self) -> list[tuple[Key, Key]]:
         """(child, parent) pairs, sorted."""
@@ -66,7 +69,13 @@ class MigrationGraph:
 
     def leaf_nodes(self) -> list[Key]:
         """Nodes with no child in their own app, as Django's ``MigrationGraph.leaf_nodes``."""
-        return sorted(node for node in self.nodes if all(child[0] != node[0] for child in self.children[node]))
+        leaves = self._leaf_nodes
+        if leaves is None:
+            leaves = tuple(
+                sorted(node for node in self.nodes if all(child[0] != node[0] for child in self.children[node]))
+            )
+            object.__setattr__(self, "_leaf_nodes", leaves)
+        return list(leaves)
 
     def leaves_by_app(self) -> dict[str, list[str]]:
         leaves: dict[str, list[str]] = {}
@@ -76,7 +85,15 @@ class MigrationGraph:
 
     def cycles(self) -> list[list[Key]]:
         """The strongly connected components that contain a cycle, each sorted, in sorted order."""
-        return sorted(sorted(component) for component in _cyclic_components(self.nodes, self.parents))
+        cycles = self._cycles
+        if cycles is None:
+            # Nearly every graph has none: a topological sort tells in one pass, without Tarjan's sorting per node.
+            found = [] if _is_acyclic(self.nodes, self.parents, self.children) else _cyclic_components(
+                self.nodes, self.parents
+            )
+            cycles = tuple(tuple(component) for component in sorted(sorted(component) for component in found))
+            object.__setattr__(self, "_cycles", cycles)
+        return [list(component) for component in cycles]
 
     def cycle_paths(self, component: Collection[Key]) -> dict[Key, tuple[Key | None, ...]]:
         """For each member of a cyclic component, a dependency cycle from it back to it.
@@ -164,6 +181,8 @@ class _Builder:
         self._invalidate(key[0])
 
     def _invalidate(self, app: str) -> None:
+        if not (self.first_cache or self.latest_cache):  # as while nodes and internal edges are added
+            return
         self.first_cache.pop(app, None)
         self.latest_cache.pop(app, None)
 
@@ -322,9 +341,14 @@ class _Builder:
         alone: dict[Key, tuple[Key]] = {}
 
         def linked(keys: set[Key]) -> tuple[Key, ...]:
-            kept = sorted(key for key in keys if key in real)
-            if len(kept) != 1:
-                return tuple(kept)
+            if len(keys) == 1:  # the usual case, without a sort
+                kept = list(keys)
+                if kept[0] not in real:
+                    return ()
+            else:
+                kept = sorted(key for key in keys if key in real)
+                if len(kept) != 1:
+                    return tuple(kept)
             found = alone.get(kept[0])
             if found is None:
                 found = alone[kept[0]] = (kept[0],)
@@ -341,6 +365,24 @@ class _Builder:
             external_apps=frozenset(self.external_apps),
             replacement_cycles=frozenset(self.replacement_cycles),
         )
+
+
+def _is_acyclic(
+    nodes: Collection[Key], parents: Mapping[Key, Collection[Key]], children: Mapping[Key, Collection[Key]]
+) -> bool:
+    """Kahn's algorithm: whether every node can be taken once all its parents are (``children`` is the reverse of
+    ``parents``). A node on a cycle, or depending on itself, never is."""
+    waiting = {node: len(parents[node]) for node in nodes}
+    ready = [node for node, count in waiting.items() if not count]
+    taken = 0
+    while ready:
+        node = ready.pop()
+        taken += 1
+        for child in children[node]:
+            waiting[child] -= 1
+            if not waiting[child]:
+                ready.append(child)
+    return taken == len(waiting)
 
 
 def _cyclic_components(nodes: Iterable[Key], successors: Mapping[Key, Collection[Key]]) -> list[list[Key]]:

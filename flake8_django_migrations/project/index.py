@@ -33,7 +33,7 @@ class ProjectIndex:
     """What the project rules may read. Built once per run; nothing in it changes after."""
 
     __slots__ = ("discovery", "migrations", "unknown", "without_migration_class", "graph", "swappable", "_state",
-                 "unsure_replacements", "dangling_apps", "settings", "base")
+                 "unsure_replacements", "dangling_apps", "settings", "base", "_paths")
 
     def __init__(
         self,
@@ -58,6 +58,7 @@ class ProjectIndex:
         self.graph = graph
         self.swappable = swappable
         self._state: ModelState | None = None
+        self._paths: dict[Key, str] = {}  # path_of's answers: the project rules ask once per finding
         # Apps with a `replaces` entry that is not a literal: any of their nodes may be replaced.
         self.unsure_replacements = frozenset(key[0] for key, facts in migrations.items() if not facts.replaces_complete)
         # A missing parent or child inside the app itself may be a typo for one of its nodes, which would then
@@ -76,7 +77,10 @@ class ProjectIndex:
         return self._state
 
     def path_of(self, key: Key) -> str:
-        return os.path.abspath(self.migrations[key].path)
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = os.path.abspath(self.migrations[key].path)
+        return path
 
     @property
     def external_apps(self) -> frozenset[str]:

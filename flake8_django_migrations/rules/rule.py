@@ -235,10 +235,6 @@ class Rule:
     def finding(self, path: str, line: int, col: int, **names: object) -> Finding:
         return Finding(path, line, col, self.code, self.message.format(**names), self.hint.format(**names))
 
-    def findings_in_file(self, facts: MigrationFacts, settings: Settings) -> Iterator[Finding]:
-        for flag in self.check(facts, settings):
-            yield self.finding(flag.path or facts.path, flag.line, flag.col, **flag.names)
-
     def findings_in_project(self, index: ProjectIndex, settings: Settings) -> Iterator[Finding]:
         for flag in self.check(index, settings):
             assert flag.path is not None, f"{self.code}: a project rule must say which file a finding is in"
