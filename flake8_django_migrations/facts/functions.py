@@ -367,9 +367,10 @@ class _HistoricalReads:
             strings = strings[0].split(".")
         if len(strings) != 2:
             return None
-        app, model = strings
-        self.found.append(ModelRead(app, model.lower(), None, value.lineno, value.col_offset))
-        return app, model.lower()
+        # Interned: every read of a model repeats its names, and the facts of a whole project are kept.
+        app, model = sys.intern(strings[0]), sys.intern(strings[1].lower())
+        self.found.append(ModelRead(app, model, None, value.lineno, value.col_offset))
+        return app, model
 
     def _model_of_chain(self, node: ast.expr) -> tuple[tuple[str, str] | None, list[tuple[str, ast.Call]]]:
         """The model a queryset chain starts from, and its (method, call) steps from the root outwards."""
@@ -403,7 +404,7 @@ class _HistoricalReads:
     def _field(self, model: tuple[str, str], name: str, node: ast.expr) -> None:
         field_name = name.lstrip("-").split("__")[0]
         if field_name and field_name not in _NOT_LOOKUPS and field_name != "?":
-            self.found.append(ModelRead(model[0], model[1], field_name, node.lineno, node.col_offset))
+            self.found.append(ModelRead(model[0], model[1], sys.intern(field_name), node.lineno, node.col_offset))
 
     def _queryset_call(self, node: ast.Call) -> None:
         model, steps = self._model_of_chain(node)
@@ -437,7 +438,7 @@ class _HistoricalReads:
         assert isinstance(node.value, ast.Name)
         model = self.instances.get(node.value.id)
         if model is not None and node.attr not in _INSTANCE_API and not node.attr.startswith("__"):
-            self.found.append(ModelRead(model[0], model[1], node.attr, node.lineno, node.col_offset))
+            self.found.append(ModelRead(model[0], model[1], sys.intern(node.attr), node.lineno, node.col_offset))
 
 
 def _method_receivers(nodes: Iterable[ast.AST]) -> set[int]:

@@ -17,6 +17,7 @@ that asks at once.
 from __future__ import annotations
 
 import sys
+from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ from flake8_django_migrations.facts import (
 from flake8_django_migrations.project.graph import Key, MigrationGraph
 
 __all__ = [
-    "Ancestors", "FieldAlteration", "ModelOptions", "ModelState", "Read", "StateEvent", "StateKey", "together_entries",
+    "Ancestors", "Events", "FieldAlteration", "ModelOptions", "ModelState", "Read", "StateEvent", "StateKey",
+    "together_entries",
 ]
 
 StateKey = tuple[str, str, str | None]  # (app label, lower-cased model, field or None for the model)
@@ -62,6 +64,8 @@ _STATE_EVENTS: Final = _OPTION_EVENTS | {"AddField", "AlterField", "RemoveField"
 # The operations whose migration asks what a field was just before them (``definition_before``, ``field_before``),
 # and the parameter naming it.
 _FIELD_ASKED: Final = {"AlterField": "name", "RenameField": "old_name", "RemoveField": "name"}
+# How many ancestor sets of migrations no other app depends on are kept (``ModelState.ancestors``).
+_RECENT_ANCESTORS: Final = 64
 # How many operations back a model's options are followed (a rename chain, many AlterModelOptions) before giving up.
 _MAX_OPTION_STEPS: Final = 10_000
 
@@ -82,13 +86,13 @@ def _model_label(value: Value, own_app: str, swappable: Mapping[str, str]) -> tu
     """(app, lower-cased model, swappable setting) that a relation's ``to``/``through`` names, when literal."""
     if isinstance(value, str) and value != "self":
         app, dot, model = value.rpartition(".")
-        return (app if dot else own_app), model.lower(), None
+        return sys.intern(app) if dot else own_app, sys.intern(model.lower()), None
     if isinstance(value, Ref) and value.path.startswith("django.conf.settings."):
         setting = value.path.rpartition(".")[2]
         target = swappable.get(setting)
         if target and "." in target:
             app, _, model = target.partition(".")
-            return app, model.lower(), setting
+            return sys.intern(app), sys.intern(model.lower()), setting
     return None
 
 
@@ -157,6 +161,62 @@ class Ancestors:
         return int.from_bytes(self.bits, "little").bit_count()
 
 
+class Events(Mapping[StateKey, tuple[StateEvent, ...]]):
+    """The operations on each key, in the order met. Most keys have one, kept bare: a list each took 7 MiB at
+    20,000 migrations, a tuple each 3."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self) -> None:
+        self._by_key: dict[StateKey, StateEvent | tuple[StateEvent, ...]] = {}
+
+    def add(self, key: StateKey, event: StateEvent) -> None:
+        known = self._by_key.get(key)
+        if known is None:
+            self._by_key[key] = event
+        else:
+            self._by_key[key] = (*known, event) if isinstance(known, tuple) else (known, event)
+
+    def of(self, key: StateKey) -> tuple[StateEvent, ...]:
+        """The operations on ``key``; none when there are none."""
+        known = self._by_key.get(key)
+        return () if known is None else known if isinstance(known, tuple) else (known,)
+
+    def __getitem__(self, key: StateKey) -> tuple[StateEvent, ...]:
+        known = self._by_key[key]
+        return known if isinstance(known, tuple) else (known,)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def __iter__(self) -> Iterator[StateKey]:
+        return iter(self._by_key)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+
+class _Questions:
+    """The keys each migration asks about, in the order first asked. Most ask about one, kept bare: a set per
+    migration took 4 MiB at 20,000 migrations, a tuple 1.5."""
+
+    __slots__ = ("_first", "_more")
+
+    def __init__(self) -> None:
+        self._first: dict[Key, StateKey] = {}
+        self._more: dict[Key, tuple[StateKey, ...]] = {}
+
+    def add(self, node: Key, key: StateKey) -> None:
+        first = self._first.setdefault(node, key)
+        more = self._more.get(node, ())
+        if key != first and key not in more:
+            self._more[node] = (*more, key)
+
+    def of(self, node: Key) -> tuple[StateKey, ...]:
+        first = self._first.get(node)
+        return () if first is None else (first, *self._more.get(node, ()))
+
+
 class ModelState:
     """Who creates and who removes each model and field, and what each migration reads of other apps."""
 
@@ -165,16 +225,19 @@ class ModelState:
         self.graph = graph
         self.migrations = migrations
         self.swappable = swappable
-        self.creators: dict[StateKey, list[StateEvent]] = {}
-        self.removers: dict[StateKey, list[StateEvent]] = {}
-        self.definitions: dict[StateKey, list[StateEvent]] = {}  # operations that set a field's definition
+        self.creators = Events()
+        self.removers = Events()
+        self.definitions = Events()  # operations that set a field's definition
         self.renamed_models: set[tuple[str, str]] = set()
         self.reads: list[Read] = []
-        # Ancestor sets as bits over the graph's nodes in sorted order: a frozenset per asking migration took 35 MiB
-        # at 20,000 migrations, the bits a few.
+        # Ancestor sets as bits over the graph's nodes in sorted order (a frozenset per asking migration took 35 MiB
+        # at 20,000 migrations), kept for the migrations other apps depend on (`_shared`), and for the last few
+        # asked: a rule asks about one app's migrations in a row, each walk stopping at the one before.
         self._ancestors: dict[Key, Ancestors] = {}
+        self._recent_ancestors: dict[Key, Ancestors] = {}
+        self._shared: frozenset[Key] | None = None
         self._keys = tuple(sorted(graph.nodes))
-        self._positions = {key: position for position, key in enumerate(self._keys)}
+        self._positions: dict[Key, int] = {}  # each node's bit: filled by the first walk, in the rules that ask
         self._width = (len(self._keys) + 7) // 8
         self._uncertain: frozenset[Key] | None = None
         self._alterations: tuple[FieldAlteration, ...] | None = None
@@ -183,11 +246,12 @@ class ModelState:
         # The operations that change each model's options (keyed `(app, model, None)`), and per migration each one's
         # position; the migrations that ask what a field or a model was before them (an operation on it, even one
         # on the database side only); the options after each such operation, worked out once.
-        self.option_events: dict[StateKey, list[StateEvent]] = {}
+        self.option_events = Events()
         self._option_positions: dict[Key, dict[StateKey, list[tuple[int, Operation]]]] = {}
         # What each migration may ask, apart: the options walk answers the models, the definitions walk the fields.
-        self._asked_models: dict[Key, set[StateKey]] = {}
-        self._asked_fields: dict[Key, set[StateKey]] = {}
+        self._asked_models = _Questions()
+        self._asked_fields = _Questions()
+        self._model_keys: dict[StateKey, StateKey] = {}  # one key object per model, however many migrations ask
         # Each migration's parents in its own app, sorted; and the chains the walks go down (`_chains`).
         self._app_parents: dict[Key, list[Key]] = {}
         self._chain_layout: tuple[dict[Key, list[Key]], list[Key]] | None = None
@@ -197,11 +261,15 @@ class ModelState:
         self._joined: tuple[frozenset[tuple[str, str]], bool] | None = None
         # Per operation kind, the positions in `migrations` of the migrations holding one (`migrations_with`): here,
         # so that the rules' worker processes, forked once the state is built, find it.
-        self._in_order = tuple(migrations.items())
-        self._holding: dict[str | None, list[int]] = {}
-        for number, (_, holder) in enumerate(self._in_order):
+        # (Keys and machine integers: a pair per migration and an int object per holder took 1.7 MiB at 20,000.)
+        self._in_order = tuple(migrations)
+        self._holding: dict[str | None, array[int]] = {}
+        for number, holder in enumerate(migrations.values()):
             for kind in {op.kind for op in holder.operations}:
-                self._holding.setdefault(kind, []).append(number)
+                numbers = self._holding.get(kind)
+                if numbers is None:
+                    numbers = self._holding[kind] = array("I")
+                numbers.append(number)
         local_apps = {app for app, _ in graph.nodes}
         for node in self._keys:
             facts = migrations.get(node)
@@ -230,21 +298,22 @@ class ModelState:
             if op.kind in _OPTION_EVENTS:
                 self._index_option_event(node, position, event)
             if op.kind == "CreateModel":
-                self.creators.setdefault((app, model, None), []).append(event)
+                self.creators.add((app, model, None), event)
                 declared = op.param("fields")
                 for pair in declared if isinstance(declared, tuple) else ():
                     if isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str):
                         key = (app, model, pair[0])
-                        self.creators.setdefault(key, []).append(event)
-                        self.definitions.setdefault(key, []).append(event)
+                        self.creators.add(key, event)
+                        self.definitions.add(key, event)
             elif op.kind == "DeleteModel":
-                self.removers.setdefault((app, model, None), []).append(event)
+                self.removers.add((app, model, None), event)
             elif op.kind == "RenameModel":
                 old, new = op.param("old_name"), op.param("new_name")
                 if isinstance(old, str) and isinstance(new, str):
-                    self.removers.setdefault((app, old.lower(), None), []).append(event)
-                    self.creators.setdefault((app, new.lower(), None), []).append(event)
-                    self.renamed_models.add((app, new.lower()))
+                    old_model, new_model = sys.intern(old.lower()), sys.intern(new.lower())
+                    self.removers.add((app, old_model, None), event)
+                    self.creators.add((app, new_model, None), event)
+                    self.renamed_models.add((app, new_model))
             elif op.kind in ("AddField", "AlterField", "RemoveField", "RenameField"):
                 self._index_field_operation(app, model, event)
 
@@ -254,17 +323,15 @@ class ModelState:
         model = op.param("old_name") if op.kind == "RenameModel" else op.model_name
         if not isinstance(model, str):
             return
-        model = model.lower()
-        asked = self._asked_models.get(node)
-        if asked is None:
-            asked = self._asked_models[node] = set()
-        asked.add((node[0], model, None))
+        model = sys.intern(model.lower())
+        model_key = (node[0], model, None)
+        self._asked_models.add(node, self._model_keys.setdefault(model_key, model_key))
         # What an altered, renamed or removed field was (the schema rules ask; a field added or created is not asked
         # about before the operation that sets it).
         name = _FIELD_ASKED.get(op.kind or "")
         field = op.param(name) if name is not None else None
         if isinstance(field, str):
-            self._asked_fields.setdefault(node, set()).add((node[0], model, field))
+            self._asked_fields.add(node, (node[0], model, field))
 
     def _index_option_event(self, node: Key, position: int, event: StateEvent) -> None:
         op = event.operation
@@ -272,7 +339,7 @@ class ModelState:
         for name in names:
             if isinstance(name, str):
                 key = (node[0], sys.intern(name.lower()), None)
-                self.option_events.setdefault(key, []).append(event)
+                self.option_events.add(key, event)
                 self._option_positions.setdefault(node, {}).setdefault(key, []).append((position, op))
 
     def _index_field_operation(self, app: str, model: str, event: StateEvent) -> None:
@@ -280,20 +347,20 @@ class ModelState:
         if op.kind == "RenameField":
             old, new = op.param("old_name"), op.param("new_name")
             if isinstance(old, str) and isinstance(new, str):
-                self.removers.setdefault((app, model, old), []).append(event)
-                self.creators.setdefault((app, model, new), []).append(event)
+                self.removers.add((app, model, old), event)
+                self.creators.add((app, model, new), event)
             return
         name = op.param("name")
         if not isinstance(name, str):
             return
         key = (app, model, name)
         if op.kind == "AddField":
-            self.creators.setdefault(key, []).append(event)
-            self.definitions.setdefault(key, []).append(event)
+            self.creators.add(key, event)
+            self.definitions.add(key, event)
         elif op.kind == "AlterField":
-            self.definitions.setdefault(key, []).append(event)
+            self.definitions.add(key, event)
         else:
-            self.removers.setdefault(key, []).append(event)
+            self.removers.add(key, event)
 
     def migrations_with(self, *kinds: str) -> list[tuple[Key, MigrationFacts]]:
         """The migrations (every one of the index, also those the graph leaves out) holding an operation of one of
@@ -303,7 +370,7 @@ class ModelState:
             numbers: Iterable[int] = self._holding.get(kinds[0], ())
         else:
             numbers = sorted({number for kind in kinds for number in self._holding.get(kind, ())})
-        return [self._in_order[number] for number in numbers]
+        return [(key, self.migrations[key]) for key in (self._in_order[number] for number in numbers)]
 
     def is_uncertain(self, node: Key) -> bool:
         """Whether the ancestry of ``node`` is not fully known: it or an ancestor has non-literal dependencies."""
@@ -325,9 +392,46 @@ class ModelState:
 
     def ancestors(self, node: Key) -> Ancestors:
         """Every migration that must run before ``node`` (not ``node`` itself)."""
-        cached = self._ancestors.get(node)
+        cached = self._ancestors.get(node) or self._recent_ancestors.get(node)
         if cached is not None:
             return cached
+        if self._shared is None:
+            self._positions = {key: position for position, key in enumerate(self._keys)}
+            self._remember_shared_ancestors()
+        result = self._walk_ancestors(node)
+        if node in self._shared_nodes():
+            self._ancestors[node] = result
+        else:
+            if len(self._recent_ancestors) >= _RECENT_ANCESTORS:
+                del self._recent_ancestors[next(iter(self._recent_ancestors))]
+            self._recent_ancestors[node] = result
+        return result
+
+    def _shared_nodes(self) -> frozenset[Key]:
+        """The migrations another app depends on: every walk up the graph that leaves an app passes one."""
+        if self._shared is None:
+            self._shared = frozenset(
+                parent for child, parents in self.graph.parents.items() for parent in parents if parent[0] != child[0]
+            )
+        return self._shared
+
+    def _remember_shared_ancestors(self) -> None:
+        """The ancestors of each migration another app depends on, parents first, so that a walk from any migration
+        stops at the first of them in its own app. Keeping every asked migration's ancestors instead grew with the
+        square of the history (40 MiB at 50,000 migrations for DJM401); these are one per dependency target."""
+        shared = self._shared_nodes()
+        waiting = {node: len(self.graph.parents.get(node, ())) for node in self._keys}
+        ready = [node for node, count in waiting.items() if count == 0]
+        while ready:  # a migration on a cycle is never ready: its walk goes all the way, as it must
+            node = ready.pop()
+            if node in shared:
+                self._ancestors[node] = self._walk_ancestors(node)
+            for child in self.graph.children.get(node, ()):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+
+    def _walk_ancestors(self, node: Key) -> Ancestors:
         positions = self._positions
         found = bytearray(self._width)
         inherited = 0  # the ancestors of ancestors already worked out
@@ -340,14 +444,13 @@ class ModelState:
             seen.add(current)
             position = positions[current]
             found[position >> 3] |= 1 << (position & 7)
-            known = self._ancestors.get(current)
+            known = self._ancestors.get(current) or self._recent_ancestors.get(current)
             if known is not None:
                 inherited |= int.from_bytes(known.bits, "little")
                 continue
             stack.extend(self.graph.parents.get(current, ()))
         bits = (int.from_bytes(found, "little") | inherited).to_bytes(self._width, "little").rstrip(b"\0")
-        result = self._ancestors[node] = Ancestors(bits, positions, self._keys)
-        return result
+        return Ancestors(bits, positions, self._keys)
 
     def state_key(self, reference: ModelRead) -> StateKey | None:
         """The key a reference reads; a foreign key's ``<name>_id`` reads the field ``<name>``."""
@@ -365,10 +468,10 @@ class ModelState:
         """The operations that remove ``key`` itself, but for one followed, in the same migration, by a new
         creation of it (a type change written as remove and add), which leaves it in place."""
         recreated = {
-            event.node: (event.operation.line, event.operation.col) for event in self.creators.get(key, ())
+            event.node: (event.operation.line, event.operation.col) for event in self.creators.of(key)
         }
         return [
-            event for event in self.removers.get(key, ())
+            event for event in self.removers.of(key)
             if recreated.get(event.node, (0, 0)) < (event.operation.line, event.operation.col)
         ]
 
@@ -559,7 +662,7 @@ class ModelState:
         """Every definition of ``app.model.name`` along the project's history."""
         key = (app, model.lower(), name)
         return [
-            field for event in self.definitions.get(key, ())
+            field for event in self.definitions.of(key)
             if (field := self._definition_in(event.operation, name)) is not None
         ]
 
@@ -599,11 +702,11 @@ class ModelState:
         return parents
 
     def _search_setter(
-        self, node: Key, key: StateKey, definitions: Mapping[StateKey, list[StateEvent]]
+        self, node: Key, key: StateKey, definitions: Events
     ) -> StateEvent | None:
         """The last operation setting ``key`` in the first migration that sets it, searching from ``node`` through
         the app's parents breadth first, each migration's parents in sorted order."""
-        setters = {event.node: event for event in definitions.get(key, ())}
+        setters = {event.node: event for event in definitions.of(key)}
         queue = deque(self._same_app_parents(node))
         seen: set[Key] = set()
         while queue:
@@ -644,7 +747,7 @@ class ModelState:
         return self._chain_layout
 
     def _find_set_before(
-        self, definitions: Mapping[StateKey, list[StateEvent]], asked: Mapping[Key, set[StateKey]],
+        self, definitions: Events, asked: _Questions,
         answer_setters: bool,
     ) -> dict[tuple[Key, StateKey], StateEvent | None]:
         """For each migration and each key it asks about (``asked``: an operation on it) and, with
@@ -677,7 +780,7 @@ class ModelState:
                     for key in here:
                         on_the_way[key].pop()
                     continue
-                for key in (*here, *asked.get(node, ())) if answer_setters else asked.get(node, ()):
+                for key in (*here, *asked.of(node)) if answer_setters else asked.of(node):
                     setters = on_the_way.get(key)
                     if setters:
                         found[(node, key)] = setters[-1]
