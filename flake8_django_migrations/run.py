@@ -160,7 +160,13 @@ class ProjectRun:
                     # Sorted, as they are stored: a warm run gives them in the same order.
                     found = tuple(sorted(run_rules_in_processes(index, rules, self.settings, jobs),
                                          key=lambda finding: finding.sort_key))
-                self._store_project_findings(index, found)
+                    reading = sorted(
+                        (((facts.path, facts.app_label), facts)
+                         for facts in index.migrations.values() if facts.reads_other_files),
+                        key=lambda item: item[0][0],
+                    )
+                del index  # the graph and the model state, freed before the findings are written: the run's peak
+                self._store_project_findings(found, reading)
             self._project_findings = found
         return self._project_findings
 
@@ -191,11 +197,11 @@ class ProjectRun:
             return None
         return self.cache.project_findings(slot, read_files_fingerprint(self.fingerprint, self._facts_now(reading)))
 
-    def _store_project_findings(self, index: ProjectIndex, findings: tuple[Finding, ...]) -> None:
-        reading = sorted(
-            (((facts.path, facts.app_label), facts) for facts in index.migrations.values() if facts.reads_other_files),
-            key=lambda item: item[0][0],
-        )
+    def _store_project_findings(
+        self, findings: tuple[Finding, ...], reading: Sequence[tuple[tuple[str, str | None], MigrationFacts]]
+    ) -> None:
+        """Stores ``findings``; ``reading``: the migrations whose facts were also read from other files (path and
+        app label, with those facts), by path."""
         if not reading:
             self.cache.store_project_findings(self.slot, self.fingerprint, findings)
             return
