@@ -124,8 +124,12 @@ def stamps_of_lookups(paths: Iterable[str]) -> tuple[tuple[str, Stamp], ...] | N
 
 
 def stamps_unchanged(stamps: Iterable[tuple[str, Stamp]]) -> bool:
-    """Whether every path of ``stamps_of_lookups`` has the stamp it had then."""
-    return all(stat_stamp(path) == stamp for path, stamp in stamps)
+    """Whether every path of ``stamps_of_lookups`` has the stamp it had then; False for anything else (an entry
+    written by another version), never an error."""
+    try:
+        return all(type(path) is str and stat_stamp(path) == stamp for path, stamp in stamps)
+    except (TypeError, ValueError):
+        return False
 
 
 def read_regular_file(path: str, limit: int = MAX_SOURCE_BYTES, *, follow_symlinks: bool = True) -> bytes | None:

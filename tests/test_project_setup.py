@@ -59,7 +59,7 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-MUTATIONS: dict[str, Callable[[Path], None]] = {
+MUTATIONS: dict[str, Callable[[Path], object]] = {
     "a migration added": lambda root: _write(
         root / "shop/migrations/0002_more.py", migration(("shop", "0001_initial"))),
     "a migration removed": lambda root: (root / "blog/migrations/0001_initial.py").unlink(),
@@ -144,3 +144,10 @@ def test_an_editor_process_sees_a_new_file_naming_the_settings(project: Path) ->
     _pause()
     again = django_settings.settings_for_project(build_settings(use_cache=False), str(project))
     assert again.django is not None and again.django.module == "project.production"
+
+
+@pytest.mark.parametrize("stamps", [(), ((1, None),), (("a", None, "extra"),), ((b"/bytes", None),), 7])
+def test_stamps_of_another_shape_are_never_unchanged_nor_an_error(stamps: object, tmp_path: Path) -> None:
+    """What a kept entry holds is read defensively: a file descriptor number is never stat'ed for a path."""
+    expected = stamps == ()  # nothing watched: nothing changed
+    assert files.stamps_unchanged(stamps) is expected  # type: ignore[arg-type]
