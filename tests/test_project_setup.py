@@ -59,6 +59,20 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
+def _write_all(root: Path, texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        _write(root / name, text)
+
+
+def _create_a_settings_module_imported_if_it_exists(root: Path) -> None:
+    _write(root / "project/settings.py",
+           SETTINGS_PY % ("", "sqlite3") + "try:\n    from .local import *\nexcept ImportError:\n    pass\n")
+    _pause()
+    _setup(root, root.parent / "cache")  # kept while local.py is missing
+    _pause()
+    _write(root / "project/local.py", "INSTALLED_APPS = ['shop', 'blog']\n")
+
+
 MUTATIONS: dict[str, Callable[[Path], object]] = {
     "a migration added": lambda root: _write(
         root / "shop/migrations/0002_more.py", migration(("shop", "0001_initial"))),
@@ -71,22 +85,15 @@ MUTATIONS: dict[str, Callable[[Path], object]] = {
         root / "shop/apps.py",
         "from django.apps import AppConfig\n\n\nclass ShopConfig(AppConfig):\n    name = 'shop'\n    label = 'store'\n",
     ),
-    "manage.py names another module": lambda root: (
-        _write(root / "project/production.py", SETTINGS_PY % (', "blog"', "postgresql")),
-        _write(root / "manage.py", MANAGE_PY.replace("project.settings", "project.production")),
-    ),
-    "a Dockerfile below the root names the production settings": lambda root: (
-        _write(root / "project/production.py", SETTINGS_PY % (', "blog"', "postgresql")),
-        _write(root / "deploy/Dockerfile", "FROM python\nENV DJANGO_SETTINGS_MODULE=project.production\n"),
-    ),
-    "a settings module imported only if it exists is created": lambda root: (
-        _write(root / "project/settings.py", SETTINGS_PY % ("", "sqlite3")
-               + "try:\n    from .local import *\nexcept ImportError:\n    pass\n"),
-        _pause(),
-        _setup(root, root.parent / "cache"),  # kept while local.py is missing
-        _pause(),
-        _write(root / "project/local.py", "INSTALLED_APPS = ['shop', 'blog']\n"),
-    ),
+    "manage.py names another module": lambda root: _write_all(root, {
+        "project/production.py": SETTINGS_PY % (', "blog"', "postgresql"),
+        "manage.py": MANAGE_PY.replace("project.settings", "project.production"),
+    }),
+    "a Dockerfile below the root names the production settings": lambda root: _write_all(root, {
+        "project/production.py": SETTINGS_PY % (', "blog"', "postgresql"),
+        "deploy/Dockerfile": "FROM python\nENV DJANGO_SETTINGS_MODULE=project.production\n",
+    }),
+    "a settings module imported only if it exists is created": _create_a_settings_module_imported_if_it_exists,
 }
 
 
