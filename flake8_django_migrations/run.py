@@ -51,7 +51,8 @@ class ProjectRun:
     """One project root, one set of options (``options``, as the front end built them), one lint run."""
 
     __slots__ = ("root", "options", "settings", "cache", "codes", "_discovery", "_fingerprint", "_project_findings",
-                 "_by_path", "_new_only", "_baseline", "_setup_key", "_settings_looked_up", "_stored")
+                 "_by_path", "_new_only", "_baseline", "_setup_key", "_settings_looked_up", "_stored",
+                 "_slot")
 
     def __init__(
         self, root: str, options: Settings, cache: FactsCache | None = None,
@@ -92,6 +93,7 @@ class ProjectRun:
             # djm-deploy = downtime: the rules whose claim needs old code running are not run (the records say which).
             self.codes = tuple(code for code in self.codes if code not in NEEDS_ROLLING_DEPLOY)
         self._fingerprint: str | None = None
+        self._slot: str | None = None
         self._project_findings: tuple[Finding, ...] | None = None
         self._by_path: dict[str, tuple[Finding, ...]] | None = None
         self._stored: Any = _NOT_YET
@@ -119,7 +121,9 @@ class ProjectRun:
     @property
     def slot(self) -> str:
         """Where the project findings are stored (``project_slot``): one entry per project and settings."""
-        return project_slot(self.discovery, self.settings, self.codes)
+        if self._slot is None:
+            self._slot = project_slot(self.discovery, self.settings, self.codes)
+        return self._slot
 
     @property
     def fingerprint(self) -> str:

@@ -16,7 +16,7 @@ from flake8_django_migrations.finding import Finding
 from flake8_django_migrations.project import cache as cache_module
 from flake8_django_migrations import run as run_module
 from flake8_django_migrations.memo import Memo
-from flake8_django_migrations.project.fingerprint import project_fingerprint
+from flake8_django_migrations.project.fingerprint import _sql_parser_stamp, project_fingerprint
 from flake8_django_migrations.run import ProjectRun
 from flake8_django_migrations.project import index as index_module
 from flake8_django_migrations.project.cache import FactsCache
@@ -237,4 +237,8 @@ def test_installing_the_sql_parser_changes_the_project_fingerprint(
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "pglast" else real_find_spec(name, *a)
     )
-    assert project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES]) != with_parser
+    _sql_parser_stamp.cache_clear()  # taken once per process: this stands for the next process
+    try:
+        assert project_fingerprint(discovery, settings, [rule.code for rule in PROJECT_RULES]) != with_parser
+    finally:
+        _sql_parser_stamp.cache_clear()

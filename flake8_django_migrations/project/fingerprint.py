@@ -135,9 +135,11 @@ def _digest_stamps(digest: Any, paths: Iterable[str]) -> None:
     digest.update("".join(parts).encode("utf-8", "surrogatepass"))
 
 
+@functools.cache
 def _sql_parser_stamp() -> str | None:
     """Where PostgreSQL's parser (the ``[sql]`` extra) is installed, found without importing it: findings stored
-    before it was installed (or after it was removed) read ``RunSQL`` differently, so they are not served."""
+    before it was installed (or after it was removed) read ``RunSQL`` differently, so they are not served. Looked up
+    once per process, as the process's own reading of ``RunSQL`` decides once whether it has the parser."""
     import importlib.util
 
     try:
