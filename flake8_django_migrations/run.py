@@ -69,8 +69,7 @@ class ProjectRun:
         setup = stored_setup(self.cache, self._setup_key) if self._setup_key is not None else None
         if setup is not None:
             django, self._discovery = setup
-            already_read = options.django is not None and options.django.root == self.root
-            self.settings = options.with_django(django) if django is not None and not already_read else options
+            self.settings = options.with_django(django) if django is not None else options
         else:
             from flake8_django_migrations.project.django_settings import settings_for_project  # the reader: a miss
 

@@ -221,7 +221,9 @@ class Settings:
     def with_django(self, read: DjangoSettings) -> Settings:
         """These settings with what the project's Django settings say (``read``), where no option said otherwise:
         ``AUTH_USER_MODEL`` for swappable dependencies, ``MIGRATION_MODULES``, ``INSTALLED_APPS`` and the default
-        database's engine."""
+        database's engine. Settings that already hold what was read for ``read.root`` are returned as they are."""
+        if self.django is not None and self.django.root == read.root:
+            return self
         swappable = dict(self.swappable)
         user_model = read.auth_user_model
         if user_model and "swappable.AUTH_USER_MODEL" not in self.set_explicitly and _is_model_label(user_model):
