@@ -141,8 +141,8 @@ class MigrationChecker:
         keyed = self._one_file_key(run, app_label)
         if keyed is None:
             return None
-        stored = run.cache.data(keyed[0])
-        if stored is None or stored.get("source") != keyed[1]:
+        stored = run.cache.slot_data(*keyed)
+        if stored is None:
             return None
         stamps = stored.get("stamps")
         if stamps is not None and not (isinstance(stamps, tuple) and stamps_unchanged(stamps)):
@@ -168,9 +168,9 @@ class MigrationChecker:
                 return  # read from a file changed a moment ago: a change in the same tick would not show
         keyed = self._one_file_key(run, app_label)
         if keyed is not None:
-            run.cache.store_data(keyed[0], {
-                "source": keyed[1], "facts": facts is not None, "findings": tuple(found), "stamps": stamps,
-            })
+            run.cache.store_slot_data(
+                *keyed, {"facts": facts is not None, "findings": tuple(found), "stamps": stamps}
+            )
 
     def _one_file_key(self, run: ProjectRun, app_label: str | None) -> tuple[str, str] | None:
         """The key of this file's per-file findings and the digest of the text they are for, in a lint run of one

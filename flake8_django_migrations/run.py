@@ -188,10 +188,8 @@ class ProjectRun:
         stored = self.cache.project_findings(slot, self.fingerprint)
         if stored is not None:
             return stored
-        found = self.cache.data(slot + _READ_OTHER_FILES)
-        if found is None or found.get("fingerprint") != self.fingerprint:
-            return None
-        reading = found.get("migrations")
+        found = self.cache.slot_data(slot + _READ_OTHER_FILES, self.fingerprint)
+        reading = found.get("migrations") if found is not None else None
         if not isinstance(reading, tuple) or not all(
             isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
             and (item[1] is None or isinstance(item[1], str))
@@ -208,9 +206,9 @@ class ProjectRun:
         if not reading:
             self.cache.store_project_findings(self.slot, self.fingerprint, findings)
             return
-        self.cache.store_data(self.slot + _READ_OTHER_FILES, {
-            "fingerprint": self.fingerprint, "migrations": tuple(key for key, _ in reading),
-        })
+        self.cache.store_slot_data(
+            self.slot + _READ_OTHER_FILES, self.fingerprint, {"migrations": tuple(key for key, _ in reading)}
+        )
         worked_out_from = read_files_fingerprint(self.fingerprint, (facts for _, facts in reading))
         self.cache.store_project_findings(self.slot, worked_out_from, findings)
 

@@ -444,7 +444,7 @@ class FactsCache:
                 self._read_elsewhere[key] = facts
                 stamps = stamps_of_lookups(looked)
                 if stamps is not None:
-                    self._store(elsewhere, {"key": key, "facts": facts, "stamps": stamps})
+                    self.store_slot_data(elsewhere, key, {"facts": facts, "stamps": stamps})
         if self.enabled and (changed or len(kept) != len(stored)):
             self._store(shard_key, kept)
         return found
@@ -461,8 +461,8 @@ class FactsCache:
         were read from changed since; else None."""
         from flake8_django_migrations.facts import MigrationFacts
 
-        stored = self._load(slot)
-        if not isinstance(stored, dict) or stored.get("key") != key:
+        stored = self.slot_data(slot, key)
+        if stored is None:
             return None
         facts, stamps = stored.get("facts"), stored.get("stamps")
         if not isinstance(facts, MigrationFacts) or not isinstance(stamps, tuple) or not stamps_unchanged(stamps):
@@ -514,12 +514,8 @@ class FactsCache:
         """The project findings stored in ``slot`` by ``store_project_findings`` when they were worked out from
         ``fingerprint``, by file and still pickled (``findings_of`` reads one file's): a run on one file unpickles
         that file's only. None when not stored."""
-        if not self.enabled:
-            return None
-        stored = self._load(slot)
-        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
-            return None
-        by_path = stored.get("by_path")
+        stored = self.slot_data(slot, fingerprint)
+        by_path = stored.get("by_path") if stored is not None else None
         if isinstance(by_path, dict) and all(
             isinstance(path, str) and isinstance(payload, bytes) for path, payload in by_path.items()
         ):
@@ -538,7 +534,7 @@ class FactsCache:
             pickled = {path: _pickled(tuple(found)) for path, found in sorted(by_path.items())}
         except Exception:
             return  # not stored: computed again next time
-        self._store(slot, {"fingerprint": fingerprint, "by_path": pickled})
+        self.store_slot_data(slot, fingerprint, {"by_path": pickled})
 
     @staticmethod
     def findings_of(payload: bytes) -> tuple[Finding, ...] | None:
@@ -553,10 +549,8 @@ class FactsCache:
     def file_findings(self, slot: str, fingerprint: str) -> tuple[dict[str, tuple[Finding, ...] | None], bool] | None:
         """The per-file findings by path stored in ``slot`` by ``store_file_findings`` when they were worked out from
         ``fingerprint``, and whether a ``RunSQL`` among them went unanalysed; None when not stored."""
-        if not self.enabled:
-            return None
-        stored = self._load(slot)
-        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
+        stored = self.slot_data(slot, fingerprint)
+        if stored is None:
             return None
         findings, unanalysed = stored.get("findings"), stored.get("sql_unanalysed")
         if isinstance(findings, dict) and isinstance(unanalysed, bool) and all(
@@ -571,10 +565,17 @@ class FactsCache:
         self, slot: str, fingerprint: str, findings: Mapping[str, tuple[Finding, ...] | None], sql_unanalysed: bool
     ) -> None:
         """Stores the per-file findings worked out from ``fingerprint`` in ``slot``, in place of what it held."""
-        if self.enabled:
-            self._store(
-                slot, {"fingerprint": fingerprint, "findings": dict(findings), "sql_unanalysed": sql_unanalysed}
-            )
+        self.store_slot_data(slot, fingerprint, {"findings": dict(findings), "sql_unanalysed": sql_unanalysed})
+
+    def slot_data(self, slot: str, worked_out_from: str) -> dict[str, Any] | None:
+        """What ``store_slot_data`` keeps in ``slot``, when it was worked out from ``worked_out_from``; else None."""
+        stored = self.data(slot)
+        return stored if stored is not None and stored.get("worked out from") == worked_out_from else None
+
+    def store_slot_data(self, slot: str, worked_out_from: str, value: Mapping[str, Any]) -> None:
+        """Keeps ``value`` in ``slot`` in place of what it held: one entry per file or project, whatever version of
+        it ``worked_out_from`` (a key of its inputs) names, so that editing it again and again adds none."""
+        self.store_data(slot, {**value, "worked out from": worked_out_from})
 
     def data(self, key: str) -> dict[str, Any] | None:
         """The dict stored under ``key`` by ``store_data``, or None. Its values are plain data (strings, numbers,
