@@ -10,14 +10,17 @@ Debian's package creates, else ``nobody``); otherwise they run as the current us
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,3 +145,58 @@ def postgres_server() -> Iterator[PostgresServer]:
                 process.kill()
                 process.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# A case of a truth test: what Django's schema editor writes, run on the cluster --------------------------------
+
+_REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def django_sql_of(module: str, server: PostgresServer) -> dict[str, dict[str, list[str]]]:
+    """The SQL Django writes for each case of the test ``module`` (``python -m module DATABASE`` prints it as JSON):
+    in a process of its own, so that Django is set up against this cluster without touching the test run's."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    result = subprocess.run(
+        [sys.executable, "-m", module, json.dumps(server.django_database())],
+        cwd=_REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    sql: dict[str, dict[str, list[str]]] = json.loads(result.stdout)
+    return sql
+
+
+class SchemaCase:
+    """One case's tables with rows, in a schema of its own (``schema``), and sessions on them: ``sql["setup"]``
+    makes the tables, ``rows`` fills them, ``sql["statement"]`` is what the migration runs."""
+
+    def __init__(self, server: PostgresServer, schema: str, sql: dict[str, list[str]], rows: Sequence[str]) -> None:
+        self.server = server
+        self.schema = schema
+        self.statement = sql["statement"]
+        with self.session() as setup:
+            setup.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+            setup.execute(f"CREATE SCHEMA {self.schema}")
+            setup.execute(f"SET search_path TO {self.schema}")
+            for statement in [*sql["setup"], *rows]:
+                setup.execute(statement)
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        connection = self.server.connect(autocommit=True)
+        try:
+            connection.execute(f"SET search_path TO {self.schema}")
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def open_transaction(self, statements: list[str] | None = None) -> Iterator[Any]:
+        """A session that has run the statements (the case's by default) in a transaction still open."""
+        with self.session() as session:
+            session.execute("BEGIN")
+            try:
+                for statement in self.statement if statements is None else statements:
+                    session.execute(statement)
+                yield session
+            finally:
+                session.execute("ROLLBACK")

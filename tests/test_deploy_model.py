@@ -29,11 +29,10 @@ from flake8_django_migrations.options import PLUGIN_OPTIONS
 from flake8_django_migrations.registry import RULES, runs
 from flake8_django_migrations.settings import DjangoSettings, ReadSetting, SettingsError, build_settings
 from tests.flake8_runner import parse_output, run_flake8
-from tests.postgres_server import PostgresServer, postgres_server
+from tests.postgres_server import PostgresServer, SchemaCase, django_sql_of, postgres_server
 
 __all__ = ["postgres_server"]  # the session fixture, used here
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 # The rules whose claim needs old code running beside or after the migration, as decided in issue 23 (each record
 # says why): a rule added or changed must be decided again here.
@@ -417,49 +416,14 @@ ROWS = (
 
 @pytest.fixture(scope="module")
 def django_sql(postgres_server: PostgresServer) -> dict[str, dict[str, list[str]]]:
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.test_deploy_model", json.dumps(postgres_server.django_database())],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    sql: dict[str, dict[str, list[str]]] = json.loads(result.stdout)
-    return sql
+    return django_sql_of("tests.test_deploy_model", postgres_server)
 
 
-class Case:
-    """One case's tables with rows, in a schema of its own; its statements run in a transaction left open."""
+class Case(SchemaCase):
+    """One case's tables with rows, in a schema of its own, and what the deploy rules' claims are checked with."""
 
     def __init__(self, server: PostgresServer, name: str, sql: dict[str, list[str]]) -> None:
-        self.server = server
-        self.schema = f"deploy_{name}"
-        self.statement = sql["statement"]
-        with self.session() as setup:
-            setup.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
-            setup.execute(f"CREATE SCHEMA {self.schema}")
-            setup.execute(f"SET search_path TO {self.schema}")
-            for statement in [*sql["setup"], *ROWS]:
-                setup.execute(statement)
-
-    @contextmanager
-    def session(self) -> Iterator[Any]:
-        connection = self.server.connect(autocommit=True)
-        try:
-            connection.execute(f"SET search_path TO {self.schema}")
-            yield connection
-        finally:
-            connection.close()
-
-    @contextmanager
-    def open_transaction(self) -> Iterator[Any]:
-        with self.session() as session:
-            session.execute("BEGIN")
-            try:
-                for statement in self.statement:
-                    session.execute(statement)
-                yield session
-            finally:
-                session.execute("ROLLBACK")
+        super().__init__(server, f"deploy_{name}", sql, ROWS)
 
     def filenodes(self, session: Any) -> dict[str, int]:
         """relation (table or index) -> its file: a new file is a relation rebuilt."""

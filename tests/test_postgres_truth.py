@@ -14,22 +14,18 @@ that is the subprocess, which keeps Django's settings out of the test process.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.postgres_server import PostgresServer, postgres_server
+from tests.postgres_server import PostgresServer, SchemaCase, django_sql_of, postgres_server
 
 __all__ = ["postgres_server"]  # the session fixture, used here
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 APP = "shop"
 
 # Rows in every table before the statement runs: an empty table would make a scan or a rewrite look free.
@@ -296,50 +292,14 @@ if __name__ == "__main__":
 
 @pytest.fixture(scope="module")
 def django_sql(postgres_server: PostgresServer) -> dict[str, dict[str, list[str]]]:
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.test_postgres_truth", json.dumps(postgres_server.django_database())],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    sql: dict[str, dict[str, list[str]]] = json.loads(result.stdout)
-    return sql
+    return django_sql_of("tests.test_postgres_truth", postgres_server)
 
 
-class Case:
-    """One case's tables, in a schema of their own, and sessions on them."""
+class Case(SchemaCase):
+    """One case's tables, in a schema of their own, and what the lock rules' claims are checked with."""
 
     def __init__(self, server: PostgresServer, name: str, sql: dict[str, list[str]]) -> None:
-        self.server = server
-        self.schema = f"case_{name}"
-        self.statement = sql["statement"]
-        with self.session() as setup:
-            setup.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
-            setup.execute(f"CREATE SCHEMA {self.schema}")
-            setup.execute(f"SET search_path TO {self.schema}")
-            for statement in [*sql["setup"], *ROWS]:
-                setup.execute(statement)
-
-    @contextmanager
-    def session(self) -> Iterator[Any]:
-        connection = self.server.connect(autocommit=True)
-        try:
-            connection.execute(f"SET search_path TO {self.schema}")
-            yield connection
-        finally:
-            connection.close()
-
-    @contextmanager
-    def open_transaction(self, statements: list[str] | None = None) -> Iterator[Any]:
-        """A session that has run the statements (the case's by default) in a transaction still open."""
-        with self.session() as session:
-            session.execute("BEGIN")
-            try:
-                for statement in self.statement if statements is None else statements:
-                    session.execute(statement)
-                yield session
-            finally:
-                session.execute("ROLLBACK")
+        super().__init__(server, f"case_{name}", sql, ROWS)
 
     def locks(self, holder: Any) -> dict[str, str]:
         """table -> the strongest lock mode the holder's session has been granted on it."""
