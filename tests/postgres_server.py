@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,3 +200,45 @@ class SchemaCase:
                 yield session
             finally:
                 session.execute("ROLLBACK")
+
+
+def collect_django_sql(
+    database: dict[str, object], app: str, make_cases: Callable[[], dict[str, tuple[list[Any], list[Any]]]]
+) -> dict[str, dict[str, list[str]]]:
+    """Configure Django for the cluster and collect the SQL of each case ``make_cases`` gives (called once Django
+    is set up: operations build fields): {case: {"setup": [...], "statement": [...]}}. The side of
+    ``django_sql_of`` that runs in its own process."""
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DATABASES={"default": database}, INSTALLED_APPS=["django.contrib.postgres"], USE_TZ=True,
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    )
+    django.setup()
+    from django.db import connection
+    from django.db.migrations.state import ProjectState
+
+    collected: dict[str, dict[str, list[str]]] = {}
+    for case, (setup, under_test) in make_cases().items():
+        state = ProjectState()
+        collected[case] = {}
+        # The tables are really created, in a schema dropped afterwards: for an AlterField Django reads the names
+        # of the indexes and constraints to drop from the database, and would collect nothing against no table.
+        # (Not a transaction rolled back: Django refuses to collect a concurrent operation inside one.)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE SCHEMA collect_{case}; SET search_path TO collect_{case}")
+        for part, operations in (("setup", setup), ("statement", under_test)):
+            with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+                for operation in operations:
+                    before = state.clone()
+                    operation.state_forwards(app, state)
+                    operation.database_forwards(app, editor, before, state)
+            collected[case][part] = list(editor.collected_sql)
+            if part == "setup":
+                with connection.cursor() as cursor:
+                    for statement in editor.collected_sql:
+                        cursor.execute(statement)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA collect_{case} CASCADE; RESET search_path")
+    return collected

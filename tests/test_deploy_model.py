@@ -29,7 +29,7 @@ from flake8_django_migrations.options import PLUGIN_OPTIONS
 from flake8_django_migrations.registry import RULES, runs
 from flake8_django_migrations.settings import DjangoSettings, ReadSetting, SettingsError, build_settings
 from tests.flake8_runner import parse_output, run_flake8
-from tests.postgres_server import PostgresServer, SchemaCase, django_sql_of, postgres_server
+from tests.postgres_server import PostgresServer, SchemaCase, collect_django_sql, django_sql_of, postgres_server
 
 __all__ = ["postgres_server"]  # the session fixture, used here
 
@@ -366,39 +366,7 @@ def _operations() -> dict[str, tuple[list[Any], list[Any]]]:
 
 
 def _collect_sql(database: dict[str, object]) -> dict[str, dict[str, list[str]]]:
-    """Configure Django for the cluster and collect each case's SQL: {case: {"setup": [...], "statement": [...]}}."""
-    import django
-    from django.conf import settings
-
-    settings.configure(
-        DATABASES={"default": database}, INSTALLED_APPS=["django.contrib.postgres"], USE_TZ=True,
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-    )
-    django.setup()
-    from django.db import connection
-    from django.db.migrations.state import ProjectState
-
-    collected: dict[str, dict[str, list[str]]] = {}
-    for case, (setup, under_test) in _operations().items():
-        state = ProjectState()
-        collected[case] = {}
-        # Real tables in a schema dropped afterwards: Django reads the names of constraints to drop from them.
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA collect_{case}; SET search_path TO collect_{case}")
-        for part, operations in (("setup", setup), ("statement", under_test)):
-            with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-                for operation in operations:
-                    before = state.clone()
-                    operation.state_forwards(APP, state)
-                    operation.database_forwards(APP, editor, before, state)
-            collected[case][part] = list(editor.collected_sql)
-            if part == "setup":
-                with connection.cursor() as cursor:
-                    for statement in editor.collected_sql:
-                        cursor.execute(statement)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA collect_{case} CASCADE; RESET search_path")
-    return collected
+    return collect_django_sql(database, APP, _operations)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.postgres_server import PostgresServer, SchemaCase, django_sql_of, postgres_server
+from tests.postgres_server import PostgresServer, SchemaCase, collect_django_sql, django_sql_of, postgres_server
 
 __all__ = ["postgres_server"]  # the session fixture, used here
 
@@ -243,43 +243,12 @@ def _precision_operations(tables: list[Any]) -> dict[str, tuple[list[Any], list[
 
 
 def _collect_sql(database: dict[str, object]) -> dict[str, dict[str, list[str]]]:
-    """Configure Django for the cluster and collect each case's SQL: {case: {"setup": [...], "statement": [...]}}."""
-    import django
-    from django.conf import settings
+    def cases() -> dict[str, tuple[list[Any], list[Any]]]:
+        found = _operations()
+        found.update(_precision_operations(found["add_index"][0]))
+        return found
 
-    settings.configure(
-        DATABASES={"default": database}, INSTALLED_APPS=["django.contrib.postgres"], USE_TZ=True,
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-    )
-    django.setup()
-    from django.db import connection
-    from django.db.migrations.state import ProjectState
-
-    collected: dict[str, dict[str, list[str]]] = {}
-    cases = _operations()
-    cases.update(_precision_operations(cases["add_index"][0]))
-    for case, (setup, under_test) in cases.items():
-        state = ProjectState()
-        collected[case] = {}
-        # The tables are really created, in a schema dropped afterwards: for an AlterField Django reads the names
-        # of the indexes and constraints to drop from the database, and would collect nothing against no table.
-        # (Not a transaction rolled back: Django refuses to collect a concurrent operation inside one.)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA collect_{case}; SET search_path TO collect_{case}")
-        for part, operations in (("setup", setup), ("statement", under_test)):
-            with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-                for operation in operations:
-                    before = state.clone()
-                    operation.state_forwards(APP, state)
-                    operation.database_forwards(APP, editor, before, state)
-            collected[case][part] = list(editor.collected_sql)
-            if part == "setup":
-                with connection.cursor() as cursor:
-                    for statement in editor.collected_sql:
-                        cursor.execute(statement)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA collect_{case} CASCADE; RESET search_path")
-    return collected
+    return collect_django_sql(database, APP, cases)
 
 
 if __name__ == "__main__":
