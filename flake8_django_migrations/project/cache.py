@@ -337,7 +337,7 @@ class FactsCache:
         if not self.enabled or not paths:
             return None
         found: dict[str, MigrationFacts | None] = {}
-        shards: dict[str, dict[str, MigrationFacts | None]] = {}
+        shards: dict[str, dict[str, MigrationFacts | str | None]] = {}
         used: dict[str, set[str]] = {}
         for path in paths:
             folder = os.path.dirname(os.path.abspath(path))
@@ -351,9 +351,10 @@ class FactsCache:
                 found[path] = None
                 continue
             key = self._key(data, path, app_label)
-            if key not in shards[folder]:
-                return None
-            found[path] = _with_own_path(shards[folder][key], path)
+            facts = shards[folder].get(key, _READ_ELSEWHERE)
+            if isinstance(facts, str):
+                return None  # not kept, or kept apart (read from other files too): the complete load looks there
+            found[path] = _with_own_path(facts, path)
             used[folder].add(key)
         # A shard that also holds entries of old versions is left to the complete load, which drops them.
         if any(len(used[folder]) != len(shard) for folder, shard in shards.items()):
@@ -408,7 +409,7 @@ class FactsCache:
     ) -> dict[str, MigrationFacts | None]:
         shard_key = self._shard_key(folder) if self.enabled else ""
         stored = self._load_shard(shard_key) if self.enabled else {}
-        kept: dict[str, MigrationFacts | None] = {} if complete else dict(stored)
+        kept: dict[str, MigrationFacts | str | None] = {} if complete else dict(stored)
         changed = False
         found: dict[str, MigrationFacts | None] = {}
         for path in paths:
@@ -417,17 +418,22 @@ class FactsCache:
                 found[path] = None
                 continue
             key = self._key(data, path, app_label) if self.enabled else ""
-            if key in stored:
-                found[path] = kept[key] = stored[key]
-                continue
             if key in self._read_elsewhere:
                 found[path] = self._read_elsewhere[key]
+                kept[key] = _READ_ELSEWHERE
                 continue
             elsewhere = self._read_elsewhere_slot(path, app_label) if self.enabled else ""
-            served = self._facts_read_elsewhere(elsewhere, key) if self.enabled else None
-            if served is not None:
-                found[path] = self._read_elsewhere[key] = served
-                continue
+            if key in stored:
+                kept_facts = stored[key]
+                if not isinstance(kept_facts, str):
+                    found[path] = kept[key] = kept_facts
+                    continue
+                # The shard only says where they are: looked up there, not for every new file of a cold run.
+                served = self._facts_read_elsewhere(elsewhere, key)
+                if served is not None:
+                    found[path] = self._read_elsewhere[key] = served
+                    kept[key] = _READ_ELSEWHERE
+                    continue
             parsed = _parse_tree(data, path)
             with recording_lookups() as looked:
                 facts = self._extract(parsed[0], path, app_label, parsed[1]) if parsed is not None else None
@@ -445,6 +451,8 @@ class FactsCache:
                 stamps = stamps_of_lookups(looked)
                 if stamps is not None:
                     self.store_slot_data(elsewhere, key, {"facts": facts, "stamps": stamps})
+                    kept[key] = _READ_ELSEWHERE
+                    changed = True
         if self.enabled and (changed or len(kept) != len(stored)):
             self._store(shard_key, kept)
         return found
@@ -469,12 +477,14 @@ class FactsCache:
             return None
         return facts
 
-    def _load_shard(self, shard_key: str) -> dict[str, MigrationFacts | None]:
+    def _load_shard(self, shard_key: str) -> dict[str, MigrationFacts | str | None]:
+        """A folder's facts by key; ``_READ_ELSEWHERE`` for a migration whose facts are kept in an entry of their
+        own (they were also read from other files)."""
         from flake8_django_migrations.facts import MigrationFacts
 
         shard = self._load(shard_key)
         if isinstance(shard, dict) and all(
-            isinstance(key, str) and (facts is None or isinstance(facts, MigrationFacts))
+            isinstance(key, str) and (facts is None or facts == _READ_ELSEWHERE or isinstance(facts, MigrationFacts))
             for key, facts in shard.items()
         ):
             return shard
@@ -846,6 +856,9 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+# What a shard holds for a migration whose facts were also read from other files: they are kept in an entry of their
+# own with the stamps of those files, and looked up there only for such a migration.
+_READ_ELSEWHERE: Final = "read elsewhere"
 _TASKS_PER_WORKER: Final = 16
 
 # The worker's own FactsCache: one per worker process, set by the pool's initializer.
